@@ -1,0 +1,80 @@
+//! The `Engine`: configuration and the process-wide registry of function types shared by every module it loads.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::types::FuncType;
+
+/// Limits and options of an engine.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Deepest Wasm call stack before a run traps with "call stack exhausted".
+    pub max_call_depth: u32,
+    /// Largest value stack, in 64-bit cells, before a run traps with "call stack exhausted".
+    pub max_value_stack: u32,
+    /// Largest memory any store of this engine may allocate, in bytes.
+    pub max_memory_bytes: u64,
+    /// Largest table any store of this engine may allocate, in elements.
+    pub max_table_elements: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_call_depth: 20_000,
+            max_value_stack: 4 << 20,
+            max_memory_bytes: 4 << 30,
+            max_table_elements: 10_000_000,
+        }
+    }
+}
+
+/// Shared configuration and type registry; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+#[derive(Debug, Default)]
+struct EngineInner {
+    config: Config,
+    types: Mutex<TypeRegistry>,
+}
+
+#[derive(Debug, Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<Arc<FuncType>>,
+}
+
+impl Engine {
+    pub fn new(config: Config) -> Self {
+        Engine {
+            inner: Arc::new(EngineInner {
+                config,
+                types: Mutex::default(),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Interns a function type: equal types get equal ids, so signature checks compare integers.
+    pub(crate) fn intern_type(&self, ty: &FuncType) -> (u32, Arc<FuncType>) {
+        let mut reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = reg.ids.get(ty) {
+            return (id, reg.types[id as usize].clone());
+        }
+        let id = reg.types.len() as u32;
+        let arc = Arc::new(ty.clone());
+        reg.types.push(arc.clone());
+        reg.ids.insert(ty.clone(), id);
+        (id, arc)
+    }
+
+    pub(crate) fn same(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}

@@ -1,0 +1,104 @@
+//! The engine's error type and the traps that guest code can run into.
+
+use std::fmt;
+
+/// What went wrong in the engine's API (as opposed to a trap, which is an outcome of running guest code).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The module is malformed or invalid.
+    #[error("invalid module: {0}")]
+    Validation(String),
+    /// An import is missing or has the wrong type.
+    #[error("link error: {0}")]
+    Link(String),
+    /// Instantiation trapped while initializing segments.
+    #[error("instantiation trapped: {0}")]
+    Instantiation(Trap),
+    /// The module uses something the engine does not implement yet.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// A call was made with the wrong arguments or in the wrong state.
+    #[error("bad call: {0}")]
+    Call(String),
+    /// Allocation of a memory or table beyond the engine's limits.
+    #[error("resource limit: {0}")]
+    Limit(String),
+}
+
+/// Why guest code trapped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TrapKind {
+    Unreachable,
+    MemoryOutOfBounds,
+    TableOutOfBounds,
+    /// `call_indirect` past the end of its table.
+    UndefinedElement,
+    IndirectCallToNull,
+    BadSignature,
+    IntegerOverflow,
+    IntegerDivisionByZero,
+    InvalidConversionToInteger,
+    StackExhausted,
+    NullReference,
+    /// A host function reported a trap.
+    Host(String),
+}
+
+impl TrapKind {
+    /// The message the Wasm spec test suite uses for this trap.
+    pub fn message(&self) -> &str {
+        match self {
+            TrapKind::Unreachable => "unreachable",
+            TrapKind::MemoryOutOfBounds => "out of bounds memory access",
+            TrapKind::TableOutOfBounds => "out of bounds table access",
+            TrapKind::UndefinedElement => "undefined element",
+            TrapKind::IndirectCallToNull => "uninitialized element",
+            TrapKind::BadSignature => "indirect call type mismatch",
+            TrapKind::IntegerOverflow => "integer overflow",
+            TrapKind::IntegerDivisionByZero => "integer divide by zero",
+            TrapKind::InvalidConversionToInteger => "invalid conversion to integer",
+            TrapKind::StackExhausted => "call stack exhausted",
+            TrapKind::NullReference => "null reference",
+            TrapKind::Host(msg) => msg,
+        }
+    }
+}
+
+impl fmt::Display for TrapKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// One frame of a Wasm backtrace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FrameInfo {
+    /// Function index in its module's function index space.
+    pub func_index: u32,
+    /// Byte offset of the instruction in the module binary.
+    pub offset: usize,
+}
+
+/// A trap: its kind and the Wasm call stack at the trapping instruction, innermost frame first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Trap {
+    pub kind: TrapKind,
+    pub backtrace: Vec<FrameInfo>,
+}
+
+impl Trap {
+    pub fn new(kind: TrapKind) -> Self {
+        Trap {
+            kind,
+            backtrace: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.message())
+    }
+}
+
+impl std::error::Error for Trap {}

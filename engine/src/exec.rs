@@ -1,0 +1,765 @@
+//! The interpreter: runs the internal code over explicit frames and a value stack of 64-bit cells, never recursing on the host stack.
+
+use crate::error::TrapKind;
+use crate::ir::{Op, StackValue};
+use crate::module::FuncBody;
+use crate::num;
+use crate::simd;
+use crate::store::{
+    Frame, FuncInst, HostCall, InstanceData, MemoryInst, PAGE_SIZE, Status, Store, read_val,
+};
+use crate::translate::RETURN_TARGET;
+use crate::value::Func;
+
+/// Why `execute` stopped without trapping.
+pub(crate) enum Exit {
+    Finished,
+    OutOfFuel,
+    HostCall(HostCall),
+}
+
+/// What a call of a store function turned into.
+enum Called {
+    /// A Wasm frame was pushed.
+    Wasm,
+    /// A host function must answer; its arguments were popped.
+    Host(HostCall),
+}
+
+/// Calls store function `f` whose arguments are the top cells of the stack (ending at `sp`).
+#[inline]
+fn call_func(
+    funcs: &[FuncInst],
+    instances: &[InstanceData],
+    stack: &mut Vec<u64>,
+    frames: &mut Vec<Frame>,
+    sp: &mut usize,
+    f: u32,
+    max_depth: usize,
+    max_stack: usize,
+) -> Result<Called, TrapKind> {
+    match &funcs[f as usize] {
+        FuncInst::Wasm {
+            instance,
+            func_index,
+            ..
+        } => {
+            let inst = &instances[*instance as usize];
+            let m = &inst.module.inner;
+            let body_index = func_index - m.num_imported_funcs;
+            let body = &m.bodies[body_index as usize];
+            if frames.len() >= max_depth {
+                return Err(TrapKind::StackExhausted);
+            }
+            let fp = *sp - body.param_cells as usize;
+            let needed = fp + body.max_cells as usize;
+            if needed > max_stack {
+                return Err(TrapKind::StackExhausted);
+            }
+            if needed > stack.len() {
+                stack.resize(needed.max(stack.len() * 2).min(max_stack), 0);
+            }
+            let locals_end = fp + body.local_cells as usize;
+            stack[*sp..locals_end].fill(0);
+            *sp = locals_end;
+            frames.push(Frame {
+                func: f,
+                instance: *instance,
+                body: body_index,
+                pc: 0,
+                fp: fp as u32,
+            });
+            Ok(Called::Wasm)
+        }
+        FuncInst::Host { host_id, ty, .. } => {
+            let cells = ty.param_cells() as usize;
+            let mut at = *sp - cells;
+            *sp = at;
+            let args = ty
+                .params()
+                .iter()
+                .map(|&t| {
+                    let v = read_val(stack, at, t);
+                    at += t.cells() as usize;
+                    v
+                })
+                .collect();
+            Ok(Called::Host(HostCall {
+                func: Func(f),
+                host_id: *host_id,
+                args,
+            }))
+        }
+    }
+}
+
+/// Starts the outermost call of a run.
+pub(crate) fn enter(store: &mut Store, f: u32) -> Result<Option<HostCall>, TrapKind> {
+    let config = store.engine.config();
+    let (max_depth, max_stack) = (
+        config.max_call_depth as usize,
+        config.max_value_stack as usize,
+    );
+    let exec = &mut store.exec;
+    match call_func(
+        &store.funcs,
+        &store.instances,
+        &mut exec.stack,
+        &mut exec.frames,
+        &mut exec.sp,
+        f,
+        max_depth,
+        max_stack,
+    )? {
+        Called::Wasm => Ok(None),
+        Called::Host(call) => {
+            exec.status = Status::InHost(f);
+            Ok(Some(call))
+        }
+    }
+}
+
+/// Effective address of an access of `len` bytes at `addr + offset`, if it lies inside `mem`.
+#[inline(always)]
+fn effective(mem: &MemoryInst, addr: u64, offset: u64, len: usize) -> Option<usize> {
+    let ea = addr.checked_add(offset)?;
+    let end = ea.checked_add(len as u64)?;
+    if end > mem.data.len() as u64 {
+        return None;
+    }
+    Some(ea as usize)
+}
+
+/// Checks that `[start, start + len)` lies inside a region of `size` units.
+#[inline(always)]
+fn in_bounds(start: u64, len: u64, size: usize) -> Option<usize> {
+    let end = start.checked_add(len)?;
+    (end <= size as u64).then_some(start as usize)
+}
+
+/// Runs the paused call until it finishes, traps, runs out of fuel or calls the host.
+#[allow(clippy::cognitive_complexity, clippy::too_many_lines)]
+pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKind> {
+    let config = store.engine.config();
+    let (max_depth, max_stack) = (
+        config.max_call_depth as usize,
+        config.max_value_stack as usize,
+    );
+    let Store {
+        funcs,
+        instances,
+        memories,
+        tables,
+        globals,
+        elems,
+        datas,
+        exec,
+        ..
+    } = store;
+    let funcs: &[FuncInst] = funcs;
+    let instances: &[InstanceData] = instances;
+    let saved_sp = &mut exec.sp;
+    let status = &mut exec.status;
+    let stack = &mut exec.stack;
+    let frames = &mut exec.frames;
+
+    let mut sp = *saved_sp;
+    let Some(frame) = frames.last().copied() else {
+        return Ok(Exit::Finished);
+    };
+    let mut inst: &InstanceData = &instances[frame.instance as usize];
+    let mut body: &FuncBody = &inst.module.inner.bodies[frame.body as usize];
+    let mut code: &[Op] = &body.code;
+    let mut pc = frame.pc as usize;
+    let mut fp = frame.fp as usize;
+
+    // Stores the registers back into the frame: every exit goes through here.
+    macro_rules! save {
+        ($pc:expr) => {{
+            if let Some(f) = frames.last_mut() {
+                f.pc = $pc as u32;
+            }
+            *saved_sp = sp;
+        }};
+    }
+    macro_rules! trap {
+        ($kind:expr) => {{
+            save!(pc - 1);
+            return Err($kind);
+        }};
+    }
+    // Switches the registers to the innermost frame.
+    macro_rules! load_frame {
+        () => {{
+            let f = frames
+                .last()
+                .copied()
+                .expect("a frame was just pushed or remains");
+            inst = &instances[f.instance as usize];
+            body = &inst.module.inner.bodies[f.body as usize];
+            code = &body.code;
+            pc = f.pc as usize;
+            fp = f.fp as usize;
+        }};
+    }
+    macro_rules! do_return {
+        () => {{
+            let keep = body.result_cells as usize;
+            stack.copy_within(sp - keep..sp, fp);
+            sp = fp + keep;
+            frames.pop();
+            if frames.is_empty() {
+                *saved_sp = sp;
+                return Ok(Exit::Finished);
+            }
+            load_frame!();
+        }};
+    }
+    macro_rules! branch {
+        ($target:expr, $drop:expr, $keep:expr) => {{
+            let (drop, keep) = ($drop as usize, $keep as usize);
+            if drop != 0 {
+                stack.copy_within(sp - keep..sp, sp - keep - drop);
+                sp -= drop;
+            }
+            pc = $target as usize;
+        }};
+    }
+    macro_rules! pop {
+        ($t:ty) => {{
+            sp -= <$t as StackValue>::CELLS;
+            <$t as StackValue>::read(stack, sp)
+        }};
+    }
+    macro_rules! push {
+        ($t:ty, $v:expr) => {{
+            let v: $t = $v;
+            v.write(stack, sp);
+            sp += <$t as StackValue>::CELLS;
+        }};
+    }
+    macro_rules! call {
+        ($f:expr) => {{
+            let f = $f;
+            save!(pc);
+            match call_func(
+                funcs, instances, stack, frames, &mut sp, f, max_depth, max_stack,
+            ) {
+                Ok(Called::Wasm) => load_frame!(),
+                Ok(Called::Host(call)) => {
+                    *saved_sp = sp;
+                    *status = Status::InHost(f);
+                    return Ok(Exit::HostCall(call));
+                }
+                Err(kind) => trap!(kind),
+            }
+        }};
+    }
+    // Replaces the current frame by a call of `f`: its arguments move down to the frame base.
+    macro_rules! tail_call {
+        ($f:expr) => {{
+            let f = $f;
+            if let FuncInst::Wasm { .. } = funcs[f as usize] {
+                let args = funcs[f as usize].ty().param_cells() as usize;
+                stack.copy_within(sp - args..sp, fp);
+                sp = fp + args;
+                let popped = frames.pop().expect("a frame is running");
+                match call_func(funcs, instances, stack, frames, &mut sp, f, max_depth, max_stack) {
+                    Ok(_) => load_frame!(),
+                    Err(kind) => {
+                        frames.push(popped);
+                        trap!(kind)
+                    }
+                }
+            } else {
+                // A host function cannot replace a Wasm frame: call it; the translator placed a `Return` after this op.
+                call!(f)
+            }
+        }};
+    }
+    macro_rules! mem {
+        ($idx:expr) => {
+            &memories[inst.memories[$idx as usize] as usize]
+        };
+    }
+    macro_rules! mem_mut {
+        ($idx:expr) => {
+            &mut memories[inst.memories[$idx as usize] as usize]
+        };
+    }
+    macro_rules! table_index {
+        ($table:expr) => {
+            inst.tables[$table as usize] as usize
+        };
+    }
+    // Pops a call_indirect operand and resolves it to a store function of the expected type.
+    macro_rules! indirect_target {
+        ($type_index:expr, $table:expr) => {{
+            let i = pop!(u64);
+            let table = &tables[table_index!($table)];
+            let Some(&cell) = usize::try_from(i).ok().and_then(|i| table.elems.get(i)) else {
+                trap!(TrapKind::UndefinedElement)
+            };
+            if cell == 0 {
+                trap!(TrapKind::IndirectCallToNull)
+            }
+            let f = (cell - 1) as u32;
+            if funcs[f as usize].type_id() != inst.module.inner.type_ids[$type_index as usize] {
+                trap!(TrapKind::BadSignature)
+            }
+            f
+        }};
+    }
+    macro_rules! load_lane {
+        ($mem:expr, $lane:expr, $offset:expr, $bytes:literal) => {{
+            let v = pop!(u128);
+            let addr = pop!(u64);
+            let m = mem!($mem);
+            let Some(ea) = effective(m, addr, $offset, $bytes) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            let mut raw = [0u8; 8];
+            raw[..$bytes].copy_from_slice(&m.data[ea..ea + $bytes]);
+            push!(
+                u128,
+                simd::replace_lane_bits(v, $bytes * 8, $lane, u64::from_le_bytes(raw))
+            );
+        }};
+    }
+    macro_rules! store_lane {
+        ($mem:expr, $lane:expr, $offset:expr, $bytes:literal) => {{
+            let v = pop!(u128);
+            let addr = pop!(u64);
+            let m = mem_mut!($mem);
+            let Some(ea) = effective(m, addr, $offset, $bytes) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            let x = simd::extract_lane_bits(v, $bytes * 8, $lane).to_le_bytes();
+            m.data[ea..ea + $bytes].copy_from_slice(&x[..$bytes]);
+        }};
+    }
+
+    // The hand-written semantics of the `special` group.
+    macro_rules! special {
+        (Unreachable) => {
+            trap!(TrapKind::Unreachable)
+        };
+        (Jump $target:ident) => {
+            pc = $target as usize
+        };
+        (JumpIfNez $target:ident) => {
+            if pop!(u32) != 0 {
+                pc = $target as usize;
+            }
+        };
+        (JumpIfEqz $target:ident) => {
+            if pop!(u32) == 0 {
+                pc = $target as usize;
+            }
+        };
+        (Br $target:ident $drop:ident $keep:ident) => {
+            branch!($target, $drop, $keep)
+        };
+        (BrIfNez $target:ident $drop:ident $keep:ident) => {
+            if pop!(u32) != 0 {
+                branch!($target, $drop, $keep);
+            }
+        };
+        (BrTable $len:ident) => {{
+            let i = pop!(u32).min($len);
+            let Op::BrTableEntry { target, drop, keep } = code[pc + i as usize] else {
+                unreachable!("br_table is followed by its entries")
+            };
+            if target == RETURN_TARGET {
+                do_return!();
+            } else {
+                branch!(target, drop, keep);
+            }
+        }};
+        (BrTableEntry $target:ident $drop:ident $keep:ident) => {
+            if $target == RETURN_TARGET {
+                do_return!();
+            } else {
+                branch!($target, $drop, $keep);
+            }
+        };
+        (Return) => {
+            do_return!()
+        };
+        (ReturnIfNez) => {
+            if pop!(u32) != 0 {
+                do_return!();
+            }
+        };
+        (Call $func:ident) => {
+            call!(inst.funcs[$func as usize])
+        };
+        (CallIndirect $type_index:ident $table:ident) => {{
+            let f = indirect_target!($type_index, $table);
+            call!(f)
+        }};
+        (ReturnCall $func:ident) => {
+            tail_call!(inst.funcs[$func as usize])
+        };
+        (ReturnCallIndirect $type_index:ident $table:ident) => {{
+            let f = indirect_target!($type_index, $table);
+            tail_call!(f)
+        }};
+        (Drop $cells:ident) => {
+            sp -= $cells as usize
+        };
+        (Select) => {{
+            let c = pop!(u32);
+            sp -= 1;
+            if c == 0 {
+                stack[sp - 1] = stack[sp];
+            }
+        }};
+        (SelectV128) => {{
+            let c = pop!(u32);
+            sp -= 2;
+            if c == 0 {
+                stack[sp - 2] = stack[sp];
+                stack[sp - 1] = stack[sp + 1];
+            }
+        }};
+        (LocalGet $index:ident) => {{
+            stack[sp] = stack[fp + $index as usize];
+            sp += 1;
+        }};
+        (LocalSet $index:ident) => {{
+            sp -= 1;
+            stack[fp + $index as usize] = stack[sp];
+        }};
+        (LocalTee $index:ident) => {
+            stack[fp + $index as usize] = stack[sp - 1]
+        };
+        (LocalGetV128 $index:ident) => {{
+            let at = fp + $index as usize;
+            stack[sp] = stack[at];
+            stack[sp + 1] = stack[at + 1];
+            sp += 2;
+        }};
+        (LocalSetV128 $index:ident) => {{
+            sp -= 2;
+            let at = fp + $index as usize;
+            stack[at] = stack[sp];
+            stack[at + 1] = stack[sp + 1];
+        }};
+        (LocalTeeV128 $index:ident) => {{
+            let at = fp + $index as usize;
+            stack[at] = stack[sp - 2];
+            stack[at + 1] = stack[sp - 1];
+        }};
+        (GlobalGet $index:ident) => {
+            push!(
+                u64,
+                globals[inst.globals[$index as usize] as usize].value as u64
+            )
+        };
+        (GlobalSet $index:ident) => {
+            globals[inst.globals[$index as usize] as usize].value = u128::from(pop!(u64))
+        };
+        (GlobalGetV128 $index:ident) => {
+            push!(u128, globals[inst.globals[$index as usize] as usize].value)
+        };
+        (GlobalSetV128 $index:ident) => {
+            globals[inst.globals[$index as usize] as usize].value = pop!(u128)
+        };
+        (Const32 $value:ident) => {
+            push!(u32, $value)
+        };
+        (Const64 $value:ident) => {
+            push!(u64, $value)
+        };
+        (ConstV128 $index:ident) => {
+            push!(u128, body.consts[$index as usize])
+        };
+        (MemorySize $mem:ident) => {
+            push!(u64, mem!($mem).pages())
+        };
+        (MemoryGrow $mem:ident) => {{
+            let delta = pop!(u64);
+            let m = mem_mut!($mem);
+            let failed = if m.ty.memory64 {
+                u64::MAX
+            } else {
+                u64::from(u32::MAX)
+            };
+            push!(u64, m.grow(delta).unwrap_or(failed))
+        }};
+        (MemoryFill $mem:ident) => {{
+            let n = pop!(u64);
+            let val = pop!(u32) as u8;
+            let d = pop!(u64);
+            let m = mem_mut!($mem);
+            let Some(d) = in_bounds(d, n, m.data.len()) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            m.data[d..d + n as usize].fill(val);
+        }};
+        (MemoryCopy $dst:ident $src:ident) => {{
+            let n = pop!(u64);
+            let s = pop!(u64);
+            let d = pop!(u64);
+            let (di, si) = (
+                inst.memories[$dst as usize] as usize,
+                inst.memories[$src as usize] as usize,
+            );
+            let (Some(s), Some(d)) = (
+                in_bounds(s, n, memories[si].data.len()),
+                in_bounds(d, n, memories[di].data.len()),
+            ) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            let n = n as usize;
+            if di == si {
+                memories[di].data.copy_within(s..s + n, d);
+            } else {
+                let tmp = memories[si].data[s..s + n].to_vec();
+                memories[di].data[d..d + n].copy_from_slice(&tmp);
+            }
+        }};
+        (MemoryInit $data:ident $mem:ident) => {{
+            let n = pop!(u32);
+            let s = pop!(u32);
+            let d = pop!(u64);
+            let seg = &inst.module.inner.datas[$data as usize].bytes;
+            let seg: &[u8] = if datas[inst.datas[$data as usize] as usize].dropped {
+                &[]
+            } else {
+                seg
+            };
+            let m = mem_mut!($mem);
+            let (Some(s), Some(d)) = (
+                in_bounds(u64::from(s), u64::from(n), seg.len()),
+                in_bounds(d, u64::from(n), m.data.len()),
+            ) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            m.data[d..d + n as usize].copy_from_slice(&seg[s..s + n as usize]);
+        }};
+        (DataDrop $data:ident) => {
+            datas[inst.datas[$data as usize] as usize].dropped = true
+        };
+        (TableGet $table:ident) => {{
+            let i = pop!(u64);
+            let t = &tables[table_index!($table)];
+            let Some(&cell) = usize::try_from(i).ok().and_then(|i| t.elems.get(i)) else {
+                trap!(TrapKind::TableOutOfBounds)
+            };
+            push!(u64, cell);
+        }};
+        (TableSet $table:ident) => {{
+            let v = pop!(u64);
+            let i = pop!(u64);
+            let t = &mut tables[table_index!($table)];
+            let Some(slot) = usize::try_from(i).ok().and_then(|i| t.elems.get_mut(i)) else {
+                trap!(TrapKind::TableOutOfBounds)
+            };
+            *slot = v;
+        }};
+        (TableSize $table:ident) => {
+            push!(u64, tables[table_index!($table)].elems.len() as u64)
+        };
+        (TableGrow $table:ident) => {{
+            let n = pop!(u64);
+            let init = pop!(u64);
+            let t = &mut tables[table_index!($table)];
+            let failed = if t.ty.table64 {
+                u64::MAX
+            } else {
+                u64::from(u32::MAX)
+            };
+            push!(u64, t.grow(n, init).unwrap_or(failed));
+        }};
+        (TableFill $table:ident) => {{
+            let n = pop!(u64);
+            let v = pop!(u64);
+            let i = pop!(u64);
+            let t = &mut tables[table_index!($table)];
+            let Some(i) = in_bounds(i, n, t.elems.len()) else {
+                trap!(TrapKind::TableOutOfBounds)
+            };
+            t.elems[i..i + n as usize].fill(v);
+        }};
+        (TableCopy $dst:ident $src:ident) => {{
+            let n = pop!(u64);
+            let s = pop!(u64);
+            let d = pop!(u64);
+            let (di, si) = (table_index!($dst), table_index!($src));
+            let (Some(s), Some(d)) = (
+                in_bounds(s, n, tables[si].elems.len()),
+                in_bounds(d, n, tables[di].elems.len()),
+            ) else {
+                trap!(TrapKind::TableOutOfBounds)
+            };
+            let n = n as usize;
+            if di == si {
+                tables[di].elems.copy_within(s..s + n, d);
+            } else {
+                let tmp = tables[si].elems[s..s + n].to_vec();
+                tables[di].elems[d..d + n].copy_from_slice(&tmp);
+            }
+        }};
+        (TableInit $elem:ident $table:ident) => {{
+            let n = pop!(u32);
+            let s = pop!(u32);
+            let d = pop!(u64);
+            let seg = &elems[inst.elems[$elem as usize] as usize];
+            let t = &mut tables[table_index!($table)];
+            let (Some(s), Some(d)) = (
+                in_bounds(u64::from(s), u64::from(n), seg.len()),
+                in_bounds(d, u64::from(n), t.elems.len()),
+            ) else {
+                trap!(TrapKind::TableOutOfBounds)
+            };
+            t.elems[d..d + n as usize].copy_from_slice(&seg[s..s + n as usize]);
+        }};
+        (ElemDrop $elem:ident) => {
+            elems[inst.elems[$elem as usize] as usize] = Vec::new()
+        };
+        (RefNull) => {
+            push!(u64, 0)
+        };
+        (RefIsNull) => {{
+            let r = pop!(u64);
+            push!(u32, u32::from(r == 0));
+        }};
+        (RefFunc $func:ident) => {
+            push!(u64, u64::from(inst.funcs[$func as usize]) + 1)
+        };
+        (I8x16Shuffle $index:ident) => {{
+            let b = pop!(u128);
+            let a = pop!(u128);
+            push!(
+                u128,
+                simd::i8x16_shuffle(a, b, body.consts[$index as usize].to_le_bytes())
+            );
+        }};
+        (V128Load8Lane $mem:ident $lane:ident $offset:ident) => {
+            load_lane!($mem, $lane, $offset, 1)
+        };
+        (V128Load16Lane $mem:ident $lane:ident $offset:ident) => {
+            load_lane!($mem, $lane, $offset, 2)
+        };
+        (V128Load32Lane $mem:ident $lane:ident $offset:ident) => {
+            load_lane!($mem, $lane, $offset, 4)
+        };
+        (V128Load64Lane $mem:ident $lane:ident $offset:ident) => {
+            load_lane!($mem, $lane, $offset, 8)
+        };
+        (V128Store8Lane $mem:ident $lane:ident $offset:ident) => {
+            store_lane!($mem, $lane, $offset, 1)
+        };
+        (V128Store16Lane $mem:ident $lane:ident $offset:ident) => {
+            store_lane!($mem, $lane, $offset, 2)
+        };
+        (V128Store32Lane $mem:ident $lane:ident $offset:ident) => {
+            store_lane!($mem, $lane, $offset, 4)
+        };
+        (V128Store64Lane $mem:ident $lane:ident $offset:ident) => {
+            store_lane!($mem, $lane, $offset, 8)
+        };
+    }
+
+    // The dispatch loop, generated from the op list.
+    macro_rules! dispatch {
+        (
+            special { $($sname:ident { $($sf:ident : $sty:ty),* };)* }
+            unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
+            binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
+            ternary { $($tname:ident : ($ta:ty, $tb:ty, $tc:ty) -> $tr:ty = $tf:expr;)* }
+            unary_trap { $($utname:ident : ($uta:ty) -> $utr:ty = $utf:expr;)* }
+            binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
+            lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
+            lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
+            load { $($ldname:ident : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+            store { $($stname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+        ) => {
+            loop {
+                if *fuel == 0 {
+                    save!(pc);
+                    return Ok(Exit::OutOfFuel);
+                }
+                *fuel -= 1;
+                let op = code[pc];
+                pc += 1;
+                match op {
+                    $(Op::$sname { $($sf),* } => special!($sname $($sf)*),)*
+                    $(Op::$uname {} => {
+                        let f: fn($ua) -> $ur = $uf;
+                        let a = pop!($ua);
+                        push!($ur, f(a));
+                    })*
+                    $(Op::$bname {} => {
+                        let f: fn($ba, $bb) -> $br = $bf;
+                        let b = pop!($bb);
+                        let a = pop!($ba);
+                        push!($br, f(a, b));
+                    })*
+                    $(Op::$tname {} => {
+                        let f: fn($ta, $tb, $tc) -> $tr = $tf;
+                        let c = pop!($tc);
+                        let b = pop!($tb);
+                        let a = pop!($ta);
+                        push!($tr, f(a, b, c));
+                    })*
+                    $(Op::$utname {} => {
+                        let f: fn($uta) -> Result<$utr, TrapKind> = $utf;
+                        let a = pop!($uta);
+                        match f(a) {
+                            Ok(r) => push!($utr, r),
+                            Err(kind) => trap!(kind),
+                        }
+                    })*
+                    $(Op::$btname {} => {
+                        let f: fn($bta, $btb) -> Result<$btr, TrapKind> = $btf;
+                        let b = pop!($btb);
+                        let a = pop!($bta);
+                        match f(a, b) {
+                            Ok(r) => push!($btr, r),
+                            Err(kind) => trap!(kind),
+                        }
+                    })*
+                    $(Op::$lename { lane } => {
+                        let f: fn($lea, u8) -> $ler = $lef;
+                        let a = pop!($lea);
+                        push!($ler, f(a, lane));
+                    })*
+                    $(Op::$lrname { lane } => {
+                        let f: fn($lra, u8, $lrb) -> $lrr = $lrf;
+                        let b = pop!($lrb);
+                        let a = pop!($lra);
+                        push!($lrr, f(a, lane, b));
+                    })*
+                    $(Op::$ldname { mem, offset } => {
+                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
+                        let addr = pop!(u64);
+                        let m = mem!(mem);
+                        let Some(ea) = effective(m, addr, offset, $ldn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        push!($ldr, f(bytes));
+                    })*
+                    $(Op::$stname { mem, offset } => {
+                        let f: fn($sta) -> [u8; $stn] = $stf;
+                        let v = pop!($sta);
+                        let addr = pop!(u64);
+                        let m = mem_mut!(mem);
+                        let Some(ea) = effective(m, addr, offset, $stn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                    })*
+                }
+            }
+        };
+    }
+
+    for_each_op!(dispatch)
+}
+
+#[allow(dead_code)]
+const _: u64 = PAGE_SIZE;

@@ -1,0 +1,27 @@
+//! capicola's engine: a validated WebAssembly interpreter whose whole execution state is plain data, so a run can pause at any instruction boundary and continue later.
+#![deny(unsafe_code)]
+#![recursion_limit = "256"]
+
+#[macro_use]
+mod ir;
+mod engine;
+mod error;
+mod exec;
+mod linker;
+mod module;
+mod num;
+mod simd;
+pub mod spectest;
+mod store;
+mod translate;
+mod types;
+mod value;
+
+pub use engine::{Config, Engine};
+pub use error::{Error, FrameInfo, Trap, TrapKind};
+pub use ir::Op;
+pub use linker::Linker;
+pub use module::{Import, Module};
+pub use store::{HostCall, Outcome, PAGE_SIZE, Position, Store};
+pub use types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
+pub use value::{Extern, Func, Global, Instance, Memory, Table, Val};

@@ -1,0 +1,855 @@
+//! The `Store`: every runtime entity (functions, memories, tables, globals, segments, instances) and the paused or running execution, all plain data.
+
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::{Error, FrameInfo, Trap, TrapKind};
+use crate::exec::{self, Exit};
+use crate::module::{ConstOp, Module, SegmentMode};
+use crate::types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
+use crate::value::{Extern, Func, Global, Instance, Memory, Table, Val};
+
+/// Size of a Wasm page in bytes.
+pub const PAGE_SIZE: u64 = 65536;
+
+#[derive(Debug, Clone)]
+pub(crate) enum FuncInst {
+    Wasm {
+        instance: u32,
+        func_index: u32,
+        type_id: u32,
+        ty: Arc<FuncType>,
+    },
+    Host {
+        host_id: u32,
+        type_id: u32,
+        ty: Arc<FuncType>,
+    },
+}
+
+impl FuncInst {
+    pub(crate) fn type_id(&self) -> u32 {
+        match self {
+            FuncInst::Wasm { type_id, .. } | FuncInst::Host { type_id, .. } => *type_id,
+        }
+    }
+
+    pub(crate) fn ty(&self) -> &Arc<FuncType> {
+        match self {
+            FuncInst::Wasm { ty, .. } | FuncInst::Host { ty, .. } => ty,
+        }
+    }
+}
+
+/// Maps a module's index spaces onto store entities.
+#[derive(Debug, Clone)]
+pub(crate) struct InstanceData {
+    pub(crate) module: Module,
+    pub(crate) funcs: Vec<u32>,
+    pub(crate) tables: Vec<u32>,
+    pub(crate) memories: Vec<u32>,
+    pub(crate) globals: Vec<u32>,
+    pub(crate) elems: Vec<u32>,
+    pub(crate) datas: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MemoryInst {
+    pub(crate) ty: MemoryType,
+    pub(crate) data: Vec<u8>,
+    /// Largest size in pages this memory may grow to.
+    pub(crate) max_pages: u64,
+}
+
+impl MemoryInst {
+    pub(crate) fn pages(&self) -> u64 {
+        self.data.len() as u64 / PAGE_SIZE
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or `None` if not allowed.
+    pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.pages();
+        let new = old.checked_add(delta)?;
+        if new > self.max_pages {
+            return None;
+        }
+        self.data.resize(usize::try_from(new * PAGE_SIZE).ok()?, 0);
+        Some(old)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TableInst {
+    pub(crate) ty: TableType,
+    /// Reference cells: 0 is null, otherwise index + 1.
+    pub(crate) elems: Vec<u64>,
+    pub(crate) max: u64,
+}
+
+impl TableInst {
+    pub(crate) fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
+        let old = self.elems.len() as u64;
+        let new = old.checked_add(delta)?;
+        if new > self.max {
+            return None;
+        }
+        self.elems.resize(usize::try_from(new).ok()?, init);
+        Some(old)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GlobalInst {
+    pub(crate) ty: GlobalType,
+    pub(crate) value: u128,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct DataInst {
+    pub(crate) dropped: bool,
+}
+
+/// One Wasm call frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Frame {
+    /// The store function being executed.
+    pub(crate) func: u32,
+    pub(crate) instance: u32,
+    /// Index of the body among the module's defined functions.
+    pub(crate) body: u32,
+    /// Next op to execute (for callers: the op after the call).
+    pub(crate) pc: u32,
+    /// Stack index of the first local.
+    pub(crate) fp: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// No call in progress.
+    #[default]
+    Idle,
+    /// A call was invoked and has not started.
+    Pending(u32),
+    /// Paused at an instruction boundary: `run` continues.
+    Paused,
+    /// Waiting for the results of a host function.
+    InHost(u32),
+}
+
+/// The execution state of a call in progress.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExecState {
+    pub(crate) stack: Vec<u64>,
+    pub(crate) sp: usize,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) status: Status,
+    /// Result types of the outermost call.
+    pub(crate) results: Vec<ValType>,
+    /// Fuel consumed since the store was created.
+    pub(crate) consumed: u64,
+}
+
+/// What a run came back with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The call returned these results.
+    Finished(Vec<Val>),
+    /// Guest code trapped; the call is over.
+    Trapped(Trap),
+    /// The fuel ran out at an instruction boundary; `run` again continues.
+    OutOfFuel,
+    /// Guest code called a host function; answer with `host_return` (or `host_trap`), then `run` again.
+    HostCall(HostCall),
+}
+
+/// A call from guest code to a host function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostCall {
+    pub func: Func,
+    pub host_id: u32,
+    pub args: Vec<Val>,
+}
+
+/// A paused position: which function and which instruction.
+pub type Position = FrameInfo;
+
+/// Owns all runtime state; everything in it is plain data.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) engine: Engine,
+    pub(crate) funcs: Vec<FuncInst>,
+    pub(crate) instances: Vec<InstanceData>,
+    pub(crate) memories: Vec<MemoryInst>,
+    pub(crate) tables: Vec<TableInst>,
+    pub(crate) globals: Vec<GlobalInst>,
+    /// Element segment instances as reference cells; a dropped segment is empty.
+    pub(crate) elems: Vec<Vec<u64>>,
+    pub(crate) datas: Vec<DataInst>,
+    pub(crate) exec: ExecState,
+}
+
+impl Store {
+    pub fn new(engine: &Engine) -> Store {
+        Store {
+            engine: engine.clone(),
+            funcs: Vec::new(),
+            instances: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            elems: Vec::new(),
+            datas: Vec::new(),
+            exec: ExecState::default(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Defines a host function: calls to it pause the run with `Outcome::HostCall` carrying `host_id`.
+    pub fn new_host_func(&mut self, ty: FuncType, host_id: u32) -> Func {
+        let (type_id, ty) = self.engine.intern_type(&ty);
+        self.funcs.push(FuncInst::Host {
+            host_id,
+            type_id,
+            ty,
+        });
+        Func(self.funcs.len() as u32 - 1)
+    }
+
+    pub fn new_memory(&mut self, ty: MemoryType) -> Result<Memory, Error> {
+        let config = self.engine.config();
+        let engine_max = config.max_memory_bytes / PAGE_SIZE;
+        let max_pages = ty
+            .limits
+            .max
+            .unwrap_or(u64::MAX)
+            .min(ty.max_pages_by_index())
+            .min(engine_max);
+        if ty.limits.min > max_pages {
+            return Err(Error::Limit(format!(
+                "memory of {} pages exceeds the limit of {max_pages} pages",
+                ty.limits.min
+            )));
+        }
+        let bytes = usize::try_from(ty.limits.min * PAGE_SIZE)
+            .map_err(|_| Error::Limit("memory too large".into()))?;
+        self.memories.push(MemoryInst {
+            ty,
+            data: vec![0; bytes],
+            max_pages,
+        });
+        Ok(Memory(self.memories.len() as u32 - 1))
+    }
+
+    pub fn new_table(&mut self, ty: TableType, init: Val) -> Result<Table, Error> {
+        if init.ty() != ty.element {
+            return Err(Error::Call(format!(
+                "table of {} initialized with {}",
+                ty.element,
+                init.ty()
+            )));
+        }
+        let index_max = if ty.table64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        let max = ty
+            .limits
+            .max
+            .unwrap_or(u64::MAX)
+            .min(index_max)
+            .min(self.engine.config().max_table_elements);
+        if ty.limits.min > max {
+            return Err(Error::Limit(format!(
+                "table of {} elements exceeds the limit of {max}",
+                ty.limits.min
+            )));
+        }
+        let cell = self.val_to_cell(init)?;
+        let len =
+            usize::try_from(ty.limits.min).map_err(|_| Error::Limit("table too large".into()))?;
+        self.tables.push(TableInst {
+            ty,
+            elems: vec![cell; len],
+            max,
+        });
+        Ok(Table(self.tables.len() as u32 - 1))
+    }
+
+    pub fn new_global(&mut self, ty: GlobalType, init: Val) -> Result<Global, Error> {
+        if init.ty() != ty.content {
+            return Err(Error::Call(format!(
+                "global of {} initialized with {}",
+                ty.content,
+                init.ty()
+            )));
+        }
+        self.check_ref(init)?;
+        self.globals.push(GlobalInst {
+            ty,
+            value: init.to_raw(),
+        });
+        Ok(Global(self.globals.len() as u32 - 1))
+    }
+
+    fn check_ref(&self, v: Val) -> Result<(), Error> {
+        if let Val::FuncRef(Some(f)) = v
+            && f.0 as usize >= self.funcs.len()
+        {
+            return Err(Error::Call(format!(
+                "function {} is not in this store",
+                f.0
+            )));
+        }
+        Ok(())
+    }
+
+    fn val_to_cell(&self, v: Val) -> Result<u64, Error> {
+        self.check_ref(v)?;
+        Ok(v.to_raw() as u64)
+    }
+
+    pub fn func_type(&self, f: Func) -> &FuncType {
+        self.funcs[f.0 as usize].ty()
+    }
+
+    pub fn global_type(&self, g: Global) -> GlobalType {
+        self.globals[g.0 as usize].ty
+    }
+
+    pub fn global_get(&self, g: Global) -> Val {
+        let g = &self.globals[g.0 as usize];
+        Val::from_raw(g.ty.content, g.value)
+    }
+
+    pub fn global_set(&mut self, g: Global, v: Val) -> Result<(), Error> {
+        self.check_ref(v)?;
+        let g = &mut self.globals[g.0 as usize];
+        if !g.ty.mutable || v.ty() != g.ty.content {
+            return Err(Error::Call("global is immutable or of another type".into()));
+        }
+        g.value = v.to_raw();
+        Ok(())
+    }
+
+    pub fn memory_type(&self, m: Memory) -> MemoryType {
+        let mem = &self.memories[m.0 as usize];
+        MemoryType {
+            limits: Limits {
+                min: mem.pages(),
+                max: mem.ty.limits.max,
+            },
+            memory64: mem.ty.memory64,
+        }
+    }
+
+    pub fn memory_data(&self, m: Memory) -> &[u8] {
+        &self.memories[m.0 as usize].data
+    }
+
+    pub fn memory_data_mut(&mut self, m: Memory) -> &mut [u8] {
+        &mut self.memories[m.0 as usize].data
+    }
+
+    /// Grows a memory by `delta` pages; returns the old size in pages.
+    pub fn memory_grow(&mut self, m: Memory, delta: u64) -> Option<u64> {
+        self.memories[m.0 as usize].grow(delta)
+    }
+
+    pub fn table_type(&self, t: Table) -> TableType {
+        let table = &self.tables[t.0 as usize];
+        TableType {
+            limits: Limits {
+                min: table.elems.len() as u64,
+                max: table.ty.limits.max,
+            },
+            ..table.ty
+        }
+    }
+
+    pub fn table_size(&self, t: Table) -> u64 {
+        self.tables[t.0 as usize].elems.len() as u64
+    }
+
+    pub fn table_get(&self, t: Table, index: u64) -> Option<Val> {
+        let table = &self.tables[t.0 as usize];
+        let cell = *table.elems.get(usize::try_from(index).ok()?)?;
+        Some(Val::from_raw(table.ty.element, u128::from(cell)))
+    }
+
+    /// The type of an extern as it is now (current sizes as minimums).
+    pub fn extern_type(&self, e: Extern) -> ExternType {
+        match e {
+            Extern::Func(f) => ExternType::Func(self.func_type(f).clone()),
+            Extern::Table(t) => ExternType::Table(self.table_type(t)),
+            Extern::Memory(m) => ExternType::Memory(self.memory_type(m)),
+            Extern::Global(g) => ExternType::Global(self.global_type(g)),
+        }
+    }
+
+    pub fn instance_module(&self, i: Instance) -> &Module {
+        &self.instances[i.0 as usize].module
+    }
+
+    /// The start function, which `instantiate` does not run.
+    pub fn instance_start(&self, i: Instance) -> Option<Func> {
+        let inst = &self.instances[i.0 as usize];
+        inst.module
+            .inner
+            .start
+            .map(|s| Func(inst.funcs[s as usize]))
+    }
+
+    pub fn instance_export(&self, i: Instance, name: &str) -> Option<Extern> {
+        let inst = &self.instances[i.0 as usize];
+        let (_, kind, index) = inst
+            .module
+            .inner
+            .exports
+            .iter()
+            .find(|(n, _, _)| n == name)?;
+        Some(Self::resolve_export(inst, *kind, *index))
+    }
+
+    pub fn instance_exports(&self, i: Instance) -> Vec<(String, Extern)> {
+        let inst = &self.instances[i.0 as usize];
+        inst.module
+            .inner
+            .exports
+            .iter()
+            .map(|(n, kind, index)| (n.clone(), Self::resolve_export(inst, *kind, *index)))
+            .collect()
+    }
+
+    fn resolve_export(inst: &InstanceData, kind: wasmparser::ExternalKind, index: u32) -> Extern {
+        use wasmparser::ExternalKind as K;
+        let i = index as usize;
+        match kind {
+            K::Table => Extern::Table(Table(inst.tables[i])),
+            K::Memory => Extern::Memory(Memory(inst.memories[i])),
+            K::Global => Extern::Global(Global(inst.globals[i])),
+            K::Func | K::FuncExact | K::Tag => Extern::Func(Func(inst.funcs[i])),
+        }
+    }
+
+    /// Allocates an instance of `module` with `imports` (in the module's import order) and initializes its
+    /// tables and memories from the active segments. The start function is not run: see `instance_start`.
+    pub fn instantiate(&mut self, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+        let m = &module.inner;
+        if !m.engine.same(&self.engine) {
+            return Err(Error::Link("module was compiled for another engine".into()));
+        }
+        if imports.len() != m.imports.len() {
+            return Err(Error::Link(format!(
+                "module needs {} imports, {} given",
+                m.imports.len(),
+                imports.len()
+            )));
+        }
+        let inst_index = self.instances.len() as u32;
+        let mut data = InstanceData {
+            module: module.clone(),
+            funcs: Vec::new(),
+            tables: Vec::new(),
+            memories: Vec::new(),
+            globals: Vec::new(),
+            elems: Vec::new(),
+            datas: Vec::new(),
+        };
+        for (import, ext) in m.imports.iter().zip(imports) {
+            self.check_import(import, ext)?;
+            match *ext {
+                Extern::Func(f) => data.funcs.push(f.0),
+                Extern::Table(t) => data.tables.push(t.0),
+                Extern::Memory(mm) => data.memories.push(mm.0),
+                Extern::Global(g) => data.globals.push(g.0),
+            }
+        }
+        for body in &m.bodies {
+            let ty_index = m.func_types[body.func_index as usize] as usize;
+            self.funcs.push(FuncInst::Wasm {
+                instance: inst_index,
+                func_index: body.func_index,
+                type_id: m.type_ids[ty_index],
+                ty: m.types[ty_index].clone(),
+            });
+            data.funcs.push(self.funcs.len() as u32 - 1);
+        }
+        for (i, ty) in m
+            .globals
+            .iter()
+            .enumerate()
+            .skip(m.num_imported_globals as usize)
+        {
+            let value = self.eval_const(&data, &m.global_inits[i])?;
+            let g = self.new_global(*ty, Val::from_raw(ty.content, value))?;
+            data.globals.push(g.0);
+        }
+        for (ty, init) in m.tables.iter().skip(m.num_imported_tables as usize) {
+            let init = match init {
+                Some(expr) => Val::from_raw(ty.element, self.eval_const(&data, expr)?),
+                None => Val::default_for(ty.element),
+            };
+            let t = self.new_table(*ty, init)?;
+            data.tables.push(t.0);
+        }
+        for ty in m.memories.iter().skip(m.num_imported_memories as usize) {
+            let mem = self.new_memory(*ty)?;
+            data.memories.push(mem.0);
+        }
+        for seg in &m.elems {
+            let items = match seg.mode {
+                SegmentMode::Declared => Vec::new(),
+                _ => seg
+                    .items
+                    .iter()
+                    .map(|e| self.eval_const(&data, e).map(|v| v as u64))
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            self.elems.push(items);
+            data.elems.push(self.elems.len() as u32 - 1);
+        }
+        for _ in &m.datas {
+            self.datas.push(DataInst { dropped: false });
+            data.datas.push(self.datas.len() as u32 - 1);
+        }
+        // Active segments, in order; a failing one leaves the earlier writes in place, as the spec says.
+        let mut active = Vec::new();
+        for (i, seg) in m.elems.iter().enumerate() {
+            if let SegmentMode::Active { index, offset } = &seg.mode {
+                active.push((true, i, *index, self.eval_const(&data, offset)? as u64));
+            }
+        }
+        for (i, seg) in m.datas.iter().enumerate() {
+            if let SegmentMode::Active { index, offset } = &seg.mode {
+                active.push((false, i, *index, self.eval_const(&data, offset)? as u64));
+            }
+        }
+        let elem_ids = data.elems.clone();
+        let data_ids = data.datas.clone();
+        let tables = data.tables.clone();
+        let memories = data.memories.clone();
+        self.instances.push(data);
+        for (is_elem, seg, target, offset) in active {
+            if is_elem {
+                let items = std::mem::take(&mut self.elems[elem_ids[seg] as usize]);
+                let table = &mut self.tables[tables[target as usize] as usize];
+                let dst = usize::try_from(offset)
+                    .ok()
+                    .filter(|&d| {
+                        d.checked_add(items.len())
+                            .is_some_and(|end| end <= table.elems.len())
+                    })
+                    .ok_or_else(|| Error::Instantiation(Trap::new(TrapKind::TableOutOfBounds)))?;
+                table.elems[dst..dst + items.len()].copy_from_slice(&items);
+            } else {
+                let bytes = &m.datas[seg].bytes;
+                let mem = &mut self.memories[memories[target as usize] as usize];
+                let dst = usize::try_from(offset)
+                    .ok()
+                    .filter(|&d| {
+                        d.checked_add(bytes.len())
+                            .is_some_and(|end| end <= mem.data.len())
+                    })
+                    .ok_or_else(|| Error::Instantiation(Trap::new(TrapKind::MemoryOutOfBounds)))?;
+                mem.data[dst..dst + bytes.len()].copy_from_slice(bytes);
+                self.datas[data_ids[seg] as usize].dropped = true;
+            }
+        }
+        Ok(Instance(inst_index))
+    }
+
+    fn check_import(&self, import: &crate::module::Import, ext: &Extern) -> Result<(), Error> {
+        let have = self.extern_type(*ext);
+        let ok = match (&import.ty, &have) {
+            (ExternType::Func(want), ExternType::Func(have)) => want == have,
+            (ExternType::Table(want), ExternType::Table(have)) => {
+                want.element == have.element
+                    && want.table64 == have.table64
+                    && have.limits.matches(&want.limits)
+            }
+            (ExternType::Memory(want), ExternType::Memory(have)) => {
+                want.memory64 == have.memory64 && have.limits.matches(&want.limits)
+            }
+            (ExternType::Global(want), ExternType::Global(have)) => want == have,
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Link(format!(
+                "incompatible import type for {}.{}: expected {} {:?}, got {:?}",
+                import.module,
+                import.name,
+                import.ty.kind_name(),
+                import.ty,
+                have
+            )))
+        }
+    }
+
+    fn eval_const(&self, inst: &InstanceData, expr: &[ConstOp]) -> Result<u128, Error> {
+        let mut stack: Vec<u128> = Vec::new();
+        let bad = || Error::Validation("malformed constant expression".into());
+        for op in expr {
+            let v = match *op {
+                ConstOp::I32(v) => u128::from(v as u32),
+                ConstOp::I64(v) => u128::from(v as u64),
+                ConstOp::F32(v) => u128::from(v),
+                ConstOp::F64(v) => u128::from(v),
+                ConstOp::V128(v) => v,
+                ConstOp::RefNull => 0,
+                ConstOp::RefFunc(f) => u128::from(*inst.funcs.get(f as usize).ok_or_else(bad)?) + 1,
+                ConstOp::GlobalGet(g) => {
+                    self.globals[*inst.globals.get(g as usize).ok_or_else(bad)? as usize].value
+                }
+                ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                    let b = stack.pop().ok_or_else(bad)? as u32;
+                    let a = stack.pop().ok_or_else(bad)? as u32;
+                    u128::from(match op {
+                        ConstOp::I32Add => a.wrapping_add(b),
+                        ConstOp::I32Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+                ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                    let b = stack.pop().ok_or_else(bad)? as u64;
+                    let a = stack.pop().ok_or_else(bad)? as u64;
+                    u128::from(match op {
+                        ConstOp::I64Add => a.wrapping_add(b),
+                        ConstOp::I64Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+            };
+            stack.push(v);
+        }
+        stack.pop().ok_or_else(bad)
+    }
+
+    /// Begins a call of `f` with `args`; `run` executes it.
+    pub fn invoke(&mut self, f: Func, args: &[Val]) -> Result<(), Error> {
+        if self.exec.status != Status::Idle {
+            return Err(Error::Call("a call is already in progress".into()));
+        }
+        let ty = self
+            .funcs
+            .get(f.0 as usize)
+            .ok_or_else(|| Error::Call(format!("no function {} in this store", f.0)))?
+            .ty()
+            .clone();
+        if ty.params().len() != args.len()
+            || ty.params().iter().zip(args).any(|(t, a)| *t != a.ty())
+        {
+            return Err(Error::Call(format!(
+                "arguments {:?} do not match the function type {ty}",
+                args.iter().map(|a| a.ty()).collect::<Vec<_>>()
+            )));
+        }
+        for a in args {
+            self.check_ref(*a)?;
+        }
+        self.exec.stack.clear();
+        for a in args {
+            push_val(&mut self.exec.stack, *a);
+        }
+        self.exec.sp = self.exec.stack.len();
+        self.exec.frames.clear();
+        self.exec.results = ty.results().to_vec();
+        self.exec.status = Status::Pending(f.0);
+        Ok(())
+    }
+
+    /// Whether a call is in progress (paused, pending or waiting for a host function).
+    pub fn is_running(&self) -> bool {
+        self.exec.status != Status::Idle
+    }
+
+    /// Runs the call in progress with a budget of `fuel` instructions.
+    pub fn run(&mut self, fuel: u64) -> Outcome {
+        let mut fuel_left = fuel;
+        let outcome = self.run_inner(&mut fuel_left);
+        self.exec.consumed += fuel - fuel_left;
+        outcome
+    }
+
+    fn run_inner(&mut self, fuel: &mut u64) -> Outcome {
+        match self.exec.status {
+            Status::Idle => {
+                return Outcome::Trapped(Trap::new(TrapKind::Host("no call in progress".into())));
+            }
+            Status::InHost(_) => {
+                return Outcome::Trapped(Trap::new(TrapKind::Host(
+                    "waiting for a host function's results".into(),
+                )));
+            }
+            Status::Pending(f) => {
+                self.exec.status = Status::Paused;
+                match exec::enter(self, f) {
+                    Ok(Some(call)) => return Outcome::HostCall(call),
+                    Ok(None) => {}
+                    Err(kind) => return self.trap(kind),
+                }
+            }
+            Status::Paused => {}
+        }
+        match exec::execute(self, fuel) {
+            Ok(Exit::Finished) => {
+                let mut at = 0;
+                let results = std::mem::take(&mut self.exec.results)
+                    .into_iter()
+                    .map(|ty| {
+                        let v = read_val(&self.exec.stack, at, ty);
+                        at += ty.cells() as usize;
+                        v
+                    })
+                    .collect();
+                self.exec.status = Status::Idle;
+                Outcome::Finished(results)
+            }
+            Ok(Exit::OutOfFuel) => Outcome::OutOfFuel,
+            Ok(Exit::HostCall(call)) => Outcome::HostCall(call),
+            Err(kind) => self.trap(kind),
+        }
+    }
+
+    fn trap(&mut self, kind: TrapKind) -> Outcome {
+        let backtrace = self.backtrace();
+        self.exec.frames.clear();
+        self.exec.status = Status::Idle;
+        Outcome::Trapped(Trap { kind, backtrace })
+    }
+
+    /// The Wasm call stack of the paused run, innermost frame first.
+    pub fn backtrace(&self) -> Vec<FrameInfo> {
+        let n = self.exec.frames.len();
+        self.exec
+            .frames
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, frame)| {
+                let body = &self.instances[frame.instance as usize].module.inner.bodies
+                    [frame.body as usize];
+                // Callers have already moved past their call instruction.
+                let pc = if i + 1 == n {
+                    frame.pc
+                } else {
+                    frame.pc.saturating_sub(1)
+                } as usize;
+                let offset = body
+                    .offsets
+                    .get(pc)
+                    .or(body.offsets.last())
+                    .copied()
+                    .unwrap_or(0) as usize;
+                FrameInfo {
+                    func_index: body.func_index,
+                    offset,
+                }
+            })
+            .collect()
+    }
+
+    /// Where the paused run stands, if a call is in progress.
+    pub fn position(&self) -> Option<Position> {
+        self.backtrace().into_iter().next()
+    }
+
+    /// Instructions executed in this store so far.
+    pub fn fuel_consumed(&self) -> u64 {
+        self.exec.consumed
+    }
+
+    /// Answers the pending host call with its results.
+    pub fn host_return(&mut self, results: &[Val]) -> Result<(), Error> {
+        let Status::InHost(f) = self.exec.status else {
+            return Err(Error::Call("no host call is waiting for results".into()));
+        };
+        let ty = self.funcs[f as usize].ty().clone();
+        if ty.results().len() != results.len()
+            || ty.results().iter().zip(results).any(|(t, r)| *t != r.ty())
+        {
+            return Err(Error::Call(format!(
+                "host results do not match the function type {ty}"
+            )));
+        }
+        for r in results {
+            self.check_ref(*r)?;
+        }
+        let mut sp = self.exec.sp;
+        for r in results {
+            let raw = r.to_raw();
+            let cells = r.ty().cells() as usize;
+            if self.exec.stack.len() < sp + cells {
+                self.exec.stack.resize(sp + cells, 0);
+            }
+            self.exec.stack[sp] = raw as u64;
+            if cells == 2 {
+                self.exec.stack[sp + 1] = (raw >> 64) as u64;
+            }
+            sp += cells;
+        }
+        self.exec.sp = sp;
+        self.exec.status = Status::Paused;
+        Ok(())
+    }
+
+    /// Aborts the pending host call with a trap; the next `run` reports it.
+    pub fn host_trap(&mut self, trap: TrapKind) -> Outcome {
+        self.trap(trap)
+    }
+
+    /// Calls `f` to completion with unlimited fuel, answering host calls with `host`.
+    pub fn call(
+        &mut self,
+        f: Func,
+        args: &[Val],
+        host: &mut dyn FnMut(&mut Store, &HostCall) -> Result<Vec<Val>, Trap>,
+    ) -> Result<Result<Vec<Val>, Trap>, Error> {
+        self.invoke(f, args)?;
+        loop {
+            match self.run(u64::MAX) {
+                Outcome::Finished(results) => return Ok(Ok(results)),
+                Outcome::Trapped(trap) => return Ok(Err(trap)),
+                Outcome::OutOfFuel => continue,
+                Outcome::HostCall(call) => match host(self, &call) {
+                    Ok(results) => {
+                        if let Err(e) = self.host_return(&results) {
+                            self.trap(TrapKind::Host(e.to_string()));
+                            return Err(e);
+                        }
+                    }
+                    Err(trap) => {
+                        let mut full = trap.clone();
+                        if let Outcome::Trapped(t) = self.host_trap(trap.kind) {
+                            full.backtrace = t.backtrace;
+                        }
+                        return Ok(Err(full));
+                    }
+                },
+            }
+        }
+    }
+}
+
+pub(crate) fn push_val(stack: &mut Vec<u64>, v: Val) {
+    let raw = v.to_raw();
+    stack.push(raw as u64);
+    if v.ty() == ValType::V128 {
+        stack.push((raw >> 64) as u64);
+    }
+}
+
+pub(crate) fn read_val(stack: &[u64], at: usize, ty: ValType) -> Val {
+    let lo = u128::from(stack.get(at).copied().unwrap_or(0));
+    let hi = if ty == ValType::V128 {
+        u128::from(stack.get(at + 1).copied().unwrap_or(0))
+    } else {
+        0
+    };
+    Val::from_raw(ty, lo | (hi << 64))
+}

@@ -1,0 +1,504 @@
+//! Translation of one Wasm function body into the internal code, validating it operator by operator on the way.
+
+use wasmparser::{BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources};
+
+use crate::error::Error;
+use crate::ir::{Op, mem_index};
+use crate::module::{FuncBody, ModuleInner, convert_val_type};
+use crate::types::ValType;
+
+/// Branch target meaning "return from the function" (used by `BrTableEntry`).
+pub(crate) const RETURN_TARGET: u32 = u32::MAX;
+
+/// A control frame of the function being translated, parallel to the validator's.
+struct Ctrl {
+    /// Loop start for loops; forward labels are patched at `end`.
+    loop_pc: Option<u32>,
+    /// Ops whose `target` must become this frame's end.
+    patches: Vec<usize>,
+    /// The `JumpIfEqz` of an `if`, patched to the start of `else` (or the end).
+    else_patch: Option<usize>,
+    /// Cells a branch to this label carries (loop: params; otherwise: results).
+    label_cells: u32,
+    /// Entered from unreachable code: nothing inside is emitted.
+    dead: bool,
+}
+
+struct Translator<'a> {
+    module: &'a ModuleInner,
+    validator: &'a mut FuncValidator<ValidatorResources>,
+    code: Vec<Op>,
+    offsets: Vec<u32>,
+    consts: Vec<u128>,
+    ctrl: Vec<Ctrl>,
+    /// Cell offset of every local from the frame base.
+    local_offsets: Vec<u32>,
+    local_types: Vec<ValType>,
+    offset: u32,
+    max_operands: u32,
+}
+
+fn invalid(e: wasmparser::BinaryReaderError) -> Error {
+    Error::Validation(e.to_string())
+}
+
+pub(crate) fn translate_function(
+    module: &ModuleInner,
+    func_index: u32,
+    validator: &mut FuncValidator<ValidatorResources>,
+    body: &FunctionBody<'_>,
+) -> Result<FuncBody, Error> {
+    let ty = module.func_type(func_index).clone();
+    let mut local_offsets = Vec::new();
+    let mut local_types = Vec::new();
+    let mut cells = 0u32;
+    for &p in ty.params() {
+        local_offsets.push(cells);
+        local_types.push(p);
+        cells += p.cells();
+    }
+    let param_cells = cells;
+    let mut locals = body.get_locals_reader().map_err(invalid)?;
+    for _ in 0..locals.get_count() {
+        let offset = locals.original_position();
+        let (count, wty) = locals.read().map_err(invalid)?;
+        validator
+            .define_locals(offset as u64, count, wty)
+            .map_err(invalid)?;
+        let vt = convert_val_type(wty)?;
+        for _ in 0..count {
+            local_offsets.push(cells);
+            local_types.push(vt);
+            cells += vt.cells();
+        }
+    }
+    let local_cells = cells;
+    let mut t = Translator {
+        module,
+        validator,
+        code: Vec::new(),
+        offsets: Vec::new(),
+        consts: Vec::new(),
+        ctrl: vec![Ctrl {
+            loop_pc: None,
+            patches: Vec::new(),
+            else_patch: None,
+            label_cells: ty.result_cells(),
+            dead: false,
+        }],
+        local_offsets,
+        local_types,
+        offset: 0,
+        max_operands: 0,
+    };
+    let mut binary = body.get_binary_reader_for_operators().map_err(invalid)?;
+    binary.set_features(*t.validator.features());
+    let mut reader = wasmparser::OperatorsReader::new(binary);
+    while !reader.eof() {
+        let (op, offset) = reader.read_with_offset().map_err(invalid)?;
+        t.offset = offset as u32;
+        t.translate(&op)?;
+        t.max_operands = t.max_operands.max(t.validator.operand_stack_height());
+    }
+    reader.finish().map_err(invalid)?;
+    Ok(FuncBody {
+        func_index,
+        code: t.code.into(),
+        offsets: t.offsets.into(),
+        consts: t.consts.into(),
+        param_cells,
+        result_cells: ty.result_cells(),
+        local_cells,
+        // Every operand takes at most two cells; calls need room for the callee's arguments, already counted as operands.
+        max_cells: local_cells + 2 * t.max_operands + 4,
+    })
+}
+
+impl Translator<'_> {
+    fn emit(&mut self, op: Op) -> usize {
+        self.code.push(op);
+        self.offsets.push(self.offset);
+        self.code.len() - 1
+    }
+
+    fn pc(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    /// Whether the current position is unreachable (nothing needs to be emitted).
+    fn dead(&self) -> bool {
+        self.ctrl.last().is_none_or(|c| c.dead)
+            || self
+                .validator
+                .get_control_frame(0)
+                .is_none_or(|f| f.unreachable)
+    }
+
+    fn operand_cells(&self, depth: usize) -> u32 {
+        match self.validator.get_operand_type(depth) {
+            Some(Some(ty)) => ValType::from_wasmparser(ty).map_or(1, ValType::cells),
+            _ => 1,
+        }
+    }
+
+    /// Cells on the operand stack above the base of the label `depth` frames out, not counting the top `skip` operands.
+    fn cells_above_label(&self, depth: u32, skip: usize) -> u32 {
+        let height = self.validator.operand_stack_height() as usize;
+        let base = self
+            .validator
+            .get_control_frame(depth as usize)
+            .map_or(height, |f| f.height);
+        (skip..height.saturating_sub(base))
+            .map(|d| self.operand_cells(d))
+            .sum()
+    }
+
+    fn block_cells(&self, ty: BlockType) -> Result<(u32, u32), Error> {
+        Ok(match ty {
+            BlockType::Empty => (0, 0),
+            BlockType::Type(t) => (0, convert_val_type(t)?.cells()),
+            BlockType::FuncType(idx) => {
+                let ft = self
+                    .module
+                    .types
+                    .get(idx as usize)
+                    .ok_or_else(|| Error::Validation(format!("unknown type {idx}")))?;
+                (ft.param_cells(), ft.result_cells())
+            }
+        })
+    }
+
+    fn set_target(&mut self, at: usize, to: u32) {
+        match &mut self.code[at] {
+            Op::Jump { target }
+            | Op::JumpIfNez { target }
+            | Op::JumpIfEqz { target }
+            | Op::Br { target, .. }
+            | Op::BrIfNez { target, .. }
+            | Op::BrTableEntry { target, .. } => *target = to,
+            other => unreachable!("patching a non-branch op {other:?}"),
+        }
+    }
+
+    /// Emits a branch to the label `depth` frames out. `conditional` is `br_if`; `table_entry` is an entry of `br_table`.
+    fn branch(&mut self, depth: u32, skip: usize, kind: BranchKind) {
+        let idx = self.ctrl.len() - 1 - depth as usize;
+        if idx == 0 {
+            match kind {
+                BranchKind::Always => self.emit(Op::Return {}),
+                BranchKind::IfNez => self.emit(Op::ReturnIfNez {}),
+                BranchKind::TableEntry => self.emit(Op::BrTableEntry {
+                    target: RETURN_TARGET,
+                    drop: 0,
+                    keep: 0,
+                }),
+            };
+            return;
+        }
+        let keep = self.ctrl[idx].label_cells;
+        let drop = self.cells_above_label(depth, skip) - keep;
+        let known = self.ctrl[idx].loop_pc;
+        let target = known.unwrap_or(0);
+        let at = match kind {
+            BranchKind::Always if drop == 0 => self.emit(Op::Jump { target }),
+            BranchKind::Always => self.emit(Op::Br { target, drop, keep }),
+            BranchKind::IfNez if drop == 0 => self.emit(Op::JumpIfNez { target }),
+            BranchKind::IfNez => self.emit(Op::BrIfNez { target, drop, keep }),
+            BranchKind::TableEntry => self.emit(Op::BrTableEntry { target, drop, keep }),
+        };
+        if known.is_none() {
+            self.ctrl[idx].patches.push(at);
+        }
+    }
+
+    fn push_ctrl(&mut self, blockty: BlockType, is_loop: bool, dead: bool) -> Result<(), Error> {
+        let (params, results) = self.block_cells(blockty)?;
+        self.ctrl.push(Ctrl {
+            loop_pc: is_loop.then(|| self.pc()),
+            patches: Vec::new(),
+            else_patch: None,
+            label_cells: if is_loop { params } else { results },
+            dead,
+        });
+        Ok(())
+    }
+
+    fn translate(&mut self, op: &Operator<'_>) -> Result<(), Error> {
+        let dead = self.dead();
+        // Structured control is tracked even in dead code; everything else is skipped there.
+        match op {
+            Operator::Block { blockty } | Operator::Loop { blockty } => {
+                self.validator.op(self.offset as u64, op).map_err(invalid)?;
+                return self.push_ctrl(*blockty, matches!(op, Operator::Loop { .. }), dead);
+            }
+            Operator::If { blockty } => {
+                let patch = (!dead).then(|| self.emit(Op::JumpIfEqz { target: 0 }));
+                self.validator.op(self.offset as u64, op).map_err(invalid)?;
+                self.push_ctrl(*blockty, false, dead)?;
+                if let Some(c) = self.ctrl.last_mut() {
+                    c.else_patch = patch;
+                }
+                return Ok(());
+            }
+            Operator::Else => {
+                if !dead {
+                    let at = self.emit(Op::Jump { target: 0 });
+                    if let Some(c) = self.ctrl.last_mut() {
+                        c.patches.push(at);
+                    }
+                }
+                let pc = self.pc();
+                if let Some(p) = self.ctrl.last_mut().and_then(|c| c.else_patch.take()) {
+                    self.set_target(p, pc);
+                }
+                return self.validator.op(self.offset as u64, op).map_err(invalid);
+            }
+            Operator::End => {
+                self.validator.op(self.offset as u64, op).map_err(invalid)?;
+                let frame = self
+                    .ctrl
+                    .pop()
+                    .ok_or_else(|| Error::Validation("unbalanced end".into()))?;
+                if self.ctrl.is_empty() {
+                    if !dead {
+                        self.emit(Op::Return {});
+                    }
+                    return Ok(());
+                }
+                let pc = self.pc();
+                for p in frame.else_patch.into_iter().chain(frame.patches) {
+                    self.set_target(p, pc);
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        if dead {
+            return self.validator.op(self.offset as u64, op).map_err(invalid);
+        }
+        // Ops whose translation needs the operand stack as it is before the op.
+        match op {
+            Operator::Br { relative_depth } => self.branch(*relative_depth, 0, BranchKind::Always),
+            Operator::BrIf { relative_depth } => self.branch(*relative_depth, 1, BranchKind::IfNez),
+            Operator::BrTable { targets } => {
+                self.emit(Op::BrTable { len: targets.len() });
+                let mut depths = targets
+                    .targets()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(invalid)?;
+                depths.push(targets.default());
+                for depth in depths {
+                    if depth as usize >= self.ctrl.len() {
+                        // Let the validator report the bad depth.
+                        break;
+                    }
+                    self.branch(depth, 1, BranchKind::TableEntry);
+                }
+            }
+            Operator::Drop => {
+                let cells = self.operand_cells(0);
+                self.emit(Op::Drop { cells });
+            }
+            Operator::Select => {
+                let v128 = self.operand_cells(1) == 2;
+                self.emit(if v128 {
+                    Op::SelectV128 {}
+                } else {
+                    Op::Select {}
+                });
+            }
+            Operator::TypedSelect { ty } => {
+                let v128 = convert_val_type(*ty)? == ValType::V128;
+                self.emit(if v128 {
+                    Op::SelectV128 {}
+                } else {
+                    Op::Select {}
+                });
+            }
+            Operator::LocalGet { local_index }
+            | Operator::LocalSet { local_index }
+            | Operator::LocalTee { local_index } => {
+                let i = *local_index as usize;
+                if let (Some(&index), Some(&ty)) =
+                    (self.local_offsets.get(i), self.local_types.get(i))
+                {
+                    let v128 = ty == ValType::V128;
+                    self.emit(match (op, v128) {
+                        (Operator::LocalGet { .. }, false) => Op::LocalGet { index },
+                        (Operator::LocalGet { .. }, true) => Op::LocalGetV128 { index },
+                        (Operator::LocalSet { .. }, false) => Op::LocalSet { index },
+                        (Operator::LocalSet { .. }, true) => Op::LocalSetV128 { index },
+                        (_, false) => Op::LocalTee { index },
+                        (_, true) => Op::LocalTeeV128 { index },
+                    });
+                }
+            }
+            Operator::GlobalGet { global_index } | Operator::GlobalSet { global_index } => {
+                if let Some(g) = self.module.globals.get(*global_index as usize) {
+                    let index = *global_index;
+                    let v128 = g.content == ValType::V128;
+                    self.emit(match (op, v128) {
+                        (Operator::GlobalGet { .. }, false) => Op::GlobalGet { index },
+                        (Operator::GlobalGet { .. }, true) => Op::GlobalGetV128 { index },
+                        (_, false) => Op::GlobalSet { index },
+                        (_, true) => Op::GlobalSetV128 { index },
+                    });
+                }
+            }
+            other => self.translate_plain(other)?,
+        }
+        self.validator.op(self.offset as u64, op).map_err(invalid)
+    }
+
+    /// Ops that need no knowledge of the operand stack.
+    fn translate_plain(&mut self, op: &Operator<'_>) -> Result<(), Error> {
+        if let Some(simple) = Op::simple(op) {
+            self.emit(simple);
+            return Ok(());
+        }
+        let ir = match *op {
+            Operator::Nop => return Ok(()),
+            Operator::Unreachable => Op::Unreachable {},
+            Operator::Return => Op::Return {},
+            Operator::Call { function_index } => Op::Call {
+                func: function_index,
+            },
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => Op::CallIndirect {
+                type_index,
+                table: table_index,
+            },
+            Operator::ReturnCall { function_index } => Op::ReturnCall {
+                func: function_index,
+            },
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => Op::ReturnCallIndirect {
+                type_index,
+                table: table_index,
+            },
+            Operator::I32Const { value } => Op::Const32 {
+                value: value as u32,
+            },
+            Operator::I64Const { value } => Op::Const64 {
+                value: value as u64,
+            },
+            Operator::F32Const { value } => Op::Const32 {
+                value: value.bits(),
+            },
+            Operator::F64Const { value } => Op::Const64 {
+                value: value.bits(),
+            },
+            Operator::V128Const { value } => {
+                let index = self.add_const(u128::from_le_bytes(*value.bytes()));
+                Op::ConstV128 { index }
+            }
+            Operator::I8x16Shuffle { lanes } => {
+                let index = self.add_const(u128::from_le_bytes(lanes));
+                Op::I8x16Shuffle { index }
+            }
+            Operator::MemorySize { mem } => Op::MemorySize { mem },
+            Operator::MemoryGrow { mem } => Op::MemoryGrow { mem },
+            Operator::MemoryFill { mem } => Op::MemoryFill { mem },
+            Operator::MemoryCopy { dst_mem, src_mem } => Op::MemoryCopy {
+                dst: dst_mem,
+                src: src_mem,
+            },
+            Operator::MemoryInit { data_index, mem } => Op::MemoryInit {
+                data: data_index,
+                mem,
+            },
+            Operator::DataDrop { data_index } => Op::DataDrop { data: data_index },
+            Operator::TableGet { table } => Op::TableGet { table },
+            Operator::TableSet { table } => Op::TableSet { table },
+            Operator::TableSize { table } => Op::TableSize { table },
+            Operator::TableGrow { table } => Op::TableGrow { table },
+            Operator::TableFill { table } => Op::TableFill { table },
+            Operator::TableCopy {
+                dst_table,
+                src_table,
+            } => Op::TableCopy {
+                dst: dst_table,
+                src: src_table,
+            },
+            Operator::TableInit { elem_index, table } => Op::TableInit {
+                elem: elem_index,
+                table,
+            },
+            Operator::ElemDrop { elem_index } => Op::ElemDrop { elem: elem_index },
+            Operator::RefNull { .. } => Op::RefNull {},
+            Operator::RefIsNull => Op::RefIsNull {},
+            Operator::RefFunc { function_index } => Op::RefFunc {
+                func: function_index,
+            },
+            Operator::V128Load8Lane { memarg, lane } => Op::V128Load8Lane {
+                mem: mem_index(&memarg),
+                lane,
+                offset: memarg.offset,
+            },
+            Operator::V128Load16Lane { memarg, lane } => Op::V128Load16Lane {
+                mem: mem_index(&memarg),
+                lane,
+                offset: memarg.offset,
+            },
+            Operator::V128Load32Lane { memarg, lane } => Op::V128Load32Lane {
+                mem: mem_index(&memarg),
+                lane,
+                offset: memarg.offset,
+            },
+            Operator::V128Load64Lane { memarg, lane } => Op::V128Load64Lane {
+                mem: mem_index(&memarg),
+                lane,
+                offset: memarg.offset,
+            },
+            Operator::V128Store8Lane { memarg, lane } => Op::V128Store8Lane {
+                mem: mem_index(&memarg),
+                lane,
+                offset: memarg.offset,
+            },
+            Operator::V128Store16Lane { memarg, lane } => Op::V128Store16Lane {
+                mem: mem_index(&memarg),
+                lane,
+                offset: memarg.offset,
+            },
+            Operator::V128Store32Lane { memarg, lane } => Op::V128Store32Lane {
+                mem: mem_index(&memarg),
+                lane,
+                offset: memarg.offset,
+            },
+            Operator::V128Store64Lane { memarg, lane } => Op::V128Store64Lane {
+                mem: mem_index(&memarg),
+                lane,
+                offset: memarg.offset,
+            },
+            ref other => {
+                // Validate first so that invalid code gets a validation error rather than "unsupported".
+                self.validator
+                    .op(self.offset as u64, other)
+                    .map_err(invalid)?;
+                return Err(Error::Unsupported(format!("operator {other:?}")));
+            }
+        };
+        self.emit(ir);
+        if matches!(ir, Op::ReturnCall { .. } | Op::ReturnCallIndirect { .. }) {
+            // Reached only when the callee is a host function, which runs as an ordinary call.
+            self.emit(Op::Return {});
+        }
+        Ok(())
+    }
+
+    fn add_const(&mut self, value: u128) -> u32 {
+        self.consts.push(value);
+        (self.consts.len() - 1) as u32
+    }
+}
+
+#[derive(Clone, Copy)]
+enum BranchKind {
+    Always,
+    IfNez,
+    TableEntry,
+}

@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests: locating the `capicola` binary.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The path of the `capicola` binary, built first if needed.
+///
+/// Cargo builds only the library of a dependency, so this runs `cargo build` for the
+/// binary once per test process, in the profile the tests were built with, and finds
+/// it beside the test executable's `deps/` folder.
+pub fn capicola_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let test_exe = std::env::current_exe().expect("the test knows its own path");
+        let profile_dir = test_exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("test executables live in <target>/<profile>/deps")
+            .to_path_buf();
+        let profile = profile_dir
+            .file_name()
+            .and_then(|name| name.to_str())
+            .expect("the profile folder has a UTF-8 name")
+            .to_string();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet", "-p", "capicola", "--bin", "capicola"]);
+        match profile.as_str() {
+            "debug" => {}
+            "release" => {
+                build.arg("--release");
+            }
+            other => {
+                build.args(["--profile", other]);
+            }
+        }
+        let status = build.status().expect("cargo can be started");
+        assert!(status.success(), "building the capicola binary failed");
+        profile_dir.join(format!("capicola{}", std::env::consts::EXE_SUFFIX))
+    })
+    .clone()
+}
