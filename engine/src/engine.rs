@@ -5,6 +5,49 @@ use std::sync::{Arc, Mutex};
 
 use crate::types::FuncType;
 
+/// The Wasm proposals beyond 2.0 that modules may use; validation rejects the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    pub tail_call: bool,
+    pub extended_const: bool,
+    pub multi_memory: bool,
+    pub memory64: bool,
+}
+
+impl Features {
+    /// Exactly Wasm 2.0 (with SIMD).
+    pub const WASM2: Features = Features {
+        tail_call: false,
+        extended_const: false,
+        multi_memory: false,
+        memory64: false,
+    };
+
+    /// Everything the engine implements.
+    pub const ALL: Features = Features {
+        tail_call: true,
+        extended_const: true,
+        multi_memory: true,
+        memory64: true,
+    };
+
+    pub(crate) fn to_wasmparser(self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as W;
+        let mut f = W::WASM2;
+        f.set(W::TAIL_CALL, self.tail_call);
+        f.set(W::EXTENDED_CONST, self.extended_const);
+        f.set(W::MULTI_MEMORY, self.multi_memory);
+        f.set(W::MEMORY64, self.memory64);
+        f
+    }
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features::ALL
+    }
+}
+
 /// Limits and options of an engine.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -16,6 +59,8 @@ pub struct Config {
     pub max_memory_bytes: u64,
     /// Largest table any store of this engine may allocate, in elements.
     pub max_table_elements: u64,
+    /// Proposals accepted beyond Wasm 2.0.
+    pub features: Features,
 }
 
 impl Default for Config {
@@ -25,6 +70,7 @@ impl Default for Config {
             max_value_stack: 4 << 20,
             max_memory_bytes: 4 << 30,
             max_table_elements: 10_000_000,
+            features: Features::ALL,
         }
     }
 }

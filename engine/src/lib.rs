@@ -17,7 +17,7 @@ mod translate;
 mod types;
 mod value;
 
-pub use engine::{Config, Engine};
+pub use engine::{Config, Engine, Features};
 pub use error::{Error, FrameInfo, Trap, TrapKind};
 pub use ir::Op;
 pub use linker::Linker;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use wasmparser::{
     DataKind, ElementItems, ElementKind, ExternalKind, KnownCustom, Name, Operator, Parser,
-    Payload, TableInit, TypeRef, ValidPayload, Validator, WasmFeatures,
+    Payload, TableInit, TypeRef, ValidPayload, Validator,
 };
 
 use crate::engine::Engine;
@@ -111,15 +111,6 @@ pub(crate) struct ModuleInner {
     pub(crate) func_names: HashMap<u32, String>,
 }
 
-/// The Wasm features the engine implements; everything else is rejected by validation.
-pub(crate) fn supported_features() -> WasmFeatures {
-    WasmFeatures::WASM2
-        | WasmFeatures::TAIL_CALL
-        | WasmFeatures::EXTENDED_CONST
-        | WasmFeatures::MULTI_MEMORY
-        | WasmFeatures::MEMORY64
-}
-
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
     Error::Validation(e.to_string())
 }
@@ -211,7 +202,7 @@ pub(crate) fn convert_const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<Vec
 impl Module {
     /// Decodes, validates and translates a Wasm binary.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        let mut validator = Validator::new_with_features(supported_features());
+        let mut validator = Validator::new_with_features(engine.config().features.to_wasmparser());
         let mut m = ModuleInner {
             engine: engine.clone(),
             hash: Sha256::digest(bytes).into(),

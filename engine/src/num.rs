@@ -103,7 +103,7 @@ macro_rules! float_ops {
 
         /// Round to nearest, ties to even.
         pub fn $nearest(a: $f) -> $f {
-            a.round_ties_even()
+            quiet(a.round_ties_even())
         }
 
         pub fn $neg(a: $f) -> $f {
@@ -119,6 +119,49 @@ macro_rules! float_ops {
             <$f>::from_bits((a.to_bits() & !sign) | (b.to_bits() & sign))
         }
     )*};
+}
+
+/// Wasm requires NaN results of arithmetic to be quiet; some Rust float functions pass a signaling NaN through.
+pub trait Quiet: Copy {
+    fn quieted(self) -> Self;
+}
+
+impl Quiet for f32 {
+    fn quieted(self) -> f32 {
+        f32::from_bits(self.to_bits() | 0x0040_0000)
+    }
+}
+
+impl Quiet for f64 {
+    fn quieted(self) -> f64 {
+        f64::from_bits(self.to_bits() | 0x0008_0000_0000_0000)
+    }
+}
+
+#[inline(always)]
+fn quiet<F: Quiet + PartialEq>(x: F) -> F {
+    // NaN is the only value unequal to itself.
+    #[allow(clippy::eq_op)]
+    if x != x { x.quieted() } else { x }
+}
+
+macro_rules! rounding {
+    ($($name:ident: $f:ty = $method:ident;)*) => {$(
+        pub fn $name(a: $f) -> $f {
+            quiet(a.$method())
+        }
+    )*};
+}
+
+rounding! {
+    f32_ceil: f32 = ceil;
+    f32_floor: f32 = floor;
+    f32_trunc: f32 = trunc;
+    f32_sqrt: f32 = sqrt;
+    f64_ceil: f64 = ceil;
+    f64_floor: f64 = floor;
+    f64_trunc: f64 = trunc;
+    f64_sqrt: f64 = sqrt;
 }
 
 float_ops! {

@@ -182,7 +182,10 @@ impl Translator<'_> {
 
     /// Emits a branch to the label `depth` frames out. `conditional` is `br_if`; `table_entry` is an entry of `br_table`.
     fn branch(&mut self, depth: u32, skip: usize, kind: BranchKind) {
-        let idx = self.ctrl.len() - 1 - depth as usize;
+        let Some(idx) = (self.ctrl.len() - 1).checked_sub(depth as usize) else {
+            // A bad label depth: the validator rejects the op right after.
+            return;
+        };
         if idx == 0 {
             match kind {
                 BranchKind::Always => self.emit(Op::Return {}),
@@ -196,7 +199,8 @@ impl Translator<'_> {
             return;
         }
         let keep = self.ctrl[idx].label_cells;
-        let drop = self.cells_above_label(depth, skip) - keep;
+        // Saturating: in invalid code the validator reports the error right after.
+        let drop = self.cells_above_label(depth, skip).saturating_sub(keep);
         let known = self.ctrl[idx].loop_pc;
         let target = known.unwrap_or(0);
         let at = match kind {
