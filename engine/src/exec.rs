@@ -683,6 +683,12 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                     return Ok(Exit::OutOfFuel);
                 }
                 *fuel -= 1;
+                debug_assert_eq!(
+                    sp,
+                    fp + body.local_cells as usize + body.heights[pc] as usize,
+                    "stack height disagrees with the translator before op {pc} {:?}",
+                    code[pc]
+                );
                 let op = code[pc];
                 pc += 1;
                 match op {

@@ -75,6 +75,8 @@ pub(crate) struct FuncBody {
     pub(crate) code: Box<[Op]>,
     /// Byte offset in the module binary of the Wasm instruction each op comes from.
     pub(crate) offsets: Box<[u32]>,
+    /// Operand stack height in cells (above the locals) before each op.
+    pub(crate) heights: Box<[u32]>,
     /// v128 constants and shuffle masks referenced by index from the code.
     pub(crate) consts: Box<[u128]>,
     pub(crate) param_cells: u32,

@@ -35,7 +35,13 @@ struct Translator<'a> {
     local_offsets: Vec<u32>,
     local_types: Vec<ValType>,
     offset: u32,
-    max_operands: u32,
+    /// Cells of each operand on the validator's stack, mirrored op by op.
+    operand_cells: Vec<u8>,
+    /// Sum of `operand_cells`.
+    height: u32,
+    max_height: u32,
+    /// Operand stack height in cells before each emitted op.
+    heights: Vec<u32>,
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
@@ -89,7 +95,10 @@ pub(crate) fn translate_function(
         local_offsets,
         local_types,
         offset: 0,
-        max_operands: 0,
+        operand_cells: Vec::new(),
+        height: 0,
+        max_height: 0,
+        heights: Vec::new(),
     };
     let mut binary = body.get_binary_reader_for_operators().map_err(invalid)?;
     binary.set_features(*t.validator.features());
@@ -97,8 +106,9 @@ pub(crate) fn translate_function(
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset().map_err(invalid)?;
         t.offset = offset as u32;
+        let arity = op.operator_arity(&t.validator.visitor(offset as u64));
         t.translate(&op)?;
-        t.max_operands = t.max_operands.max(t.validator.operand_stack_height());
+        t.track_height(arity);
     }
     reader.finish().map_err(invalid)?;
     Ok(FuncBody {
@@ -109,15 +119,41 @@ pub(crate) fn translate_function(
         param_cells,
         result_cells: ty.result_cells(),
         local_cells,
-        // Every operand takes at most two cells; calls need room for the callee's arguments, already counted as operands.
-        max_cells: local_cells + 2 * t.max_operands + 4,
+        heights: t.heights.into(),
+        // The operand stack never exceeds `max_height`; a call's arguments are part of it.
+        max_cells: local_cells + t.max_height + 2,
     })
 }
 
 impl Translator<'_> {
+    /// Updates the mirrored operand stack after an op with `arity` (values popped, pushed).
+    fn track_height(&mut self, arity: Option<(u32, u32)>) {
+        let n = self.validator.operand_stack_height() as usize;
+        let cells_at = |v: &FuncValidator<ValidatorResources>, depth: usize| match v.get_operand_type(depth) {
+            Some(Some(ty)) => ValType::from_wasmparser(ty).map_or(1, ValType::cells) as u8,
+            _ => 1,
+        };
+        if let Some((pop, push)) = arity {
+            let keep = self.operand_cells.len().saturating_sub(pop as usize);
+            if keep + push as usize == n {
+                self.operand_cells.truncate(keep);
+                for depth in (0..push as usize).rev() {
+                    self.operand_cells.push(cells_at(self.validator, depth));
+                }
+            }
+        }
+        if self.operand_cells.len() != n {
+            // Control flow merged or became unreachable: read the whole stack again.
+            self.operand_cells = (0..n).rev().map(|d| cells_at(self.validator, d)).collect();
+        }
+        self.height = self.operand_cells.iter().map(|&c| u32::from(c)).sum();
+        self.max_height = self.max_height.max(self.height);
+    }
+
     fn emit(&mut self, op: Op) -> usize {
         self.code.push(op);
         self.offsets.push(self.offset);
+        self.heights.push(self.height);
         self.code.len() - 1
     }
 
