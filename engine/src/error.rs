@@ -20,6 +20,9 @@ pub enum Error {
     /// A call was made with the wrong arguments or in the wrong state.
     #[error("bad call: {0}")]
     Call(String),
+    /// A snapshot is malformed, corrupted or does not fit the given modules.
+    #[error("bad snapshot: {0}")]
+    Snapshot(String),
     /// Allocation of a memory or table beyond the engine's limits.
     #[error("resource limit: {0}")]
     Limit(String),

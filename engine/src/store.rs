@@ -110,7 +110,7 @@ pub(crate) struct DataInst {
 }
 
 /// One Wasm call frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Frame {
     /// The store function being executed.
     pub(crate) func: u32,
@@ -123,7 +123,7 @@ pub(crate) struct Frame {
     pub(crate) fp: u32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Status {
     /// No call in progress.
     #[default]

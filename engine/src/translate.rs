@@ -129,10 +129,11 @@ impl Translator<'_> {
     /// Updates the mirrored operand stack after an op with `arity` (values popped, pushed).
     fn track_height(&mut self, arity: Option<(u32, u32)>) {
         let n = self.validator.operand_stack_height() as usize;
-        let cells_at = |v: &FuncValidator<ValidatorResources>, depth: usize| match v.get_operand_type(depth) {
-            Some(Some(ty)) => ValType::from_wasmparser(ty).map_or(1, ValType::cells) as u8,
-            _ => 1,
-        };
+        let cells_at =
+            |v: &FuncValidator<ValidatorResources>, depth: usize| match v.get_operand_type(depth) {
+                Some(Some(ty)) => ValType::from_wasmparser(ty).map_or(1, ValType::cells) as u8,
+                _ => 1,
+            };
         if let Some((pop, push)) = arity {
             let keep = self.operand_cells.len().saturating_sub(pop as usize);
             if keep + push as usize == n {

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// The type of a single Wasm value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ValType {
     I32,
     I64,
@@ -117,7 +119,7 @@ impl fmt::Display for FuncType {
 }
 
 /// Minimum and optional maximum size of a memory (in pages) or a table (in elements).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Limits {
     pub min: u64,
     pub max: Option<u64>,
@@ -138,7 +140,7 @@ impl Limits {
 }
 
 /// The type of a linear memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MemoryType {
     pub limits: Limits,
     pub memory64: bool,
@@ -152,7 +154,7 @@ impl MemoryType {
 }
 
 /// The type of a table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableType {
     pub element: ValType,
     pub limits: Limits,
@@ -160,7 +162,7 @@ pub struct TableType {
 }
 
 /// The type of a global variable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GlobalType {
     pub content: ValType,
     pub mutable: bool,

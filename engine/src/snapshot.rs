@@ -1,0 +1,713 @@
+//! Snapshots: the whole state of a store — paused run included — as plain data, restorable into a fresh store, and its versioned on-disk format.
+//!
+//! File layout (all integers little-endian):
+//! `magic "CAPISNAP"` | `format version: u32` | `engine version: u16 length + UTF-8` |
+//! `module count: u32` | `module SHA-256 hashes: 32 bytes each` | `raw body length: u64` |
+//! `compressed body length: u64` | `body: LZ4 block of the bincode 2 (serde) encoding of Snapshot`.
+//! Memories keep only their non-zero 4 KiB pages.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::ir::Op;
+use crate::module::Module;
+use crate::store::{
+    DataInst, ExecState, Frame, FuncInst, GlobalInst, InstanceData, MemoryInst, PAGE_SIZE, Status,
+    Store, TableInst,
+};
+use crate::types::{FuncType, GlobalType, MemoryType, TableType, ValType};
+
+/// First bytes of every snapshot file.
+pub const MAGIC: [u8; 8] = *b"CAPISNAP";
+/// Version of the snapshot format this engine reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Granularity at which memory is stored (and, later, tracked for reset).
+pub const SNAPSHOT_PAGE: usize = 4096;
+
+/// A function of the store: defined by an instance, or a host function known by its id and type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum FuncState {
+    Wasm {
+        instance: u32,
+        func_index: u32,
+    },
+    Host {
+        host_id: u32,
+        params: Vec<ValType>,
+        results: Vec<ValType>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct InstanceState {
+    /// Index into `Snapshot::modules`.
+    module: u32,
+    funcs: Vec<u32>,
+    tables: Vec<u32>,
+    memories: Vec<u32>,
+    globals: Vec<u32>,
+    elems: Vec<u32>,
+    datas: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MemoryState {
+    ty: MemoryType,
+    max_pages: u64,
+    /// Size in bytes.
+    size: u64,
+    /// Non-zero pages of `SNAPSHOT_PAGE` bytes: (page index, bytes).
+    pages: Vec<(u64, Vec<u8>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TableState {
+    ty: TableType,
+    max: u64,
+    elems: Vec<u64>,
+}
+
+/// The call in progress, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ExecSnapshot {
+    /// Live stack cells (up to the stack pointer).
+    stack: Vec<u64>,
+    frames: Vec<Frame>,
+    status: Status,
+    results: Vec<ValType>,
+    consumed: u64,
+}
+
+/// Everything needed to continue a store exactly where it stood. Not the translated code: modules are named by hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    modules: Vec<[u8; 32]>,
+    funcs: Vec<FuncState>,
+    instances: Vec<InstanceState>,
+    memories: Vec<MemoryState>,
+    tables: Vec<TableState>,
+    globals: Vec<(GlobalType, u128)>,
+    elems: Vec<Vec<u64>>,
+    datas: Vec<bool>,
+    exec: ExecSnapshot,
+}
+
+/// The fixed header of a snapshot file, readable without decoding the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotHeader {
+    pub format_version: u32,
+    pub engine_version: String,
+    pub modules: Vec<[u8; 32]>,
+    pub raw_len: u64,
+    pub compressed_len: u64,
+}
+
+/// Bounds on what decoding a snapshot may allocate.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    /// Largest decompressed body accepted, in bytes.
+    pub max_body_bytes: u64,
+    /// Most modules a snapshot may name.
+    pub max_modules: u32,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_body_bytes: 8 << 30,
+            max_modules: 1 << 16,
+        }
+    }
+}
+
+fn corrupt(msg: impl Into<String>) -> Error {
+    Error::Snapshot(msg.into())
+}
+
+/// Reads the non-zero pages of a memory.
+fn sparse_pages(data: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    data.chunks(SNAPSHOT_PAGE)
+        .enumerate()
+        .filter(|(_, page)| page.iter().any(|&b| b != 0))
+        .map(|(i, page)| (i as u64, page.to_vec()))
+        .collect()
+}
+
+impl Snapshot {
+    /// Hashes of the modules the snapshot's instances were created from, in instance order of first use.
+    pub fn module_hashes(&self) -> &[[u8; 32]] {
+        &self.modules
+    }
+
+    /// Total bytes of memory the snapshot describes (including zero pages not stored).
+    pub fn memory_bytes(&self) -> u64 {
+        self.memories.iter().map(|m| m.size).sum()
+    }
+
+    /// Bytes of memory pages actually stored.
+    pub fn stored_page_bytes(&self) -> u64 {
+        self.memories
+            .iter()
+            .map(|m| (m.pages.len() * SNAPSHOT_PAGE) as u64)
+            .sum()
+    }
+
+    /// Whether the snapshot holds a paused call.
+    pub fn is_running(&self) -> bool {
+        self.exec.status != Status::Idle
+    }
+
+    /// Encodes into the on-disk format.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+        let raw = bincode::serde::encode_to_vec(self, bincode::config::standard())
+            .map_err(|e| corrupt(format!("encoding failed: {e}")))?;
+        let body = lz4_flex::block::compress(&raw);
+        let version = env!("CARGO_PKG_VERSION").as_bytes();
+        let mut out = Vec::with_capacity(body.len() + 64 + 32 * self.modules.len());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(version.len() as u16).to_le_bytes());
+        out.extend_from_slice(version);
+        out.extend_from_slice(&(self.modules.len() as u32).to_le_bytes());
+        for h in &self.modules {
+            out.extend_from_slice(h);
+        }
+        out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    /// Reads and checks the header; returns it with the offset of the body.
+    pub fn read_header(
+        bytes: &[u8],
+        limits: &DecodeLimits,
+    ) -> Result<(SnapshotHeader, usize), Error> {
+        let mut at = 0usize;
+        let mut take = |n: usize| -> Result<&[u8], Error> {
+            let end = at
+                .checked_add(n)
+                .filter(|&e| e <= bytes.len())
+                .ok_or_else(|| corrupt("truncated header"))?;
+            let s = &bytes[at..end];
+            at = end;
+            Ok(s)
+        };
+        if take(8)? != MAGIC {
+            return Err(corrupt("not a capicola snapshot (bad magic)"));
+        }
+        let format_version = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
+        if format_version != FORMAT_VERSION {
+            return Err(corrupt(format!(
+                "snapshot format version {format_version}, this engine reads version {FORMAT_VERSION}"
+            )));
+        }
+        let vlen = u16::from_le_bytes(take(2)?.try_into().expect("2 bytes")) as usize;
+        let engine_version = String::from_utf8(take(vlen)?.to_vec())
+            .map_err(|_| corrupt("engine version is not UTF-8"))?;
+        let count = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
+        if count > limits.max_modules {
+            return Err(corrupt(format!(
+                "{count} modules exceed the limit of {}",
+                limits.max_modules
+            )));
+        }
+        let mut modules = Vec::new();
+        for _ in 0..count {
+            modules.push(<[u8; 32]>::try_from(take(32)?).expect("32 bytes"));
+        }
+        let raw_len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
+        let compressed_len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
+        let header = SnapshotHeader {
+            format_version,
+            engine_version,
+            modules,
+            raw_len,
+            compressed_len,
+        };
+        Ok((header, at))
+    }
+
+    /// Decodes the on-disk format. Hostile bytes give an error, never a panic, and allocate at most what the header
+    /// announces within `limits`.
+    pub fn from_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<Snapshot, Error> {
+        let (header, at) = Self::read_header(bytes, limits)?;
+        let body = &bytes[at..];
+        if body.len() as u64 != header.compressed_len {
+            return Err(corrupt(format!(
+                "body is {} bytes, the header says {}",
+                body.len(),
+                header.compressed_len
+            )));
+        }
+        if header.raw_len > limits.max_body_bytes {
+            return Err(corrupt(format!(
+                "body of {} bytes exceeds the limit of {}",
+                header.raw_len, limits.max_body_bytes
+            )));
+        }
+        // LZ4 cannot expand more than 255-fold: a larger claim is a lie.
+        if header.raw_len > header.compressed_len.saturating_mul(255).saturating_add(16) {
+            return Err(corrupt(
+                "announced body size is impossible for its compressed size",
+            ));
+        }
+        let raw = lz4_flex::block::decompress(body, header.raw_len as usize)
+            .map_err(|e| corrupt(format!("body does not decompress: {e}")))?;
+        if raw.len() as u64 != header.raw_len {
+            return Err(corrupt("decompressed body has the wrong size"));
+        }
+        let (snap, used): (Snapshot, usize) =
+            bincode::serde::decode_from_slice(&raw, bincode::config::standard())
+                .map_err(|e| corrupt(format!("body does not decode: {e}")))?;
+        if used != raw.len() {
+            return Err(corrupt("trailing bytes after the body"));
+        }
+        if snap.modules != header.modules {
+            return Err(corrupt("header and body name different modules"));
+        }
+        Ok(snap)
+    }
+}
+
+impl Store {
+    /// Captures the whole state of the store, including a paused call.
+    pub fn capture(&self) -> Snapshot {
+        let mut modules: Vec<[u8; 32]> = Vec::new();
+        let instances = self
+            .instances
+            .iter()
+            .map(|inst| {
+                let hash = inst.module.hash();
+                let module = match modules.iter().position(|h| *h == hash) {
+                    Some(i) => i,
+                    None => {
+                        modules.push(hash);
+                        modules.len() - 1
+                    }
+                } as u32;
+                InstanceState {
+                    module,
+                    funcs: inst.funcs.clone(),
+                    tables: inst.tables.clone(),
+                    memories: inst.memories.clone(),
+                    globals: inst.globals.clone(),
+                    elems: inst.elems.clone(),
+                    datas: inst.datas.clone(),
+                }
+            })
+            .collect();
+        Snapshot {
+            modules,
+            funcs: self
+                .funcs
+                .iter()
+                .map(|f| match f {
+                    FuncInst::Wasm {
+                        instance,
+                        func_index,
+                        ..
+                    } => FuncState::Wasm {
+                        instance: *instance,
+                        func_index: *func_index,
+                    },
+                    FuncInst::Host { host_id, ty, .. } => FuncState::Host {
+                        host_id: *host_id,
+                        params: ty.params().to_vec(),
+                        results: ty.results().to_vec(),
+                    },
+                })
+                .collect(),
+            instances,
+            memories: self
+                .memories
+                .iter()
+                .map(|m| MemoryState {
+                    ty: m.ty,
+                    max_pages: m.max_pages,
+                    size: m.data.len() as u64,
+                    pages: sparse_pages(&m.data),
+                })
+                .collect(),
+            tables: self
+                .tables
+                .iter()
+                .map(|t| TableState {
+                    ty: t.ty,
+                    max: t.max,
+                    elems: t.elems.clone(),
+                })
+                .collect(),
+            globals: self.globals.iter().map(|g| (g.ty, g.value)).collect(),
+            elems: self.elems.clone(),
+            datas: self.datas.iter().map(|d| d.dropped).collect(),
+            exec: ExecSnapshot {
+                stack: self.exec.stack[..self.exec.sp.min(self.exec.stack.len())].to_vec(),
+                frames: self.exec.frames.clone(),
+                status: self.exec.status.clone(),
+                results: self.exec.results.clone(),
+                consumed: self.exec.consumed,
+            },
+        }
+    }
+
+    /// Builds a store from a snapshot. `modules` must include every module the snapshot names (by hash); every
+    /// index, size and stack height is checked, so a corrupted snapshot is an error rather than a misbehaving run.
+    pub fn restore(engine: &Engine, snap: &Snapshot, modules: &[Module]) -> Result<Store, Error> {
+        let resolved = snap
+            .modules
+            .iter()
+            .map(|h| {
+                modules
+                    .iter()
+                    .find(|m| m.hash() == *h)
+                    .cloned()
+                    .ok_or_else(|| {
+                        Error::Snapshot(format!(
+                            "the snapshot needs module {} which was not given",
+                            hex(h)
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for m in &resolved {
+            if !m.engine().same(engine) {
+                return Err(corrupt("module was compiled for another engine"));
+            }
+        }
+        let mut store = Store::new(engine);
+        let config = engine.config();
+        // Memories.
+        for m in &snap.memories {
+            let max_engine = config.max_memory_bytes / PAGE_SIZE;
+            if m.size % PAGE_SIZE != 0
+                || m.size / PAGE_SIZE > m.max_pages
+                || m.max_pages > max_engine.max(m.ty.limits.min)
+            {
+                return Err(corrupt(
+                    "memory size is inconsistent or over the engine's limit",
+                ));
+            }
+            let mut data =
+                vec![0u8; usize::try_from(m.size).map_err(|_| corrupt("memory too large"))?];
+            for (index, bytes) in &m.pages {
+                let start = usize::try_from(*index)
+                    .ok()
+                    .and_then(|i| i.checked_mul(SNAPSHOT_PAGE))
+                    .filter(|&s| {
+                        bytes.len() == SNAPSHOT_PAGE.min(data.len().saturating_sub(s))
+                            && s < data.len()
+                    })
+                    .ok_or_else(|| corrupt("memory page out of range"))?;
+                data[start..start + bytes.len()].copy_from_slice(bytes);
+            }
+            store.memories.push(MemoryInst {
+                ty: m.ty,
+                data,
+                max_pages: m.max_pages,
+            });
+        }
+        // Functions (instances are checked below).
+        for f in &snap.funcs {
+            store.funcs.push(match f {
+                FuncState::Wasm {
+                    instance,
+                    func_index,
+                } => {
+                    let inst = snap
+                        .instances
+                        .get(*instance as usize)
+                        .ok_or_else(|| corrupt("function of a missing instance"))?;
+                    let module = resolved
+                        .get(inst.module as usize)
+                        .ok_or_else(|| corrupt("instance of a missing module"))?;
+                    let m = &module.inner;
+                    if *func_index < m.num_imported_funcs
+                        || *func_index as usize >= m.func_types.len()
+                    {
+                        return Err(corrupt("function index out of range"));
+                    }
+                    let ty_index = m.func_types[*func_index as usize] as usize;
+                    FuncInst::Wasm {
+                        instance: *instance,
+                        func_index: *func_index,
+                        type_id: m.type_ids[ty_index],
+                        ty: m.types[ty_index].clone(),
+                    }
+                }
+                FuncState::Host {
+                    host_id,
+                    params,
+                    results,
+                } => {
+                    let (type_id, ty) =
+                        engine.intern_type(&FuncType::new(params.clone(), results.clone()));
+                    FuncInst::Host {
+                        host_id: *host_id,
+                        type_id,
+                        ty,
+                    }
+                }
+            });
+        }
+        let nfuncs = store.funcs.len() as u64;
+        let check_ref = |ty: ValType, cell: u64| ty != ValType::FuncRef || cell <= nfuncs;
+        for t in &snap.tables {
+            if t.elems.len() as u64 > t.max || !t.elems.iter().all(|&c| check_ref(t.ty.element, c))
+            {
+                return Err(corrupt(
+                    "table is over its maximum or holds a bad reference",
+                ));
+            }
+            store.tables.push(TableInst {
+                ty: t.ty,
+                elems: t.elems.clone(),
+                max: t.max,
+            });
+        }
+        for (ty, value) in &snap.globals {
+            if !check_ref(ty.content, *value as u64) {
+                return Err(corrupt("global holds a bad reference"));
+            }
+            store.globals.push(GlobalInst {
+                ty: *ty,
+                value: *value,
+            });
+        }
+        for e in &snap.elems {
+            if !e.iter().all(|&c| c <= nfuncs) {
+                return Err(corrupt("element segment holds a bad reference"));
+            }
+        }
+        store.elems = snap.elems.clone();
+        store.datas = snap
+            .datas
+            .iter()
+            .map(|&dropped| DataInst { dropped })
+            .collect();
+        // Instances: every index space must have the module's size and every entity the module's type.
+        for (i, inst) in snap.instances.iter().enumerate() {
+            let module = resolved
+                .get(inst.module as usize)
+                .ok_or_else(|| corrupt("instance of a missing module"))?;
+            let m = &module.inner;
+            let bad = || corrupt(format!("instance {i} does not match its module"));
+            if inst.funcs.len() != m.func_types.len()
+                || inst.tables.len() != m.tables.len()
+                || inst.memories.len() != m.memories.len()
+                || inst.globals.len() != m.globals.len()
+                || inst.elems.len() != m.elems.len()
+                || inst.datas.len() != m.datas.len()
+            {
+                return Err(bad());
+            }
+            for (idx, &f) in inst.funcs.iter().enumerate() {
+                let func = store.funcs.get(f as usize).ok_or_else(bad)?;
+                if **func.ty() != **m.func_type(idx as u32) {
+                    return Err(bad());
+                }
+            }
+            for (idx, &t) in inst.tables.iter().enumerate() {
+                let table = store.tables.get(t as usize).ok_or_else(bad)?;
+                if table.ty.element != m.tables[idx].0.element
+                    || table.ty.table64 != m.tables[idx].0.table64
+                {
+                    return Err(bad());
+                }
+            }
+            for (idx, &mm) in inst.memories.iter().enumerate() {
+                let mem = store.memories.get(mm as usize).ok_or_else(bad)?;
+                if mem.ty.memory64 != m.memories[idx].memory64 {
+                    return Err(bad());
+                }
+            }
+            for (idx, &g) in inst.globals.iter().enumerate() {
+                let global = store.globals.get(g as usize).ok_or_else(bad)?;
+                if global.ty != m.globals[idx] {
+                    return Err(bad());
+                }
+            }
+            if inst.elems.iter().any(|&e| e as usize >= store.elems.len())
+                || inst.datas.iter().any(|&d| d as usize >= store.datas.len())
+            {
+                return Err(bad());
+            }
+            store.instances.push(InstanceData {
+                module: module.clone(),
+                funcs: inst.funcs.clone(),
+                tables: inst.tables.clone(),
+                memories: inst.memories.clone(),
+                globals: inst.globals.clone(),
+                elems: inst.elems.clone(),
+                datas: inst.datas.clone(),
+            });
+        }
+        for (i, f) in store.funcs.iter().enumerate() {
+            if let FuncInst::Wasm {
+                instance,
+                func_index,
+                ..
+            } = f
+                && store.instances[*instance as usize].funcs[*func_index as usize] as usize != i
+            {
+                return Err(corrupt("function does not belong to its instance"));
+            }
+        }
+        store.exec = restore_exec(&store, &snap.exec)?;
+        Ok(store)
+    }
+}
+
+/// Checks the paused call against the code: every frame's stack height must be the one the translator computed.
+fn restore_exec(store: &Store, e: &ExecSnapshot) -> Result<ExecState, Error> {
+    let config = store.engine.config();
+    let bad = |msg: &str| corrupt(format!("inconsistent execution state: {msg}"));
+    if e.stack.len() > config.max_value_stack as usize
+        || e.frames.len() > config.max_call_depth as usize
+    {
+        return Err(bad("stack over the engine's limits"));
+    }
+    let mut stack = e.stack.clone();
+    let sp = stack.len();
+    let cells = |tys: &[ValType]| tys.iter().map(|t| t.cells() as usize).sum::<usize>();
+    match e.status {
+        Status::Idle => {
+            if !e.frames.is_empty() {
+                return Err(bad("frames without a call"));
+            }
+        }
+        Status::Pending(f) => {
+            let func = store
+                .funcs
+                .get(f as usize)
+                .ok_or_else(|| bad("pending call of a missing function"))?;
+            if !e.frames.is_empty()
+                || cells(func.ty().params()) != sp
+                || func.ty().results() != e.results.as_slice()
+            {
+                return Err(bad("pending call with the wrong arguments"));
+            }
+        }
+        Status::Paused | Status::InHost(_) => {
+            let Some(first) = e.frames.first() else {
+                // A host function called directly by the embedder.
+                let Status::InHost(f) = e.status else {
+                    return Err(bad("paused without frames"));
+                };
+                let func = store
+                    .funcs
+                    .get(f as usize)
+                    .ok_or_else(|| bad("host call of a missing function"))?;
+                if !matches!(func, FuncInst::Host { .. })
+                    || sp != 0
+                    || func.ty().results() != e.results.as_slice()
+                {
+                    return Err(bad("bad outermost host call"));
+                }
+                return Ok(ExecState {
+                    stack,
+                    sp,
+                    frames: Vec::new(),
+                    status: e.status.clone(),
+                    results: e.results.clone(),
+                    consumed: e.consumed,
+                });
+            };
+            if first.fp != 0
+                || store
+                    .funcs
+                    .get(first.func as usize)
+                    .map(|f| f.ty().results())
+                    != Some(e.results.as_slice())
+            {
+                return Err(bad("outermost frame does not match the call"));
+            }
+            let n = e.frames.len();
+            let mut needed = 0usize;
+            for (i, frame) in e.frames.iter().enumerate() {
+                let inst = store
+                    .instances
+                    .get(frame.instance as usize)
+                    .ok_or_else(|| bad("frame of a missing instance"))?;
+                let m = &inst.module.inner;
+                let body = m
+                    .bodies
+                    .get(frame.body as usize)
+                    .ok_or_else(|| bad("frame of a missing function"))?;
+                if inst.funcs.get(body.func_index as usize).copied() != Some(frame.func) {
+                    return Err(bad("frame's function does not match its instance"));
+                }
+                let fp = frame.fp as usize;
+                let pc = frame.pc as usize;
+                let base = fp + body.local_cells as usize;
+                needed = needed.max(fp + body.max_cells as usize);
+                let innermost = i + 1 == n;
+                // The height the frame's own operand stack must have, and where the next frame (or the pending
+                // host call) starts.
+                let (end, callee_params) = if innermost && e.status == Status::Paused {
+                    if pc >= body.code.len() {
+                        return Err(bad("pc past the end of the code"));
+                    }
+                    (base + body.heights[pc] as usize, None)
+                } else {
+                    let call_pc = pc
+                        .checked_sub(1)
+                        .filter(|&p| p < body.code.len())
+                        .ok_or_else(|| bad("caller pc out of range"))?;
+                    let indirect = match body.code[call_pc] {
+                        Op::Call { .. } | Op::ReturnCall { .. } => 0,
+                        Op::CallIndirect { .. } | Op::ReturnCallIndirect { .. } => 1,
+                        _ => return Err(bad("caller is not at a call")),
+                    };
+                    let callee = if innermost {
+                        match e.status {
+                            Status::InHost(f) => f,
+                            _ => return Err(bad("caller without a callee")),
+                        }
+                    } else {
+                        e.frames[i + 1].func
+                    };
+                    let callee = store
+                        .funcs
+                        .get(callee as usize)
+                        .ok_or_else(|| bad("call of a missing function"))?;
+                    if innermost && !matches!(callee, FuncInst::Host { .. }) {
+                        return Err(bad("waiting on a function that is not a host function"));
+                    }
+                    let params = cells(callee.ty().params());
+                    let top = (base + body.heights[call_pc] as usize)
+                        .checked_sub(indirect + params)
+                        .ok_or_else(|| bad("stack height underflow"))?;
+                    (top, Some(params))
+                };
+                if innermost {
+                    if end != sp {
+                        return Err(bad("stack pointer does not match the code"));
+                    }
+                } else {
+                    let next = &e.frames[i + 1];
+                    if end != next.fp as usize || callee_params.is_none() {
+                        return Err(bad("callee frame does not start where its arguments were"));
+                    }
+                }
+            }
+            if needed > config.max_value_stack as usize {
+                return Err(bad("stack over the engine's limits"));
+            }
+            stack.resize(needed.max(sp), 0);
+        }
+    }
+    Ok(ExecState {
+        stack,
+        sp,
+        frames: e.frames.clone(),
+        status: e.status.clone(),
+        results: e.results.clone(),
+        consumed: e.consumed,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
