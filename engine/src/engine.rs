@@ -61,6 +61,9 @@ pub struct Config {
     pub max_table_elements: u64,
     /// Proposals accepted beyond Wasm 2.0.
     pub features: Features,
+    /// Track the 4 KiB pages that memory stores write, so `Store::reset_to` copies back only those. Chosen when
+    /// modules are translated: code of an engine without it pays nothing.
+    pub track_dirty_pages: bool,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             max_memory_bytes: 4 << 30,
             max_table_elements: 10_000_000,
             features: Features::ALL,
+            track_dirty_pages: false,
         }
     }
 }

@@ -336,6 +336,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             };
             let x = simd::extract_lane_bits(v, $bytes * 8, $lane).to_le_bytes();
             m.data[ea..ea + $bytes].copy_from_slice(&x[..$bytes]);
+            m.mark_dirty(ea, $bytes);
         }};
     }
 
@@ -497,6 +498,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 trap!(TrapKind::MemoryOutOfBounds)
             };
             m.data[d..d + n as usize].fill(val);
+            m.mark_dirty(d, n as usize);
         }};
         (MemoryCopy $dst:ident $src:ident) => {{
             let n = pop!(u64);
@@ -519,6 +521,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 let tmp = memories[si].data[s..s + n].to_vec();
                 memories[di].data[d..d + n].copy_from_slice(&tmp);
             }
+            memories[di].mark_dirty(d, n);
         }};
         (MemoryInit $data:ident $mem:ident) => {{
             let n = pop!(u32);
@@ -538,6 +541,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 trap!(TrapKind::MemoryOutOfBounds)
             };
             m.data[d..d + n as usize].copy_from_slice(&seg[s..s + n as usize]);
+            m.mark_dirty(d, n as usize);
         }};
         (DataDrop $data:ident) => {
             datas[inst.datas[$data as usize] as usize].dropped = true
@@ -675,7 +679,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
             lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
             load { $($ldname:ident : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-            store { $($stname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+            store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
         ) => {
             loop {
                 if *fuel == 0 {
@@ -758,6 +762,17 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                             trap!(TrapKind::MemoryOutOfBounds)
                         };
                         m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                    })*
+                    $(Op::$sttname { mem, offset } => {
+                        let f: fn($sta) -> [u8; $stn] = $stf;
+                        let v = pop!($sta);
+                        let addr = pop!(u64);
+                        let m = mem_mut!(mem);
+                        let Some(ea) = effective(m, addr, offset, $stn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                        m.mark_dirty(ea, $stn);
                     })*
                 }
             }

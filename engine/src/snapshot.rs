@@ -406,6 +406,7 @@ impl Store {
                 ty: m.ty,
                 data,
                 max_pages: m.max_pages,
+                dirty: config.track_dirty_pages.then(Default::default),
             });
         }
         // Functions (instances are checked below).

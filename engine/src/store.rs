@@ -53,15 +53,57 @@ pub(crate) struct InstanceData {
     pub(crate) datas: Vec<u32>,
 }
 
+/// Shift from a byte address to its dirty-tracking page.
+pub(crate) const DIRTY_PAGE_SHIFT: u32 = 12;
+
+/// The 4 KiB pages of a memory written since tracking was last cleared: a bitmap for the test, a list for the reset.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DirtyPages {
+    bits: Vec<u64>,
+    list: Vec<u32>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct MemoryInst {
     pub(crate) ty: MemoryType,
     pub(crate) data: Vec<u8>,
     /// Largest size in pages this memory may grow to.
     pub(crate) max_pages: u64,
+    /// Present when the engine tracks dirty pages.
+    pub(crate) dirty: Option<DirtyPages>,
 }
 
 impl MemoryInst {
+    /// Records that `[start, start + len)` was written.
+    #[inline]
+    pub(crate) fn mark_dirty(&mut self, start: usize, len: usize) {
+        let Some(dirty) = &mut self.dirty else { return };
+        if len == 0 {
+            return;
+        }
+        let first = start >> DIRTY_PAGE_SHIFT;
+        let last = (start + len - 1) >> DIRTY_PAGE_SHIFT;
+        for page in first..=last {
+            let (word, bit) = (page / 64, 1u64 << (page % 64));
+            if word >= dirty.bits.len() {
+                dirty.bits.resize(word + 1, 0);
+            }
+            if dirty.bits[word] & bit == 0 {
+                dirty.bits[word] |= bit;
+                dirty.list.push(page as u32);
+            }
+        }
+    }
+
+    fn clear_dirty(&mut self) {
+        if let Some(dirty) = &mut self.dirty {
+            for &page in &dirty.list {
+                dirty.bits[page as usize / 64] = 0;
+            }
+            dirty.list.clear();
+        }
+    }
+
     pub(crate) fn pages(&self) -> u64 {
         self.data.len() as u64 / PAGE_SIZE
     }
@@ -239,6 +281,7 @@ impl Store {
             ty,
             data: vec![0; bytes],
             max_pages,
+            dirty: config.track_dirty_pages.then(DirtyPages::default),
         });
         Ok(Memory(self.memories.len() as u32 - 1))
     }
@@ -762,6 +805,76 @@ impl Store {
     /// Instructions executed in this store so far.
     pub fn fuel_consumed(&self) -> u64 {
         self.exec.consumed
+    }
+
+    /// Number of 4 KiB memory pages written since dirty tracking was last cleared (0 without tracking).
+    pub fn dirty_pages(&self) -> usize {
+        self.memories
+            .iter()
+            .filter_map(|m| m.dirty.as_ref())
+            .map(|d| d.list.len())
+            .sum()
+    }
+
+    /// Forgets which pages were written: the current state becomes the baseline that `reset_to` returns to.
+    pub fn clear_dirty(&mut self) {
+        for m in &mut self.memories {
+            m.clear_dirty();
+        }
+    }
+
+    /// Makes a baseline to reset to: clears the dirty marks and returns a copy of the store as it is now.
+    pub fn baseline(&mut self) -> Store {
+        self.clear_dirty();
+        self.clone()
+    }
+
+    /// Returns to `baseline` (made by `baseline()` on this store) copying back only the memory pages written since,
+    /// plus globals, tables, segments, memory sizes and the execution state.
+    pub fn reset_to(&mut self, baseline: &Store) -> Result<(), Error> {
+        if self.memories.len() != baseline.memories.len()
+            || self.instances.len() != baseline.instances.len()
+            || self.funcs.len() != baseline.funcs.len()
+            || self.memories.iter().any(|m| m.dirty.is_none())
+        {
+            return Err(Error::Call(
+                "reset_to needs a baseline of this store and an engine that tracks dirty pages"
+                    .into(),
+            ));
+        }
+        for (m, base) in self.memories.iter_mut().zip(&baseline.memories) {
+            let dirty = m.dirty.as_mut().expect("checked above");
+            m.data.resize(base.data.len(), 0);
+            for &page in &dirty.list {
+                dirty.bits[page as usize / 64] = 0;
+                let start = (page as usize) << DIRTY_PAGE_SHIFT;
+                if start < base.data.len() {
+                    let end = (start + (1 << DIRTY_PAGE_SHIFT)).min(base.data.len());
+                    m.data[start..end].copy_from_slice(&base.data[start..end]);
+                }
+            }
+            dirty.list.clear();
+        }
+        for (g, base) in self.globals.iter_mut().zip(&baseline.globals) {
+            g.value = base.value;
+        }
+        for (t, base) in self.tables.iter_mut().zip(&baseline.tables) {
+            t.elems.clone_from(&base.elems);
+        }
+        self.elems.clone_from(&baseline.elems);
+        self.datas.clone_from(&baseline.datas);
+        let exec = &mut self.exec;
+        let base = &baseline.exec;
+        exec.stack.clear();
+        exec.stack
+            .extend_from_slice(&base.stack[..base.sp.min(base.stack.len())]);
+        exec.stack.resize(base.stack.len(), 0);
+        exec.sp = base.sp;
+        exec.frames.clone_from(&base.frames);
+        exec.status = base.status.clone();
+        exec.results.clone_from(&base.results);
+        exec.consumed = base.consumed;
+        Ok(())
     }
 
     /// Answers the pending host call with its results.

@@ -394,7 +394,11 @@ impl Translator<'_> {
     /// Ops that need no knowledge of the operand stack.
     fn translate_plain(&mut self, op: &Operator<'_>) -> Result<(), Error> {
         if let Some(simple) = Op::simple(op) {
-            self.emit(simple);
+            self.emit(if self.module.engine.config().track_dirty_pages {
+                simple.tracked()
+            } else {
+                simple
+            });
             return Ok(());
         }
         let ir = match *op {

@@ -72,7 +72,7 @@ macro_rules! define_op_enum {
         lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
         lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
         load { $($ldname:ident : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-        store { $($stname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+        store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
     ) => {
         /// One instruction of the internal code. Generated from `for_each_op!`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +87,7 @@ macro_rules! define_op_enum {
             $($lrname { lane: u8 },)*
             $($ldname { mem: u32, offset: u64 },)*
             $($stname { mem: u32, offset: u64 },)*
+            $($sttname { mem: u32, offset: u64 },)*
         }
 
         impl Op {
@@ -103,6 +104,15 @@ macro_rules! define_op_enum {
                     $(Op::$lrname { .. } => stringify!($lrname),)*
                     $(Op::$ldname { .. } => stringify!($ldname),)*
                     $(Op::$stname { .. } => stringify!($stname),)*
+                    $(Op::$sttname { .. } => stringify!($sttname),)*
+                }
+            }
+
+            /// The dirty-page-tracking twin of a store op; any other op is returned as it is.
+            pub(crate) fn tracked(self) -> Op {
+                match self {
+                    $(Op::$stname { mem, offset } => Op::$sttname { mem, offset },)*
+                    other => other,
                 }
             }
 

@@ -5,7 +5,8 @@
 //! - `unary`, `binary`, `ternary`: pure operations on stack values, named like the Wasm operator they translate;
 //! - `unary_trap`, `binary_trap`: like above, returning `Result<_, TrapKind>`;
 //! - `lane_extract`, `lane_replace`: SIMD lane operations with a `lane` immediate;
-//! - `load`, `store`: memory accesses of N bytes with a `mem` index and a constant `offset`.
+//! - `load`, `store`: memory accesses of N bytes with a `mem` index and a constant `offset`; every store has a
+//!   `Tracked` twin, emitted when the engine tracks dirty pages, that also marks the pages it writes.
 
 /// Calls `$m!` with the whole instruction list.
 #[macro_export]
@@ -463,16 +464,16 @@ macro_rules! for_each_op {
                 V128Load: 16 -> u128 = u128::from_le_bytes;
             }
             store {
-                I32Store: (i32) -> 4 = i32::to_le_bytes;
-                I64Store: (i64) -> 8 = i64::to_le_bytes;
-                F32Store: (u32) -> 4 = u32::to_le_bytes;
-                F64Store: (u64) -> 8 = u64::to_le_bytes;
-                I32Store8: (i32) -> 1 = |v| [v as u8];
-                I32Store16: (i32) -> 2 = |v| (v as u16).to_le_bytes();
-                I64Store8: (i64) -> 1 = |v| [v as u8];
-                I64Store16: (i64) -> 2 = |v| (v as u16).to_le_bytes();
-                I64Store32: (i64) -> 4 = |v| (v as u32).to_le_bytes();
-                V128Store: (u128) -> 16 = u128::to_le_bytes;
+                I32Store / I32StoreTracked: (i32) -> 4 = i32::to_le_bytes;
+                I64Store / I64StoreTracked: (i64) -> 8 = i64::to_le_bytes;
+                F32Store / F32StoreTracked: (u32) -> 4 = u32::to_le_bytes;
+                F64Store / F64StoreTracked: (u64) -> 8 = u64::to_le_bytes;
+                I32Store8 / I32Store8Tracked: (i32) -> 1 = |v| [v as u8];
+                I32Store16 / I32Store16Tracked: (i32) -> 2 = |v| (v as u16).to_le_bytes();
+                I64Store8 / I64Store8Tracked: (i64) -> 1 = |v| [v as u8];
+                I64Store16 / I64Store16Tracked: (i64) -> 2 = |v| (v as u16).to_le_bytes();
+                I64Store32 / I64Store32Tracked: (i64) -> 4 = |v| (v as u32).to_le_bytes();
+                V128Store / V128StoreTracked: (u128) -> 16 = u128::to_le_bytes;
             }
         }
     };
