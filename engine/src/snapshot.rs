@@ -91,6 +91,8 @@ pub struct Snapshot {
     elems: Vec<Vec<u64>>,
     datas: Vec<bool>,
     exec: ExecSnapshot,
+    /// The embedder's host state (e.g. the WASI context), serialized by the embedder.
+    host: Vec<u8>,
 }
 
 /// The fixed header of a snapshot file, readable without decoding the body.
@@ -151,6 +153,16 @@ impl Snapshot {
             .iter()
             .map(|m| (m.pages.len() * SNAPSHOT_PAGE) as u64)
             .sum()
+    }
+
+    /// The embedder's serialized host state (empty when none was attached).
+    pub fn host_state(&self) -> &[u8] {
+        &self.host
+    }
+
+    /// Attaches the embedder's serialized host state (e.g. WASI descriptors and files), so it travels with the store.
+    pub fn set_host_state(&mut self, bytes: Vec<u8>) {
+        self.host = bytes;
     }
 
     /// Whether the snapshot holds a paused call.
@@ -349,6 +361,7 @@ impl Store {
                 results: self.exec.results.clone(),
                 consumed: self.exec.consumed,
             },
+            host: Vec::new(),
         }
     }
 
