@@ -164,6 +164,8 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
     let frames = &mut exec.frames;
 
     let mut sp = *saved_sp;
+    // Kept in a register; written back on every exit.
+    let mut fuel_left = *fuel;
     let Some(frame) = frames.last().copied() else {
         return Ok(Exit::Finished);
     };
@@ -180,6 +182,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 f.pc = $pc as u32;
             }
             *saved_sp = sp;
+            *fuel = fuel_left;
         }};
     }
     macro_rules! trap {
@@ -210,6 +213,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             frames.pop();
             if frames.is_empty() {
                 *saved_sp = sp;
+                *fuel = fuel_left;
                 return Ok(Exit::Finished);
             }
             load_frame!();
@@ -248,6 +252,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 Ok(Called::Wasm) => load_frame!(),
                 Ok(Called::Host(call)) => {
                     *saved_sp = sp;
+                    *fuel = fuel_left;
                     *status = Status::InHost(f);
                     return Ok(Exit::HostCall(call));
                 }
@@ -682,11 +687,11 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
         ) => {
             loop {
-                if *fuel == 0 {
+                if fuel_left == 0 {
                     save!(pc);
                     return Ok(Exit::OutOfFuel);
                 }
-                *fuel -= 1;
+                fuel_left -= 1;
                 debug_assert_eq!(
                     sp,
                     fp + body.local_cells as usize + body.heights[pc] as usize,
