@@ -47,8 +47,14 @@ pub fn config() -> wasm_smith::Config {
 /// The module `wasm-smith` builds from `data` with [`config`], encoded; `None` when the bytes do
 /// not describe one (which `wasm-smith` reports only for inputs it cannot use at all).
 pub fn module(data: &[u8]) -> Option<Vec<u8>> {
+    module_with(config(), data)
+}
+
+/// Like [`module`], with another configuration (one derived from [`config`]: the engine must
+/// still implement everything it enables).
+pub fn module_with(config: wasm_smith::Config, data: &[u8]) -> Option<Vec<u8>> {
     let mut u = Unstructured::new(data);
-    wasm_smith::Module::new(config(), &mut u)
+    wasm_smith::Module::new(config, &mut u)
         .ok()
         .map(|m| m.to_bytes())
 }

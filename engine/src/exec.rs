@@ -5,9 +5,7 @@ use crate::ir::{Op, StackValue};
 use crate::module::FuncBody;
 use crate::num;
 use crate::simd;
-use crate::store::{
-    Frame, FuncInst, HostCall, InstanceData, MemoryInst, PAGE_SIZE, Status, Store, read_val,
-};
+use crate::store::{Frame, FuncInst, HostCall, InstanceData, MemoryInst, Status, Store, read_val};
 use crate::translate::RETURN_TARGET;
 use crate::value::Func;
 
@@ -35,8 +33,7 @@ fn call_func(
     frames: &mut Vec<Frame>,
     sp: &mut usize,
     f: u32,
-    max_depth: usize,
-    max_stack: usize,
+    (max_depth, max_stack): (usize, usize),
 ) -> Result<Called, TrapKind> {
     match &funcs[f as usize] {
         FuncInst::Wasm {
@@ -108,8 +105,7 @@ pub(crate) fn enter(store: &mut Store, f: u32) -> Result<Option<HostCall>, TrapK
         &mut exec.frames,
         &mut exec.sp,
         f,
-        max_depth,
-        max_stack,
+        (max_depth, max_stack),
     )? {
         Called::Wasm => Ok(None),
         Called::Host(call) => {
@@ -247,7 +243,13 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             let f = $f;
             save!(pc);
             match call_func(
-                funcs, instances, stack, frames, &mut sp, f, max_depth, max_stack,
+                funcs,
+                instances,
+                stack,
+                frames,
+                &mut sp,
+                f,
+                (max_depth, max_stack),
             ) {
                 Ok(Called::Wasm) => load_frame!(),
                 Ok(Called::Host(call)) => {
@@ -269,7 +271,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 stack.copy_within(sp - args..sp, fp);
                 sp = fp + args;
                 let popped = frames.pop().expect("a frame is running");
-                match call_func(funcs, instances, stack, frames, &mut sp, f, max_depth, max_stack) {
+                match call_func(funcs, instances, stack, frames, &mut sp, f, (max_depth, max_stack)) {
                     Ok(_) => load_frame!(),
                     Err(kind) => {
                         frames.push(popped);
@@ -786,6 +788,3 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
 
     for_each_op!(dispatch)
 }
-
-#[allow(dead_code)]
-const _: u64 = PAGE_SIZE;

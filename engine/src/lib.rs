@@ -24,6 +24,6 @@ pub use ir::Op;
 pub use linker::Linker;
 pub use module::{Import, Module};
 pub use snapshot::{DecodeLimits, FORMAT_VERSION, MAGIC, SNAPSHOT_PAGE, Snapshot, SnapshotHeader};
-pub use store::{HostCall, Outcome, PAGE_SIZE, Position, Store};
+pub use store::{HostCall, HostHandler, Outcome, PAGE_SIZE, Position, Store};
 pub use types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
 pub use value::{Extern, Func, Global, Instance, Memory, Table, Val};

@@ -204,6 +204,13 @@ pub(crate) fn convert_const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<Vec
 impl Module {
     /// Decodes, validates and translates a Wasm binary.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        Self::compile(engine, bytes).map_err(|e| match e {
+            Error::Validation(msg) => classify_rejection(engine, bytes, msg),
+            other => other,
+        })
+    }
+
+    fn compile(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let mut validator = Validator::new_with_features(engine.config().features.to_wasmparser());
         let mut m = ModuleInner {
             engine: engine.clone(),
@@ -240,7 +247,7 @@ impl Module {
                 m.bodies.push(translated);
                 continue;
             }
-            m.read_payload(payload)?;
+            m.read_payload(payload, bytes)?;
         }
         Ok(Module { inner: Arc::new(m) })
     }
@@ -288,6 +295,43 @@ impl Module {
     }
 }
 
+/// Without memory64, memory limits are u32 LEB128 numbers of at most 5 bytes; wasmparser always reads u64 ones.
+fn check_u32_limits(bytes: &[u8], range: std::ops::Range<u64>) -> Result<(), Error> {
+    let section = usize::try_from(range.start)
+        .ok()
+        .zip(usize::try_from(range.end).ok())
+        .and_then(|(s, e)| bytes.get(s..e))
+        .ok_or_else(|| Error::Validation("memory section out of range".into()))?;
+    let mut reader = wasmparser::BinaryReader::new(section, range.start);
+    for _ in 0..reader.read_var_u32().map_err(invalid)? {
+        let flags = reader.read_u8().map_err(invalid)?;
+        reader.read_var_u32().map_err(invalid)?;
+        if flags & 1 != 0 {
+            reader.read_var_u32().map_err(invalid)?;
+        }
+    }
+    Ok(())
+}
+
+/// Tells a module that is invalid from one that uses a Wasm proposal the engine does not implement (valid with
+/// every proposal on, but not with the engine's): the latter is `Unsupported`, not invalid.
+fn classify_rejection(engine: &Engine, bytes: &[u8], msg: String) -> Error {
+    let configured = engine.config().features.to_wasmparser();
+    let implemented = crate::engine::Features::ALL.to_wasmparser();
+    let valid_with = |f| Validator::new_with_features(f).validate_all(bytes).is_ok();
+    if configured != implemented && valid_with(implemented) {
+        // Valid with what the engine implements: the configuration excluded it.
+        return Error::Validation(msg);
+    }
+    if valid_with(wasmparser::WasmFeatures::all()) {
+        Error::Unsupported(format!(
+            "needs a Wasm proposal the engine does not implement: {msg}"
+        ))
+    } else {
+        Error::Validation(msg)
+    }
+}
+
 impl ModuleInner {
     pub(crate) fn body(&self, func_index: u32) -> Option<&FuncBody> {
         let local = func_index.checked_sub(self.num_imported_funcs)?;
@@ -309,7 +353,7 @@ impl ModuleInner {
         }
     }
 
-    fn read_payload(&mut self, payload: Payload<'_>) -> Result<(), Error> {
+    fn read_payload(&mut self, payload: Payload<'_>, bytes: &[u8]) -> Result<(), Error> {
         match payload {
             Payload::TypeSection(reader) => {
                 for group in reader {
@@ -377,6 +421,9 @@ impl ModuleInner {
                 }
             }
             Payload::MemorySection(reader) => {
+                if !self.engine.config().features.memory64 {
+                    check_u32_limits(bytes, reader.range())?;
+                }
                 for mem in reader {
                     self.memories
                         .push(convert_memory_type(&mem.map_err(invalid)?)?);

@@ -212,6 +212,9 @@ pub struct HostCall {
     pub args: Vec<Val>,
 }
 
+/// Answers host calls for `Store::call`.
+pub type HostHandler<'a> = dyn FnMut(&mut Store, &HostCall) -> Result<Vec<Val>, Trap> + 'a;
+
 /// A paused position: which function and which instruction.
 pub type Position = FrameInfo;
 
@@ -877,6 +880,14 @@ impl Store {
         Ok(())
     }
 
+    /// Abandons the call in progress, if any: the store becomes idle, with memories and globals as they are.
+    pub fn abort(&mut self) {
+        self.exec.frames.clear();
+        self.exec.stack.clear();
+        self.exec.sp = 0;
+        self.exec.status = Status::Idle;
+    }
+
     /// Answers the pending host call with its results.
     pub fn host_return(&mut self, results: &[Val]) -> Result<(), Error> {
         let Status::InHost(f) = self.exec.status else {
@@ -921,7 +932,7 @@ impl Store {
         &mut self,
         f: Func,
         args: &[Val],
-        host: &mut dyn FnMut(&mut Store, &HostCall) -> Result<Vec<Val>, Trap>,
+        host: &mut HostHandler<'_>,
     ) -> Result<Result<Vec<Val>, Trap>, Error> {
         self.invoke(f, args)?;
         loop {

@@ -69,7 +69,7 @@ pub(crate) fn translate_function(
         let offset = locals.original_position();
         let (count, wty) = locals.read().map_err(invalid)?;
         validator
-            .define_locals(offset as u64, count, wty)
+            .define_locals(offset, count, wty)
             .map_err(invalid)?;
         let vt = convert_val_type(wty)?;
         for _ in 0..count {
@@ -106,7 +106,7 @@ pub(crate) fn translate_function(
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset().map_err(invalid)?;
         t.offset = offset as u32;
-        let arity = op.operator_arity(&t.validator.visitor(offset as u64));
+        let arity = op.operator_arity(&t.validator.visitor(offset));
         t.translate(&op)?;
         t.track_height(arity);
     }

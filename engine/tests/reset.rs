@@ -1,5 +1,7 @@
 //! Resetting a store to its baseline copies back only dirty pages, yet leaves it byte-for-byte equal to the baseline.
 
+#![allow(clippy::unwrap_used)]
+
 use capicola_engine::{Config, Engine, Extern, Func, Linker, Module, Store, Val};
 
 const PROGRAM: &str = r#"

@@ -1,5 +1,7 @@
 //! Snapshots taken at every instruction boundary restore into fresh stores that finish exactly like the uninterrupted run.
 
+#![allow(clippy::unwrap_used)]
+
 use capicola_engine::{DecodeLimits, Engine, Linker, Module, Outcome, Snapshot, Store, Val};
 
 const PROGRAM: &str = r#"
@@ -63,8 +65,7 @@ fn every_boundary_round_trips_through_bytes() {
                 pauses += 1;
                 let bytes = stepped.capture().to_bytes().unwrap();
                 let snap = Snapshot::from_bytes(&bytes, &DecodeLimits::default()).unwrap();
-                let mut fresh =
-                    Store::restore(&engine, &snap, std::slice::from_ref(&module)).unwrap();
+                let fresh = Store::restore(&engine, &snap, std::slice::from_ref(&module)).unwrap();
                 if pauses % 97 == 0 {
                     // A restored store also finishes on its own with the same results.
                     assert_eq!(

@@ -1,8 +1,8 @@
-//! A program: one module instantiated in its own store, with the `spectest` imports linked, whose exports can be invoked under a fuel budget.
+//! A program: one module with the `spectest` imports linked, run in a store of its own by calling one export under a fuel budget.
 
 use capicola_engine::{
-    Engine, Error, Extern, ExternType, Func, HostCall, Instance, Linker, Module, Outcome, Position,
-    Store, Trap, TrapKind, Val, spectest,
+    Engine, Error, Extern, ExternType, Func, HostCall, Linker, Module, Outcome, Position, Store,
+    Trap, TrapKind, Val, spectest,
 };
 
 use crate::values::{self, ParseValError};
@@ -11,7 +11,7 @@ use crate::values::{self, ParseValError};
 #[derive(Debug, thiserror::Error)]
 pub enum ProgramError {
     /// The bytes are neither a binary module nor WebAssembly text.
-    #[error("not a WebAssembly module: {0}")]
+    #[error("neither a binary module nor WebAssembly text")]
     Parse(#[from] wat::Error),
     /// The engine rejected the module or the call.
     #[error(transparent)]
@@ -31,7 +31,7 @@ pub enum ProgramError {
         given: usize,
     },
     /// An argument is not a value of its parameter's type.
-    #[error("argument {position}: {source}")]
+    #[error("argument {position}")]
     Argument {
         position: usize,
         source: ParseValError,
@@ -72,18 +72,16 @@ impl Fuel {
     }
 }
 
-/// A module instantiated in its own store.
+/// A validated module whose imports are all provided, ready to run in a store of its own.
 #[derive(Debug)]
 pub struct Program {
     module: Module,
     store: Store,
-    instance: Instance,
+    linker: Linker,
 }
 
 impl Program {
-    /// Compiles `bytes` (binary or text format) and instantiates it with the `spectest` imports.
-    ///
-    /// The start function, if any, runs in [`Program::call_export`].
+    /// Compiles `bytes` (binary or text format) and checks that `spectest` provides every import.
     pub fn load(engine: &Engine, bytes: &[u8]) -> Result<Program, ProgramError> {
         let binary = wat::parse_bytes(bytes)?;
         let module = Module::new(engine, &binary)?;
@@ -105,57 +103,53 @@ impl Program {
         if !unknown.is_empty() {
             return Err(ProgramError::UnknownImports(unknown));
         }
-        let instance = linker.instantiate(&mut store, &module)?;
         Ok(Program {
             module,
             store,
-            instance,
+            linker,
         })
     }
 
-    /// Calls the exported function `name` with arguments parsed from text, running the start
-    /// function first; `fuel`, if given, is the budget of both together.
+    /// Instantiates the module, runs its start function, then calls the exported function
+    /// `name` with arguments parsed from text by its parameter types. `fuel`, if given, is
+    /// the budget of the whole run; a trap while initializing segments is a trap like any other.
     ///
     /// Calls to the `spectest` print functions are answered with no results.
-    pub fn call_export(
+    pub fn run(
         &mut self,
         name: &str,
         args: &[String],
         fuel: Option<u64>,
     ) -> Result<RunOutcome, ProgramError> {
-        let (func, args) = self.prepare_call(name, args)?;
+        let args = self.parse_args(name, args)?;
+        let instance = match self.linker.instantiate(&mut self.store, &self.module) {
+            Ok(instance) => instance,
+            Err(Error::Instantiation(trap)) => return Ok(RunOutcome::Trapped(trap)),
+            Err(error) => return Err(error.into()),
+        };
         let mut fuel = Fuel::new(fuel);
-        if let Some(start) = self.store.instance_start(self.instance) {
-            match self.run(start, &[], &mut fuel)? {
+        if let Some(start) = self.store.instance_start(instance) {
+            match self.run_func(start, &[], &mut fuel)? {
                 RunOutcome::Finished(_) => {}
                 stopped => return Ok(stopped),
             }
         }
-        self.run(func, &args, &mut fuel)
+        let Some(Extern::Func(func)) = self.store.instance_export(instance, name) else {
+            return Err(self.no_such_export(name));
+        };
+        self.run_func(func, &args, &mut fuel)
     }
 
-    /// The exported function `name` and its arguments parsed from text by its parameter types.
-    fn prepare_call(&self, name: &str, args: &[String]) -> Result<(Func, Vec<Val>), ProgramError> {
-        let func = match self.store.instance_export(self.instance, name) {
-            Some(Extern::Func(func)) => func,
-            _ => {
-                let available: Vec<&str> = self
-                    .module
-                    .exports()
-                    .filter(|(_, ty)| matches!(ty, ExternType::Func(_)))
-                    .map(|(name, _)| name)
-                    .collect();
-                return Err(ProgramError::NoSuchExport {
-                    name: name.to_string(),
-                    available: if available.is_empty() {
-                        "none".to_string()
-                    } else {
-                        available.join(", ")
-                    },
-                });
-            }
+    /// The arguments of the exported function `name`, parsed from text by its parameter types.
+    fn parse_args(&self, name: &str, args: &[String]) -> Result<Vec<Val>, ProgramError> {
+        let ty = self.module.exports().find_map(|(export, ty)| match ty {
+            ExternType::Func(ty) if export == name => Some(ty),
+            _ => None,
+        });
+        let Some(ty) = ty else {
+            return Err(self.no_such_export(name));
         };
-        let params = self.store.func_type(func).params();
+        let params = ty.params();
         if params.len() != args.len() {
             return Err(ProgramError::ArgumentCount {
                 name: name.to_string(),
@@ -168,7 +162,7 @@ impl Program {
                 given: args.len(),
             });
         }
-        let vals = params
+        params
             .iter()
             .zip(args)
             .enumerate()
@@ -178,12 +172,28 @@ impl Program {
                     source,
                 })
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((func, vals))
+            .collect()
+    }
+
+    fn no_such_export(&self, name: &str) -> ProgramError {
+        let available: Vec<&str> = self
+            .module
+            .exports()
+            .filter(|(_, ty)| matches!(ty, ExternType::Func(_)))
+            .map(|(name, _)| name)
+            .collect();
+        ProgramError::NoSuchExport {
+            name: name.to_string(),
+            available: if available.is_empty() {
+                "none".to_string()
+            } else {
+                available.join(", ")
+            },
+        }
     }
 
     /// Runs `func` until it finishes, traps or uses up `fuel`.
-    fn run(
+    fn run_func(
         &mut self,
         func: Func,
         args: &[Val],

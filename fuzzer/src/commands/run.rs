@@ -13,10 +13,12 @@ use super::Status;
 ///
 /// FILE is a binary module (.wasm) or WebAssembly text (.wat). Only the `spectest`
 /// module can be imported; its print functions do nothing. The start function, if any,
-/// runs first.
+/// runs first; a trap while initializing segments or in the start function is a trap.
 ///
 /// ARGS are parsed by the function's parameter types: `42`, `-1`, `0x7f`, `-1.5`, `inf`,
 /// `nan`, `nan:0x200000`; a v128 as `0x` and 32 hex digits; `null` for references.
+/// Negative numbers can be given as they are; put `--` before the arguments to pass
+/// `-inf` or `-nan`.
 ///
 /// Each result is printed on its own line with its type: `42:i32`, `-1.5:f64`,
 /// `nan:0x200000:f32`, `0x…:v128`, `null:funcref`, `extern:N:externref`.
@@ -47,7 +49,7 @@ impl RunCommand {
         let mut program =
             Program::load(&engine, &bytes).with_context(|| format!("cannot load {path}"))?;
         let outcome = program
-            .call_export(&self.invoke, &self.args, self.fuel)
+            .run(&self.invoke, &self.args, self.fuel)
             .with_context(|| format!("cannot call `{}` in {path}", self.invoke))?;
         Ok(match outcome {
             RunOutcome::Finished(results) => {

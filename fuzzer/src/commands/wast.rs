@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use capicola::wast::{Counts, run_scripts};
+use capicola::wast::{Counts, ScriptConfig, run_scripts};
+use capicola_engine::Features;
 
 use super::Status;
 
@@ -30,6 +31,10 @@ pub struct WastCommand {
     /// Print one JSON object per file instead of text.
     #[arg(long)]
     json: bool,
+    /// Accept exactly Wasm 2.0 (with SIMD), as the scripts of the 2.0 suite expect; by
+    /// default every proposal the engine implements is accepted.
+    #[arg(long)]
+    wasm2: bool,
     /// In text output, also list the unsupported directives.
     #[arg(long, conflicts_with = "json")]
     show_unsupported: bool,
@@ -46,12 +51,12 @@ impl WastCommand {
                 Ok((path.display().to_string(), text))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let borrowed: Vec<(&str, &str)> = scripts
-            .iter()
-            .map(|(name, text)| (name.as_str(), text.as_str()))
-            .collect();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let reports = run_scripts(&borrowed, workers);
+        let mut config = ScriptConfig::default();
+        if self.wasm2 {
+            config.engine.features = Features::WASM2;
+        }
+        let reports = run_scripts(&scripts, workers, &config);
 
         let mut all = Counts::default();
         for report in &reports {
@@ -61,14 +66,14 @@ impl WastCommand {
                 println!("{}", report.to_json());
                 continue;
             }
-            let mut findings: Vec<_> = report.failures.iter().collect();
+            let mut findings: Vec<_> = report.failures.iter().map(|f| (f, "")).collect();
             if self.show_unsupported {
-                findings.extend(&report.unsupported);
-                findings.sort_by_key(|finding| finding.line);
+                findings.extend(report.unsupported.iter().map(|f| (f, "unsupported: ")));
+                findings.sort_by_key(|(finding, _)| finding.line);
             }
-            for finding in findings {
+            for (finding, prefix) in findings {
                 println!(
-                    "{}:{}: {}: {}",
+                    "{}:{}: {}: {prefix}{}",
                     report.file, finding.line, finding.kind, finding.message
                 );
             }

@@ -1,0 +1,127 @@
+//! Bounds-checked access to guest memory: every out-of-range pointer becomes `EFAULT`, never a panic.
+
+use super::abi::{Errno, size};
+
+/// A view of a guest's linear memory with little-endian, bounds-checked accessors.
+pub(crate) struct GuestMem<'a> {
+    bytes: &'a mut [u8],
+}
+
+/// The range `[ptr, ptr + len)` if it lies inside a memory of `size` bytes.
+fn range(size: usize, ptr: u32, len: u64) -> Result<std::ops::Range<usize>, Errno> {
+    let start = ptr as usize;
+    let len = usize::try_from(len).map_err(|_| Errno::FAULT)?;
+    let end = start.checked_add(len).ok_or(Errno::FAULT)?;
+    if end > size {
+        return Err(Errno::FAULT);
+    }
+    Ok(start..end)
+}
+
+impl<'a> GuestMem<'a> {
+    pub(crate) fn new(bytes: &'a mut [u8]) -> Self {
+        GuestMem { bytes }
+    }
+
+    pub(crate) fn slice(&self, ptr: u32, len: u32) -> Result<&[u8], Errno> {
+        let r = range(self.bytes.len(), ptr, u64::from(len))?;
+        Ok(&self.bytes[r])
+    }
+
+    pub(crate) fn slice_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Errno> {
+        let r = range(self.bytes.len(), ptr, u64::from(len))?;
+        Ok(&mut self.bytes[r])
+    }
+
+    fn array<const N: usize>(&self, ptr: u32) -> Result<[u8; N], Errno> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.slice(ptr, N as u32)?);
+        Ok(out)
+    }
+
+    pub(crate) fn u8(&self, ptr: u32) -> Result<u8, Errno> {
+        Ok(self.array::<1>(ptr)?[0])
+    }
+
+    pub(crate) fn u16(&self, ptr: u32) -> Result<u16, Errno> {
+        Ok(u16::from_le_bytes(self.array(ptr)?))
+    }
+
+    pub(crate) fn u32(&self, ptr: u32) -> Result<u32, Errno> {
+        Ok(u32::from_le_bytes(self.array(ptr)?))
+    }
+
+    pub(crate) fn u64(&self, ptr: u32) -> Result<u64, Errno> {
+        Ok(u64::from_le_bytes(self.array(ptr)?))
+    }
+
+    pub(crate) fn write(&mut self, ptr: u32, data: &[u8]) -> Result<(), Errno> {
+        let len = u32::try_from(data.len()).map_err(|_| Errno::FAULT)?;
+        self.slice_mut(ptr, len)?.copy_from_slice(data);
+        Ok(())
+    }
+
+    pub(crate) fn write_u32(&mut self, ptr: u32, v: u32) -> Result<(), Errno> {
+        self.write(ptr, &v.to_le_bytes())
+    }
+
+    pub(crate) fn write_u64(&mut self, ptr: u32, v: u64) -> Result<(), Errno> {
+        self.write(ptr, &v.to_le_bytes())
+    }
+
+    /// Checks that `len` bytes at `ptr` are writable, so that a call can fail with `EFAULT` before it changes anything.
+    pub(crate) fn check(&self, ptr: u32, len: u64) -> Result<(), Errno> {
+        range(self.bytes.len(), ptr, len).map(|_| ())
+    }
+
+    /// Reads a UTF-8 path of `len` bytes; invalid UTF-8 is `EILSEQ`.
+    pub(crate) fn string(&self, ptr: u32, len: u32) -> Result<String, Errno> {
+        let bytes = self.slice(ptr, len)?;
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| Errno::ILSEQ)
+    }
+
+    /// The buffers of an iovec array, as (pointer, length) pairs, each checked to lie inside memory.
+    pub(crate) fn iovecs(&self, iovs: u32, count: u32) -> Result<Vec<(u32, u32)>, Errno> {
+        let table = count.checked_mul(size::IOVEC).ok_or(Errno::FAULT)?;
+        self.check(iovs, u64::from(table))?;
+        (0..count)
+            .map(|i| {
+                let at = iovs + i * size::IOVEC;
+                let (buf, len) = (self.u32(at)?, self.u32(at + 4)?);
+                self.check(buf, u64::from(len))?;
+                Ok((buf, len))
+            })
+            .collect()
+    }
+
+    /// Concatenates the bytes of a ciovec array.
+    pub(crate) fn gather(&self, iovs: &[(u32, u32)]) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        for &(buf, len) in iovs {
+            out.extend_from_slice(self.slice(buf, len)?);
+        }
+        Ok(out)
+    }
+
+    /// Spreads `data` over an iovec array, in order; returns how many bytes were placed.
+    pub(crate) fn scatter(&mut self, iovs: &[(u32, u32)], data: &[u8]) -> Result<usize, Errno> {
+        let mut done = 0;
+        for &(buf, len) in iovs {
+            if done == data.len() {
+                break;
+            }
+            let n = (len as usize).min(data.len() - done);
+            self.write(buf, &data[done..done + n])?;
+            done += n;
+        }
+        Ok(done)
+    }
+}
+
+/// Total length of an iovec array, saturating.
+pub(crate) fn iovecs_len(iovs: &[(u32, u32)]) -> usize {
+    iovs.iter()
+        .fold(0usize, |acc, &(_, len)| acc.saturating_add(len as usize))
+}
