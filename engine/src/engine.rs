@@ -64,6 +64,12 @@ pub struct Config {
     /// Track the 4 KiB pages that memory stores write, so `Store::reset_to` copies back only those. Chosen when
     /// modules are translated: code of an engine without it pays nothing.
     pub track_dirty_pages: bool,
+    /// Count every edge (branch site x target, function entry) in a per-store map: `Store::coverage`.
+    /// Chosen at translation time.
+    pub coverage: bool,
+    /// Log the operands of integer comparisons, `br_table` selectors and calls to the module's own
+    /// `memcmp`/`bcmp`/`strcmp`/`strncmp`: `Store::cmp_log`. Chosen at translation time.
+    pub cmplog: bool,
 }
 
 impl Default for Config {
@@ -75,6 +81,8 @@ impl Default for Config {
             max_table_elements: 10_000_000,
             features: Features::ALL,
             track_dirty_pages: false,
+            coverage: false,
+            cmplog: false,
         }
     }
 }

@@ -2,11 +2,15 @@
 
 use crate::error::TrapKind;
 use crate::ir::{Op, StackValue};
+use crate::module::CmpFunc;
 use crate::module::FuncBody;
 use crate::num;
 use crate::simd;
-use crate::store::{Frame, FuncInst, HostCall, InstanceData, MemoryInst, Status, Store, read_val};
-use crate::translate::RETURN_TARGET;
+use crate::store::{
+    CMP_LOG_LIMIT, CmpValues, Frame, FuncInst, HostCall, InstanceData, MemoryInst, Status, Store,
+    read_val,
+};
+use crate::translate::{CMP_I32, CMP_I32_EQZ, CMP_I64, CMP_I64_EQZ, RETURN_TARGET};
 use crate::value::Func;
 
 /// Why `execute` stopped without trapping.
@@ -69,9 +73,9 @@ fn call_func(
             Ok(Called::Wasm)
         }
         FuncInst::Host { host_id, ty, .. } => {
+            // The arguments stay on the stack until the host answers, so a snapshot taken meanwhile keeps them.
             let cells = ty.param_cells() as usize;
             let mut at = *sp - cells;
-            *sp = at;
             let args = ty
                 .params()
                 .iter()
@@ -150,6 +154,8 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
         elems,
         datas,
         exec,
+        coverage,
+        cmp_log,
         ..
     } = store;
     let funcs: &[FuncInst] = funcs;
@@ -347,6 +353,20 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
         }};
     }
 
+    macro_rules! hit {
+        ($edge:expr) => {{
+            let i = inst.cov_base as usize + $edge as usize;
+            coverage[i] = coverage[i].saturating_add(1);
+        }};
+    }
+    macro_rules! log_cmp {
+        ($v:expr) => {
+            if cmp_log.len() < CMP_LOG_LIMIT {
+                cmp_log.push($v);
+            }
+        };
+    }
+
     // The hand-written semantics of the `special` group.
     macro_rules! special {
         (Unreachable) => {
@@ -393,6 +413,75 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
         };
         (Return) => {
             do_return!()
+        };
+        (Cov $edge:ident) => {
+            hit!($edge)
+        };
+        (JumpIfNezCov $target:ident) => {
+            if pop!(u32) != 0 {
+                hit!(body.edges[pc - 1]);
+                pc = $target as usize;
+            }
+        };
+        (JumpIfEqzCov $target:ident) => {
+            if pop!(u32) == 0 {
+                hit!(body.edges[pc - 1]);
+                pc = $target as usize;
+            }
+        };
+        (BrIfNezCov $target:ident $drop:ident $keep:ident) => {
+            if pop!(u32) != 0 {
+                hit!(body.edges[pc - 1]);
+                branch!($target, $drop, $keep);
+            }
+        };
+        (ReturnIfNezCov) => {
+            if pop!(u32) != 0 {
+                hit!(body.edges[pc - 1]);
+                do_return!();
+            }
+        };
+        (BrTableCov $len:ident) => {{
+            let i = pop!(u32).min($len) as usize;
+            hit!(body.edges[pc + i]);
+            let Op::BrTableEntry { target, drop, keep } = code[pc + i] else {
+                unreachable!("br_table is followed by its entries")
+            };
+            if target == RETURN_TARGET {
+                do_return!();
+            } else {
+                branch!(target, drop, keep);
+            }
+        }};
+        (CmpLog $kind:ident) => {
+            match $kind {
+                CMP_I32 => log_cmp!(CmpValues::W32(stack[sp - 2] as u32, stack[sp - 1] as u32)),
+                CMP_I64 => log_cmp!(CmpValues::W64(stack[sp - 2], stack[sp - 1])),
+                CMP_I32_EQZ => log_cmp!(CmpValues::W32(stack[sp - 1] as u32, 0)),
+                CMP_I64_EQZ => log_cmp!(CmpValues::W64(stack[sp - 1], 0)),
+                _ => log_cmp!(CmpValues::W32(stack[sp - 1] as u32, 0)),
+            }
+        };
+        (CmpLogCall $func:ident) => {
+            if let Some(kind) = inst.module.inner.cmp_funcs.get(&$func) {
+                let (a, b, n) = match kind {
+                    CmpFunc::Str => (stack[sp - 2], stack[sp - 1], 32),
+                    _ => (stack[sp - 3], stack[sp - 2], stack[sp - 1].min(32)),
+                };
+                if let Some(&m) = inst.memories.first() {
+                    let data = &memories[m as usize].data;
+                    let read = |p: u64| -> Vec<u8> {
+                        let start = (p as usize).min(data.len());
+                        let end = start.saturating_add(n as usize).min(data.len());
+                        let bytes = &data[start..end];
+                        match kind {
+                            CmpFunc::Mem => bytes.to_vec(),
+                            _ => bytes.iter().copied().take_while(|&c| c != 0).collect(),
+                        }
+                    };
+                    log_cmp!(CmpValues::Bytes(read(a), read(b)));
+                }
+            }
         };
         (ReturnIfNez) => {
             if pop!(u32) != 0 {

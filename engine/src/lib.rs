@@ -17,6 +17,7 @@ mod store;
 mod translate;
 mod types;
 mod value;
+pub mod wasi;
 
 pub use engine::{Config, Engine, Features};
 pub use error::{Error, FrameInfo, Trap, TrapKind};
@@ -24,6 +25,8 @@ pub use ir::Op;
 pub use linker::Linker;
 pub use module::{Import, Module};
 pub use snapshot::{DecodeLimits, FORMAT_VERSION, MAGIC, SNAPSHOT_PAGE, Snapshot, SnapshotHeader};
-pub use store::{HostCall, HostHandler, Outcome, PAGE_SIZE, Position, Store};
+pub use store::{
+    CMP_LOG_LIMIT, CmpValues, HostCall, HostHandler, Outcome, PAGE_SIZE, Position, Store,
+};
 pub use types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
 pub use value::{Extern, Func, Global, Instance, Memory, Table, Val};

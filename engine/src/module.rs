@@ -77,6 +77,8 @@ pub(crate) struct FuncBody {
     pub(crate) offsets: Box<[u32]>,
     /// Operand stack height in cells (above the locals) before each op.
     pub(crate) heights: Box<[u32]>,
+    /// With coverage: the edge counted when the op at that index takes its branch (`u32::MAX` for none).
+    pub(crate) edges: Box<[u32]>,
     /// v128 constants and shuffle masks referenced by index from the code.
     pub(crate) consts: Box<[u128]>,
     pub(crate) param_cells: u32,
@@ -111,6 +113,34 @@ pub(crate) struct ModuleInner {
     pub(crate) elems: Vec<ElemSegment>,
     pub(crate) datas: Vec<DataSegment>,
     pub(crate) func_names: HashMap<u32, String>,
+    /// Edges counted by coverage, over all functions.
+    pub(crate) num_edges: u32,
+    /// Wasm offset of the branch site of every edge.
+    pub(crate) edge_sites: Vec<u32>,
+    /// The module's own comparison functions, by function index (from exports and the name section).
+    pub(crate) cmp_funcs: HashMap<u32, CmpFunc>,
+}
+
+/// A libc comparison function whose arguments cmplog records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CmpFunc {
+    /// `memcmp`/`bcmp(a, b, n)`.
+    Mem,
+    /// `strcmp(a, b)`.
+    Str,
+    /// `strncmp(a, b, n)`.
+    StrN,
+}
+
+impl CmpFunc {
+    fn from_name(name: &str) -> Option<CmpFunc> {
+        match name {
+            "memcmp" | "bcmp" => Some(CmpFunc::Mem),
+            "strcmp" => Some(CmpFunc::Str),
+            "strncmp" => Some(CmpFunc::StrN),
+            _ => None,
+        }
+    }
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
@@ -233,6 +263,9 @@ impl Module {
             elems: Vec::new(),
             datas: Vec::new(),
             func_names: HashMap::new(),
+            num_edges: 0,
+            edge_sites: Vec::new(),
+            cmp_funcs: HashMap::new(),
         };
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
         for payload in Parser::new(0).parse_all(bytes) {
@@ -242,13 +275,30 @@ impl Module {
             {
                 let func_index = m.num_imported_funcs + m.bodies.len() as u32;
                 let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
-                let translated = translate_function(&m, func_index, &mut func_validator, &body)?;
+                let (translated, sites) =
+                    translate_function(&m, func_index, &mut func_validator, &body, m.num_edges)?;
+                m.num_edges += sites.len() as u32;
+                m.edge_sites.extend(sites);
                 allocs = func_validator.into_allocations();
                 m.bodies.push(translated);
                 continue;
             }
             m.read_payload(payload, bytes)?;
         }
+        let exported = m
+            .exports
+            .iter()
+            .filter(|(_, kind, _)| *kind == ExternalKind::Func)
+            .map(|(name, _, index)| (*index, name.as_str()));
+        let named = m
+            .func_names
+            .iter()
+            .map(|(index, name)| (*index, name.as_str()));
+        let cmp_funcs: HashMap<u32, CmpFunc> = exported
+            .chain(named)
+            .filter_map(|(index, name)| CmpFunc::from_name(name).map(|k| (index, k)))
+            .collect();
+        m.cmp_funcs = cmp_funcs;
         Ok(Module { inner: Arc::new(m) })
     }
 
@@ -282,6 +332,16 @@ impl Module {
     /// Number of functions, imported ones included.
     pub fn num_funcs(&self) -> u32 {
         self.inner.func_types.len() as u32
+    }
+
+    /// Number of coverage edges (0 unless the engine counts coverage).
+    pub fn num_edges(&self) -> u32 {
+        self.inner.num_edges
+    }
+
+    /// Byte offset in the module of the branch site of an edge.
+    pub fn edge_site(&self, edge: u32) -> Option<u32> {
+        self.inner.edge_sites.get(edge as usize).copied()
     }
 
     /// Disassembles a defined function's internal code, one op per line with its Wasm offset.

@@ -547,8 +547,13 @@ impl Store {
             {
                 return Err(bad());
             }
+            let cov_base = store.coverage.len() as u32;
+            store
+                .coverage
+                .resize(store.coverage.len() + m.num_edges as usize, 0);
             store.instances.push(InstanceData {
                 module: module.clone(),
+                cov_base,
                 funcs: inst.funcs.clone(),
                 tables: inst.tables.clone(),
                 memories: inst.memories.clone(),
@@ -696,7 +701,8 @@ fn restore_exec(store: &Store, e: &ExecSnapshot) -> Result<ExecState, Error> {
                     (top, Some(params))
                 };
                 if innermost {
-                    if end != sp {
+                    // A host call's arguments stay on the stack until it is answered.
+                    if end + callee_params.unwrap_or(0) != sp {
                         return Err(bad("stack pointer does not match the code"));
                     }
                 } else {

@@ -45,6 +45,8 @@ impl FuncInst {
 #[derive(Debug, Clone)]
 pub(crate) struct InstanceData {
     pub(crate) module: Module,
+    /// Where this instance's edges start in `Store::coverage`.
+    pub(crate) cov_base: u32,
     pub(crate) funcs: Vec<u32>,
     pub(crate) tables: Vec<u32>,
     pub(crate) memories: Vec<u32>,
@@ -231,6 +233,22 @@ pub struct Store {
     pub(crate) elems: Vec<Vec<u64>>,
     pub(crate) datas: Vec<DataInst>,
     pub(crate) exec: ExecState,
+    /// Edge hit counts of every instance (instrumentation, not execution state: not in snapshots).
+    pub(crate) coverage: Vec<u8>,
+    /// Comparison operands logged since the last `clear_cmp_log` (instrumentation).
+    pub(crate) cmp_log: Vec<CmpValues>,
+}
+
+/// Most comparisons logged between two `clear_cmp_log` calls.
+pub const CMP_LOG_LIMIT: usize = 1 << 14;
+
+/// The operands of one logged comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CmpValues {
+    W32(u32, u32),
+    W64(u64, u64),
+    /// Up to 32 leading bytes of each operand of a `memcmp`-like call.
+    Bytes(Vec<u8>, Vec<u8>),
 }
 
 impl Store {
@@ -245,7 +263,32 @@ impl Store {
             elems: Vec::new(),
             datas: Vec::new(),
             exec: ExecState::default(),
+            coverage: Vec::new(),
+            cmp_log: Vec::new(),
         }
+    }
+
+    /// Edge hit counts (saturating at 255) of every instance, each module's edges from its instance's base.
+    pub fn coverage(&self) -> &[u8] {
+        &self.coverage
+    }
+
+    pub fn coverage_mut(&mut self) -> &mut [u8] {
+        &mut self.coverage
+    }
+
+    /// Index in `coverage` of an instance's first edge.
+    pub fn coverage_base(&self, i: Instance) -> u32 {
+        self.instances[i.0 as usize].cov_base
+    }
+
+    /// Comparison operands logged since the last `clear_cmp_log` (at most `CMP_LOG_LIMIT`).
+    pub fn cmp_log(&self) -> &[CmpValues] {
+        &self.cmp_log
+    }
+
+    pub fn clear_cmp_log(&mut self) {
+        self.cmp_log.clear();
     }
 
     pub fn engine(&self) -> &Engine {
@@ -396,8 +439,33 @@ impl Store {
         &self.memories[m.0 as usize].data
     }
 
+    /// The whole memory, writable. With dirty-page tracking, every page counts as written (the store cannot see
+    /// what the caller changes): prefer `write_memory` for small writes.
     pub fn memory_data_mut(&mut self, m: Memory) -> &mut [u8] {
-        &mut self.memories[m.0 as usize].data
+        let mem = &mut self.memories[m.0 as usize];
+        let len = mem.data.len();
+        mem.mark_dirty(0, len);
+        &mut mem.data
+    }
+
+    /// Writes `bytes` at `offset`, marking only the pages written as dirty.
+    pub fn write_memory(&mut self, m: Memory, offset: u64, bytes: &[u8]) -> Result<(), Error> {
+        let mem = &mut self.memories[m.0 as usize];
+        let start = usize::try_from(offset)
+            .ok()
+            .filter(|&s| {
+                s.checked_add(bytes.len())
+                    .is_some_and(|e| e <= mem.data.len())
+            })
+            .ok_or_else(|| {
+                Error::Call(format!(
+                    "write of {} bytes at {offset} is out of bounds",
+                    bytes.len()
+                ))
+            })?;
+        mem.data[start..start + bytes.len()].copy_from_slice(bytes);
+        mem.mark_dirty(start, bytes.len());
+        Ok(())
     }
 
     /// Grows a memory by `delta` pages; returns the old size in pages.
@@ -434,6 +502,17 @@ impl Store {
             Extern::Memory(m) => ExternType::Memory(self.memory_type(m)),
             Extern::Global(g) => ExternType::Global(self.global_type(g)),
         }
+    }
+
+    /// The distinct modules instantiated in this store (what `Store::restore` needs back).
+    pub fn modules(&self) -> Vec<Module> {
+        let mut out: Vec<Module> = Vec::new();
+        for inst in &self.instances {
+            if !out.iter().any(|m| m.hash() == inst.module.hash()) {
+                out.push(inst.module.clone());
+            }
+        }
+        out
     }
 
     pub fn instance_module(&self, i: Instance) -> &Module {
@@ -496,8 +575,12 @@ impl Store {
             )));
         }
         let inst_index = self.instances.len() as u32;
+        let cov_base = self.coverage.len() as u32;
+        self.coverage
+            .resize(self.coverage.len() + m.num_edges as usize, 0);
         let mut data = InstanceData {
             module: module.clone(),
+            cov_base,
             funcs: Vec::new(),
             tables: Vec::new(),
             memories: Vec::new(),
@@ -880,6 +963,31 @@ impl Store {
         Ok(())
     }
 
+    /// The host call the run is waiting on, rebuilt from the arguments still on the stack (also after a restore).
+    pub fn pending_host_call(&self) -> Option<HostCall> {
+        let Status::InHost(f) = self.exec.status else {
+            return None;
+        };
+        let FuncInst::Host { host_id, ty, .. } = &self.funcs[f as usize] else {
+            return None;
+        };
+        let mut at = self.exec.sp.checked_sub(ty.param_cells() as usize)?;
+        let args = ty
+            .params()
+            .iter()
+            .map(|&t| {
+                let v = read_val(&self.exec.stack, at, t);
+                at += t.cells() as usize;
+                v
+            })
+            .collect();
+        Some(HostCall {
+            func: Func(f),
+            host_id: *host_id,
+            args,
+        })
+    }
+
     /// Abandons the call in progress, if any: the store becomes idle, with memories and globals as they are.
     pub fn abort(&mut self) {
         self.exec.frames.clear();
@@ -904,7 +1012,8 @@ impl Store {
         for r in results {
             self.check_ref(*r)?;
         }
-        let mut sp = self.exec.sp;
+        // The arguments were left on the stack for the host: the results replace them.
+        let mut sp = self.exec.sp - ty.param_cells() as usize;
         for r in results {
             let raw = r.to_raw();
             let cells = r.ty().cells() as usize;

@@ -7,6 +7,13 @@ use crate::ir::{Op, mem_index};
 use crate::module::{FuncBody, ModuleInner, convert_val_type};
 use crate::types::ValType;
 
+/// `CmpLog` kinds: what the top of the stack holds.
+pub(crate) const CMP_I32: u8 = 0;
+pub(crate) const CMP_I64: u8 = 1;
+pub(crate) const CMP_I32_EQZ: u8 = 2;
+pub(crate) const CMP_I64_EQZ: u8 = 3;
+pub(crate) const CMP_BR_TABLE: u8 = 4;
+
 /// Branch target meaning "return from the function" (used by `BrTableEntry`).
 pub(crate) const RETURN_TARGET: u32 = u32::MAX;
 
@@ -42,6 +49,12 @@ struct Translator<'a> {
     max_height: u32,
     /// Operand stack height in cells before each emitted op.
     heights: Vec<u32>,
+    /// Coverage: count edges; `edges` gives each op's taken edge, `edge_sites` each edge's Wasm offset.
+    coverage: bool,
+    cmplog: bool,
+    edge_base: u32,
+    edges: Vec<u32>,
+    edge_sites: Vec<u32>,
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
@@ -53,7 +66,8 @@ pub(crate) fn translate_function(
     func_index: u32,
     validator: &mut FuncValidator<ValidatorResources>,
     body: &FunctionBody<'_>,
-) -> Result<FuncBody, Error> {
+    edge_base: u32,
+) -> Result<(FuncBody, Vec<u32>), Error> {
     let ty = module.func_type(func_index).clone();
     let mut local_offsets = Vec::new();
     let mut local_types = Vec::new();
@@ -99,7 +113,18 @@ pub(crate) fn translate_function(
         height: 0,
         max_height: 0,
         heights: Vec::new(),
+        coverage: module.engine.config().coverage,
+        cmplog: module.engine.config().cmplog,
+        edge_base,
+        edges: Vec::new(),
+        edge_sites: Vec::new(),
     };
+    if t.coverage {
+        // The function-entry edge.
+        t.offset = body.range().start as u32;
+        let edge = t.new_edge();
+        t.emit(Op::Cov { edge });
+    }
     let mut binary = body.get_binary_reader_for_operators().map_err(invalid)?;
     binary.set_features(*t.validator.features());
     let mut reader = wasmparser::OperatorsReader::new(binary);
@@ -111,47 +136,110 @@ pub(crate) fn translate_function(
         t.track_height(arity);
     }
     reader.finish().map_err(invalid)?;
-    Ok(FuncBody {
-        func_index,
-        code: t.code.into(),
-        offsets: t.offsets.into(),
-        consts: t.consts.into(),
-        param_cells,
-        result_cells: ty.result_cells(),
-        local_cells,
-        heights: t.heights.into(),
-        // The operand stack never exceeds `max_height`; a call's arguments are part of it.
-        max_cells: local_cells + t.max_height + 2,
-    })
+    let sites = std::mem::take(&mut t.edge_sites);
+    let edges = if t.coverage {
+        std::mem::take(&mut t.edges)
+    } else {
+        Vec::new()
+    };
+    Ok((
+        FuncBody {
+            edges: edges.into(),
+            func_index,
+            code: t.code.into(),
+            offsets: t.offsets.into(),
+            consts: t.consts.into(),
+            param_cells,
+            result_cells: ty.result_cells(),
+            local_cells,
+            heights: t.heights.into(),
+            // The operand stack never exceeds `max_height`; a call's arguments are part of it.
+            max_cells: local_cells + t.max_height + 2,
+        },
+        sites,
+    ))
 }
 
 impl Translator<'_> {
     /// Updates the mirrored operand stack after an op with `arity` (values popped, pushed).
     fn track_height(&mut self, arity: Option<(u32, u32)>) {
         let n = self.validator.operand_stack_height() as usize;
-        let cells_at =
-            |v: &FuncValidator<ValidatorResources>, depth: usize| match v.get_operand_type(depth) {
-                Some(Some(ty)) => ValType::from_wasmparser(ty).map_or(1, ValType::cells) as u8,
-                _ => 1,
-            };
         if let Some((pop, push)) = arity {
             let keep = self.operand_cells.len().saturating_sub(pop as usize);
             if keep + push as usize == n {
-                self.operand_cells.truncate(keep);
+                self.truncate_operands(keep);
                 for depth in (0..push as usize).rev() {
-                    self.operand_cells.push(cells_at(self.validator, depth));
+                    self.push_operand_at(depth);
                 }
             }
         }
         if self.operand_cells.len() != n {
-            // Control flow merged or became unreachable: read the whole stack again.
-            self.operand_cells = (0..n).rev().map(|d| cells_at(self.validator, d)).collect();
+            // Control flow merged or became unreachable: what lies below the innermost frame is unchanged, the
+            // rest is read again.
+            let base = self
+                .validator
+                .get_control_frame(0)
+                .map_or(0, |f| f.height)
+                .min(n);
+            self.truncate_operands(base.min(self.operand_cells.len()));
+            for depth in (0..n - self.operand_cells.len()).rev() {
+                self.push_operand_at(depth);
+            }
         }
-        self.height = self.operand_cells.iter().map(|&c| u32::from(c)).sum();
         self.max_height = self.max_height.max(self.height);
     }
 
+    fn truncate_operands(&mut self, len: usize) {
+        for c in self.operand_cells.drain(len..) {
+            self.height -= u32::from(c);
+        }
+    }
+
+    /// Mirrors the validator's operand at `depth` from the top.
+    fn push_operand_at(&mut self, depth: usize) {
+        let cells = match self.validator.get_operand_type(depth) {
+            Some(Some(ty)) => ValType::from_wasmparser(ty).map_or(1, ValType::cells) as u8,
+            _ => 1,
+        };
+        self.operand_cells.push(cells);
+        self.height += u32::from(cells);
+    }
+
+    /// A new coverage edge whose site is the current instruction.
+    fn new_edge(&mut self) -> u32 {
+        self.edge_sites.push(self.offset);
+        self.edge_base + self.edge_sites.len() as u32 - 1
+    }
+
+    /// Emits an op whose branch, when taken, counts a new edge.
+    fn emit_taken(&mut self, op: Op) -> usize {
+        let edge = self.new_edge();
+        let at = self.emit(op);
+        self.edges[at] = edge;
+        at
+    }
+
+    /// Counts a new edge when execution reaches this point.
+    fn emit_cov(&mut self) {
+        if self.coverage {
+            let edge = self.new_edge();
+            self.emit(Op::Cov { edge });
+        }
+    }
+
+    /// Counts the fall-through edge of a conditional branch, which has popped its i32 condition (the validator has
+    /// not seen the branch yet, so `height` still counts it).
+    fn emit_fallthrough_cov(&mut self) {
+        let height = self.height;
+        self.height = height.saturating_sub(1);
+        self.emit_cov();
+        self.height = height;
+    }
+
     fn emit(&mut self, op: Op) -> usize {
+        if self.coverage {
+            self.edges.push(u32::MAX);
+        }
         self.code.push(op);
         self.offsets.push(self.offset);
         self.heights.push(self.height);
@@ -210,6 +298,9 @@ impl Translator<'_> {
             Op::Jump { target }
             | Op::JumpIfNez { target }
             | Op::JumpIfEqz { target }
+            | Op::JumpIfNezCov { target }
+            | Op::JumpIfEqzCov { target }
+            | Op::BrIfNezCov { target, .. }
             | Op::Br { target, .. }
             | Op::BrIfNez { target, .. }
             | Op::BrTableEntry { target, .. } => *target = to,
@@ -223,16 +314,35 @@ impl Translator<'_> {
             // A bad label depth: the validator rejects the op right after.
             return;
         };
+        let cov = self.coverage;
+        if cov && matches!(kind, BranchKind::Always) {
+            self.emit_cov();
+        }
         if idx == 0 {
             match kind {
-                BranchKind::Always => self.emit(Op::Return {}),
-                BranchKind::IfNez => self.emit(Op::ReturnIfNez {}),
-                BranchKind::TableEntry => self.emit(Op::BrTableEntry {
-                    target: RETURN_TARGET,
-                    drop: 0,
-                    keep: 0,
-                }),
-            };
+                BranchKind::Always => {
+                    self.emit(Op::Return {});
+                }
+                BranchKind::IfNez if cov => {
+                    self.emit_taken(Op::ReturnIfNezCov {});
+                    self.emit_fallthrough_cov();
+                }
+                BranchKind::IfNez => {
+                    self.emit(Op::ReturnIfNez {});
+                }
+                BranchKind::TableEntry => {
+                    let entry = Op::BrTableEntry {
+                        target: RETURN_TARGET,
+                        drop: 0,
+                        keep: 0,
+                    };
+                    if cov {
+                        self.emit_taken(entry);
+                    } else {
+                        self.emit(entry);
+                    }
+                }
+            }
             return;
         }
         let keep = self.ctrl[idx].label_cells;
@@ -243,12 +353,20 @@ impl Translator<'_> {
         let at = match kind {
             BranchKind::Always if drop == 0 => self.emit(Op::Jump { target }),
             BranchKind::Always => self.emit(Op::Br { target, drop, keep }),
+            BranchKind::IfNez if cov && drop == 0 => self.emit_taken(Op::JumpIfNezCov { target }),
+            BranchKind::IfNez if cov => self.emit_taken(Op::BrIfNezCov { target, drop, keep }),
             BranchKind::IfNez if drop == 0 => self.emit(Op::JumpIfNez { target }),
             BranchKind::IfNez => self.emit(Op::BrIfNez { target, drop, keep }),
+            BranchKind::TableEntry if cov => {
+                self.emit_taken(Op::BrTableEntry { target, drop, keep })
+            }
             BranchKind::TableEntry => self.emit(Op::BrTableEntry { target, drop, keep }),
         };
         if known.is_none() {
             self.ctrl[idx].patches.push(at);
+        }
+        if cov && matches!(kind, BranchKind::IfNez) {
+            self.emit_fallthrough_cov();
         }
     }
 
@@ -273,7 +391,16 @@ impl Translator<'_> {
                 return self.push_ctrl(*blockty, matches!(op, Operator::Loop { .. }), dead);
             }
             Operator::If { blockty } => {
-                let patch = (!dead).then(|| self.emit(Op::JumpIfEqz { target: 0 }));
+                let patch = (!dead).then(|| {
+                    if self.coverage {
+                        // Taken: the else edge; then the then edge.
+                        let at = self.emit_taken(Op::JumpIfEqzCov { target: 0 });
+                        self.emit_fallthrough_cov();
+                        at
+                    } else {
+                        self.emit(Op::JumpIfEqz { target: 0 })
+                    }
+                });
                 self.validator.op(self.offset as u64, op).map_err(invalid)?;
                 self.push_ctrl(*blockty, false, dead)?;
                 if let Some(c) = self.ctrl.last_mut() {
@@ -322,7 +449,15 @@ impl Translator<'_> {
             Operator::Br { relative_depth } => self.branch(*relative_depth, 0, BranchKind::Always),
             Operator::BrIf { relative_depth } => self.branch(*relative_depth, 1, BranchKind::IfNez),
             Operator::BrTable { targets } => {
-                self.emit(Op::BrTable { len: targets.len() });
+                if self.cmplog {
+                    self.emit(Op::CmpLog { kind: CMP_BR_TABLE });
+                }
+                let len = targets.len();
+                self.emit(if self.coverage {
+                    Op::BrTableCov { len }
+                } else {
+                    Op::BrTable { len }
+                });
                 let mut depths = targets
                     .targets()
                     .collect::<Result<Vec<_>, _>>()
@@ -393,6 +528,48 @@ impl Translator<'_> {
 
     /// Ops that need no knowledge of the operand stack.
     fn translate_plain(&mut self, op: &Operator<'_>) -> Result<(), Error> {
+        if self.cmplog {
+            let kind = match op {
+                Operator::I32Eq
+                | Operator::I32Ne
+                | Operator::I32LtS
+                | Operator::I32LtU
+                | Operator::I32GtS
+                | Operator::I32GtU
+                | Operator::I32LeS
+                | Operator::I32LeU
+                | Operator::I32GeS
+                | Operator::I32GeU => Some(CMP_I32),
+                Operator::I64Eq
+                | Operator::I64Ne
+                | Operator::I64LtS
+                | Operator::I64LtU
+                | Operator::I64GtS
+                | Operator::I64GtU
+                | Operator::I64LeS
+                | Operator::I64LeU
+                | Operator::I64GeS
+                | Operator::I64GeU => Some(CMP_I64),
+                Operator::I32Eqz => Some(CMP_I32_EQZ),
+                Operator::I64Eqz => Some(CMP_I64_EQZ),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                self.emit(Op::CmpLog { kind });
+            }
+            if let Operator::Call { function_index } = op {
+                self.emit(Op::CmpLogCall {
+                    func: *function_index,
+                });
+            }
+        }
+        if matches!(
+            op,
+            Operator::CallIndirect { .. } | Operator::ReturnCallIndirect { .. }
+        ) {
+            // The indirect call site: which targets it reaches shows in their entry edges.
+            self.emit_cov();
+        }
         if let Some(simple) = Op::simple(op) {
             self.emit(if self.module.engine.config().track_dirty_pages {
                 simple.tracked()
@@ -528,9 +705,29 @@ impl Translator<'_> {
             }
         };
         self.emit(ir);
-        if matches!(ir, Op::ReturnCall { .. } | Op::ReturnCallIndirect { .. }) {
-            // Reached only when the callee is a host function, which runs as an ordinary call.
+        let tail_callee = match ir {
+            Op::ReturnCall { func } => self
+                .module
+                .func_types
+                .get(func as usize)
+                .and_then(|&t| self.module.types.get(t as usize))
+                .map(|t| (t.clone(), 0)),
+            Op::ReturnCallIndirect { type_index, .. } => self
+                .module
+                .types
+                .get(type_index as usize)
+                .map(|t| (t.clone(), 1)),
+            _ => None,
+        };
+        if let Some((ty, index_cells)) = tail_callee {
+            // Reached only when the callee is a host function, which runs as an ordinary call: its results replace
+            // its arguments (and the table index) on the stack.
+            let height = self.height;
+            self.height =
+                (height + ty.result_cells()).saturating_sub(ty.param_cells() + index_cells);
+            self.max_height = self.max_height.max(self.height);
             self.emit(Op::Return {});
+            self.height = height;
         }
         Ok(())
     }

@@ -11,7 +11,8 @@ use ::wast::parser::{self, ParseBuffer};
 use ::wast::token::{Id, Span};
 use ::wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
 use capicola_engine::{
-    Config, Engine, Error, Extern, Func, Instance, Linker, Module, Outcome, Store, Trap, Val,
+    Config, DecodeLimits, Engine, Error, Extern, Func, Instance, Linker, Module, Outcome, Snapshot,
+    Store, Trap, Val,
 };
 use serde::Serialize;
 
@@ -29,6 +30,25 @@ pub struct ScriptConfig {
     pub engine: Config,
     /// Fuel for each directive; a directive that uses it up fails as a hang.
     pub directive_fuel: u64,
+    /// How calls are interrupted on their way, to check that pausing is transparent.
+    pub pause: Pause,
+}
+
+/// Interruptions of every call a script makes; results must not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pause {
+    /// Run each call straight through.
+    Never,
+    /// Pause after every `n` instructions and continue in the same store.
+    Every(u64),
+    /// Pause at up to `per_call` pseudo-random instruction boundaries of each call (gaps log-uniform in
+    /// `1..=max_gap`, so short calls are paused too), serialize the whole store to bytes, decode it into a fresh
+    /// store and continue there.
+    SnapshotRoundTrip {
+        seed: u64,
+        max_gap: u64,
+        per_call: u32,
+    },
 }
 
 impl Default for ScriptConfig {
@@ -36,6 +56,7 @@ impl Default for ScriptConfig {
         ScriptConfig {
             engine: Config::default(),
             directive_fuel: DIRECTIVE_FUEL,
+            pause: Pause::Never,
         }
     }
 }
@@ -335,6 +356,11 @@ struct Runner {
     broken_registrations: HashMap<String, Fail>,
     /// Fuel for each directive.
     fuel: u64,
+    pause: Pause,
+    /// State of the pseudo-random pause points.
+    rng: u64,
+    /// Round trips made in the current call.
+    round_trips: u32,
 }
 
 impl Runner {
@@ -354,6 +380,12 @@ impl Runner {
             definition_names: HashMap::new(),
             broken_registrations: HashMap::new(),
             fuel: config.directive_fuel,
+            pause: config.pause,
+            rng: match config.pause {
+                Pause::SnapshotRoundTrip { seed, .. } => seed | 1,
+                _ => 1,
+            },
+            round_trips: 0,
         })
     }
 
@@ -558,11 +590,50 @@ impl Runner {
         execution
     }
 
+    /// Fuel for the next slice of a call, by the pause mode.
+    fn next_slice(&mut self, left: u64) -> u64 {
+        let slice = match self.pause {
+            Pause::Never => left,
+            Pause::Every(n) => n.max(1),
+            Pause::SnapshotRoundTrip {
+                max_gap, per_call, ..
+            } if self.round_trips < per_call => {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                let bound = 1u64 << (self.rng % (u64::from(max_gap.max(1).ilog2()) + 1));
+                1 + (self.rng >> 8) % bound
+            }
+            Pause::SnapshotRoundTrip { .. } => left,
+        };
+        slice.min(left)
+    }
+
+    /// Serializes the whole store, decodes it and continues in the fresh copy.
+    fn round_trip(&mut self) -> Result<(), Fail> {
+        let bytes = self.store.capture().to_bytes()?;
+        let snapshot = Snapshot::from_bytes(&bytes, &DecodeLimits::default())?;
+        self.store = Store::restore(&self.engine, &snapshot, &self.store.modules())?;
+        Ok(())
+    }
+
     fn finish_call(&mut self) -> Execution {
+        let mut left = self.fuel;
+        self.round_trips = 0;
         loop {
-            match self.store.run(self.fuel) {
+            let slice = self.next_slice(left);
+            let before = self.store.fuel_consumed();
+            let outcome = self.store.run(slice);
+            left -= self.store.fuel_consumed() - before;
+            match outcome {
                 Outcome::Finished(results) => return Ok(Ok(results)),
                 Outcome::Trapped(trap) => return Ok(Err(trap)),
+                Outcome::OutOfFuel if left > 0 => {
+                    if let Pause::SnapshotRoundTrip { .. } = self.pause {
+                        self.round_trip()?;
+                        self.round_trips += 1;
+                    }
+                }
                 Outcome::OutOfFuel => {
                     return failed(format!("still running after {} units of fuel", self.fuel));
                 }

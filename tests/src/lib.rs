@@ -1,4 +1,6 @@
-//! Helpers shared by the integration tests: locating the `capicola` binary.
+//! Helpers shared by the integration tests: locating the `capicola` binary, building the C test programs.
+
+pub mod c_programs;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -16,7 +16,7 @@ mod harness;
 use harness::Summary;
 
 /// Number of generated modules: seeds `0..MODULES`.
-const MODULES: u64 = 1000;
+const MODULES: u64 = 3000;
 
 /// Longest `wasm-smith` input, in bytes; each seed picks a length up to this.
 const MAX_INPUT_LEN: usize = 4096;
@@ -40,10 +40,10 @@ fn seeded_config() -> wasm_smith::Config {
     }
 }
 
-/// What the `execute` fuzz target does with `data`: generate a module, translate it (it must be
+/// What the `execute` fuzz target does with a generated module: translate it (it must be
 /// accepted: it uses only implemented proposals) and run it.
-fn execute_smith(config: wasm_smith::Config, data: &[u8]) -> Summary {
-    let Some(bytes) = generate::module_with(config, data) else {
+fn execute_generated(bytes: Option<Vec<u8>>) -> Summary {
+    let Some(bytes) = bytes else {
         return Summary::default();
     };
     let engine = harness::engine();
@@ -83,7 +83,12 @@ fn smith_modules_run_without_panic() {
                     let mut total = Summary::default();
                     let mut failures = Vec::new();
                     for seed in (worker..MODULES).step_by(workers as usize) {
-                        match catch(|| execute_smith(seeded_config(), &smith_input(seed))) {
+                        match catch(|| {
+                            execute_generated(generate::module_with(
+                                seeded_config(),
+                                &smith_input(seed),
+                            ))
+                        }) {
                             Ok(summary) => total += summary,
                             Err(message) => failures.push((seed, message)),
                         }
@@ -112,7 +117,7 @@ fn smith_modules_run_without_panic() {
         .collect();
     assert!(
         failures.is_empty(),
-        "{} of {MODULES} seeds panicked (reproduce with `smith_input(seed)`):\n{}",
+        "{} of {MODULES} seeds panicked (input: `smith_input(seed)` under `seeded_config()`):\n{}",
         failures.len(),
         listed.join("\n")
     );
@@ -154,7 +159,7 @@ fn engine_regressions_run_without_panic() {
         if let Err(message) = catch(|| translate_and_execute(&data)) {
             failures.push(format!("  {} (translate): {message}", path.display()));
         }
-        if let Err(message) = catch(|| execute_smith(generate::config(), &data)) {
+        if let Err(message) = catch(|| execute_generated(generate::module(&data))) {
             failures.push(format!("  {} (execute): {message}", path.display()));
         }
     }

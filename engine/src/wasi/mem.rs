@@ -2,9 +2,11 @@
 
 use super::abi::{Errno, size};
 
-/// A view of a guest's linear memory with little-endian, bounds-checked accessors.
+/// A view of a guest's linear memory with little-endian, bounds-checked accessors. It remembers the ranges it
+/// wrote, so that the store's dirty-page tracking (used by `Store::reset_to`) sees host writes too.
 pub(crate) struct GuestMem<'a> {
     bytes: &'a mut [u8],
+    written: Vec<(usize, usize)>,
 }
 
 /// The range `[ptr, ptr + len)` if it lies inside a memory of `size` bytes.
@@ -20,7 +22,15 @@ fn range(size: usize, ptr: u32, len: u64) -> Result<std::ops::Range<usize>, Errn
 
 impl<'a> GuestMem<'a> {
     pub(crate) fn new(bytes: &'a mut [u8]) -> Self {
-        GuestMem { bytes }
+        GuestMem {
+            bytes,
+            written: Vec::new(),
+        }
+    }
+
+    /// The (start, length) ranges written through this view.
+    pub(crate) fn into_written(self) -> Vec<(usize, usize)> {
+        self.written
     }
 
     pub(crate) fn slice(&self, ptr: u32, len: u32) -> Result<&[u8], Errno> {
@@ -30,6 +40,9 @@ impl<'a> GuestMem<'a> {
 
     pub(crate) fn slice_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Errno> {
         let r = range(self.bytes.len(), ptr, u64::from(len))?;
+        if !r.is_empty() {
+            self.written.push((r.start, r.len()));
+        }
         Ok(&mut self.bytes[r])
     }
 

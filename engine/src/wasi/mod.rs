@@ -1,0 +1,99 @@
+//! WASI preview 1 (`wasi_snapshot_preview1`): all 46 functions answered from a [`WasiCtx`] whose whole state — descriptors, an in-memory filesystem, clocks, randomness, captured output — is plain data that travels in a snapshot.
+//!
+//! How it fits the engine: [`define`] gives each function a host id in [`HOST_IDS`]; a run stops with
+//! `Outcome::HostCall` when the guest calls one, and [`WasiCtx::handle`] answers it by reading and writing guest
+//! memory. [`WasiCtx::start`] and [`WasiCtx::resume`] (or [`run_command`]) do that loop for a whole command.
+//!
+//! ```no_run
+//! use capicola_engine::wasi::{self, WasiCtx};
+//! use capicola_engine::{Engine, Linker, Module, Store};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, &std::fs::read("prog.wasm")?)?;
+//! let mut store = Store::new(&engine);
+//! let mut linker = Linker::new();
+//! wasi::define(&mut linker, &mut store)?;
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! let mut ctx = WasiCtx::builder().arg("prog").deterministic(7).build()?;
+//! let outcome = wasi::run_command(&mut store, instance, &mut ctx)?;
+//! print!("{}", String::from_utf8_lossy(ctx.stdout()));
+//! std::process::exit(outcome.exit_code);
+//! # }
+//! ```
+//!
+//! The table of functions and their behaviour is in `engine/src/wasi/README.md`.
+
+mod abi;
+mod calls;
+mod ctx;
+mod mem;
+mod run;
+mod serde_bytes;
+mod vfs;
+
+pub use abi::{HOST_ID_BASE, WasiFunc};
+pub use ctx::{DirMode, OutputMode, WasiCtx, WasiCtxBuilder};
+pub use run::{CommandOutcome, RunStatus, TRAP_EXIT_CODE, run_command};
+
+use crate::{Error, Extern, FuncType, Linker, Store, TrapKind, Val};
+
+/// The module name the functions are imported from.
+pub const MODULE: &str = "wasi_snapshot_preview1";
+
+/// The host ids of the WASI functions: `HOST_ID_BASE + index` in [`WasiFunc::ALL`].
+pub const HOST_IDS: std::ops::Range<u32> = HOST_ID_BASE..HOST_ID_BASE + 46;
+
+/// Whether a host call with this id is a WASI function.
+pub fn is_wasi(host_id: u32) -> bool {
+    HOST_IDS.contains(&host_id)
+}
+
+/// Defines all 46 `wasi_snapshot_preview1` functions in `linker` as host functions of `store`.
+pub fn define(linker: &mut Linker, store: &mut Store) -> Result<(), Error> {
+    for &f in WasiFunc::ALL {
+        let func = store.new_host_func(FuncType::new(f.params(), f.results()), f.host_id());
+        linker.define(MODULE, f.name(), Extern::Func(func));
+    }
+    Ok(())
+}
+
+/// How to answer a WASI host call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostAction {
+    /// Return these results (an errno) with `Store::host_return`.
+    Return(Vec<Val>),
+    /// The guest called `proc_exit` with this code: the call never returns.
+    Exit(i32),
+    /// The call traps (for example a host function called with arguments of the wrong types).
+    Trap(TrapKind),
+}
+
+/// What can go wrong setting up or driving a WASI program (guest misbehaviour is an errno or a trap, not this).
+#[derive(Debug, thiserror::Error)]
+pub enum WasiError {
+    /// A host directory could not be copied in or written back.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// A guest path given by the embedder does not lie in any preopened directory, or cannot be used.
+    #[error("guest path {path}: {reason}")]
+    GuestPath { path: String, reason: String },
+    /// The module exports no memory named `memory`.
+    #[error("the module exports no memory named `memory`")]
+    NoMemory,
+    /// The module exports neither `_start` nor `_initialize`.
+    #[error("the module exports neither `_start` (command) nor `_initialize` (reactor)")]
+    NoEntry,
+    /// The guest called a host function that is not part of WASI.
+    #[error("the guest called host function {0:#x}, which is not a WASI function")]
+    UnknownHostCall(u32),
+    /// The engine refused a call.
+    #[error(transparent)]
+    Engine(#[from] Error),
+    /// Serialized WASI state could not be encoded or decoded.
+    #[error("WASI state: {0}")]
+    State(String),
+}

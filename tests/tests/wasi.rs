@@ -1,0 +1,398 @@
+//! The WASI test: the project's C programs in `harnesses/wasi/` run through the engine's WASI layer in deterministic mode and pass their own checks; runs are reproducible; a run paused half-way, carried through bytes into a fresh store and resumed prints what an uninterrupted run prints; the fuzzer's input hooks and `--dir-rw` write-back work.
+
+use std::path::{Path, PathBuf};
+
+use capicola_engine::wasi::{self, CommandOutcome, DirMode, RunStatus, WasiCtx, WasiCtxBuilder};
+use capicola_engine::{DecodeLimits, Engine, Linker, Module, Snapshot, Store, TrapKind};
+use capicola_tests::c_programs::{build_wasi_program, c_sources, workspace_root};
+
+fn harness_dir() -> PathBuf {
+    workspace_root().join("harnesses/wasi")
+}
+
+/// Builds `harnesses/wasi/<name>.c` and loads it.
+fn program(engine: &Engine, name: &str) -> Module {
+    let wasm = build_wasi_program(&harness_dir().join(format!("{name}.c")));
+    let bytes = std::fs::read(&wasm).expect("the built module can be read");
+    Module::new(engine, &bytes).expect("clang's output is a valid module")
+}
+
+/// A host directory for the read-only preopen `/ro`: hello.txt, sub/nested.txt, link -> hello.txt,
+/// escape -> ../outside.
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory can be made");
+    let root = dir.path();
+    std::fs::write(root.join("hello.txt"), "hello from the host\n").expect("fixture writable");
+    std::fs::create_dir(root.join("sub")).expect("fixture writable");
+    std::fs::write(root.join("sub/nested.txt"), "nested\n").expect("fixture writable");
+    std::os::unix::fs::symlink("hello.txt", root.join("link")).expect("fixture writable");
+    std::os::unix::fs::symlink("../outside", root.join("escape")).expect("fixture writable");
+    dir
+}
+
+/// The configuration every program runs with: deterministic, arguments `a1` and `b 2`, FOO=bar and EMPTY=,
+/// an empty writable `/sandbox` (fd 3), the fixture read-only at `/ro` (fd 4), and two lines on stdin.
+fn standard(name: &str, ro: &Path) -> WasiCtxBuilder {
+    WasiCtx::builder()
+        .args([name, "a1", "b 2"])
+        .env("FOO", "bar")
+        .env("EMPTY", "")
+        .preopen_empty_dir("/sandbox")
+        .preopen_dir(ro, "/ro", DirMode::ReadOnly)
+        .stdin_bytes("hello\nworld\n")
+        .deterministic(1)
+}
+
+/// Instantiates `module` with the WASI imports in a fresh store.
+fn instantiate(engine: &Engine, module: &Module) -> (Store, capicola_engine::Instance) {
+    let mut store = Store::new(engine);
+    let mut linker = Linker::new();
+    wasi::define(&mut linker, &mut store).expect("WASI functions can be defined");
+    let instance = linker
+        .instantiate(&mut store, module)
+        .expect("the program imports only WASI");
+    (store, instance)
+}
+
+/// Runs `module` to its end with `ctx`; returns the outcome and the fuel it took.
+fn run(engine: &Engine, module: &Module, ctx: &mut WasiCtx) -> (CommandOutcome, u64) {
+    let (mut store, instance) = instantiate(engine, module);
+    let outcome = wasi::run_command(&mut store, instance, ctx).expect("the run can be driven");
+    (outcome, store.fuel_consumed())
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_program_passes_its_checks() {
+    let engine = Engine::default();
+    let ro = fixture();
+    let sources = c_sources(&harness_dir());
+    assert!(sources.len() >= 5, "the WASI test programs are missing");
+    for source in sources {
+        let name = source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("UTF-8 file name");
+        let module = program(&engine, name);
+        let mut ctx = standard(name, ro.path())
+            .build()
+            .expect("the context can be built");
+        let (outcome, _) = run(&engine, &module, &mut ctx);
+        let (stdout, stderr) = (text(ctx.stdout()), text(ctx.stderr()));
+        assert_eq!(
+            (outcome.exit_code, outcome.trap.as_ref()),
+            (0, None),
+            "{name} failed:\n--- stdout\n{stdout}--- stderr\n{stderr}"
+        );
+        let expected = harness_dir().join(format!("{name}.stdout"));
+        if expected.exists() {
+            let want = std::fs::read_to_string(&expected).expect("expected output is readable");
+            assert_eq!(
+                stdout,
+                want,
+                "{name}: stdout differs from {}",
+                expected.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_checks_report_what_they_checked() {
+    let engine = Engine::default();
+    let ro = fixture();
+    for name in ["fs", "misc"] {
+        let module = program(&engine, name);
+        let mut ctx = standard(name, ro.path()).build().expect("context");
+        run(&engine, &module, &mut ctx);
+        let stdout = text(ctx.stdout());
+        assert!(
+            stdout.contains(&format!("{name}: ")) && stdout.contains(" checks, 0 failures"),
+            "{name}: {stdout}"
+        );
+    }
+    let module = program(&engine, "misc");
+    let mut ctx = standard("misc", ro.path()).build().expect("context");
+    run(&engine, &module, &mut ctx);
+    assert!(text(ctx.stdout()).starts_with("gathered\n"));
+    assert_eq!(text(ctx.stderr()), "gat");
+}
+
+#[test]
+fn deterministic_runs_are_bit_for_bit_identical() {
+    let engine = Engine::default();
+    let ro = fixture();
+    for name in ["workload", "misc", "fs", "input"] {
+        let module = program(&engine, name);
+        let mut first = standard(name, ro.path()).build().expect("context");
+        let mut second = standard(name, ro.path()).build().expect("context");
+        let (a, fuel_a) = run(&engine, &module, &mut first);
+        let (b, fuel_b) = run(&engine, &module, &mut second);
+        assert_eq!(a, b, "{name}: outcomes differ");
+        assert_eq!(fuel_a, fuel_b, "{name}: fuel differs");
+        assert_eq!(first.stdout(), second.stdout(), "{name}: stdout differs");
+        assert_eq!(
+            first.to_bytes().expect("encodable"),
+            second.to_bytes().expect("encodable"),
+            "{name}: final WASI state differs"
+        );
+    }
+    // Another seed gives other random bytes.
+    let module = program(&engine, "workload");
+    let mut one = standard("workload", ro.path()).build().expect("context");
+    let mut other = standard("workload", ro.path())
+        .deterministic(2)
+        .build()
+        .expect("context");
+    run(&engine, &module, &mut one);
+    run(&engine, &module, &mut other);
+    assert_ne!(one.stdout(), other.stdout());
+}
+
+#[test]
+fn exit_codes_and_traps() {
+    let engine = Engine::default();
+    let module = program(&engine, "exit");
+    let ends = |args: &[&str]| {
+        let mut ctx = WasiCtx::builder()
+            .arg("exit")
+            .args(args.iter().copied())
+            .deterministic(0)
+            .build()
+            .expect("context");
+        let (outcome, _) = run(&engine, &module, &mut ctx);
+        (outcome, text(ctx.stdout()))
+    };
+    let (outcome, stdout) = ends(&["exit", "7"]);
+    assert_eq!((outcome.exit_code, outcome.trap), (7, None));
+    assert_eq!(stdout, "before the end\n");
+    let (outcome, _) = ends(&["return", "3"]);
+    assert_eq!((outcome.exit_code, outcome.trap), (3, None));
+    let (outcome, _) = ends(&[]);
+    assert_eq!((outcome.exit_code, outcome.trap), (0, None));
+    let (outcome, stdout) = ends(&["trap"]);
+    assert_eq!(outcome.exit_code, wasi::TRAP_EXIT_CODE);
+    let trap = outcome.trap.expect("unreachable traps");
+    assert_eq!(trap.kind, TrapKind::Unreachable);
+    assert!(!trap.backtrace.is_empty());
+    assert_eq!(stdout, "before the end\n");
+    let (outcome, _) = ends(&["abort"]);
+    assert_eq!(outcome.exit_code, wasi::TRAP_EXIT_CODE);
+    assert!(outcome.trap.is_some());
+    // Exit statuses of 126 and above are refused with a trap, as wasmtime does.
+    let (outcome, _) = ends(&["exit", "200"]);
+    assert_eq!(outcome.exit_code, wasi::TRAP_EXIT_CODE);
+    assert!(
+        matches!(outcome.trap.expect("trap").kind, TrapKind::Host(m) if m.contains("exit status"))
+    );
+}
+
+/// Captures `store` and `ctx` into the on-disk snapshot format.
+fn save(store: &Store, ctx: &WasiCtx) -> Vec<u8> {
+    let mut snap = store.capture();
+    snap.set_host_state(ctx.to_bytes().expect("WASI state encodes"));
+    snap.to_bytes().expect("the snapshot encodes")
+}
+
+/// Restores a store and its WASI context from bytes written by `save`.
+fn load(engine: &Engine, module: &Module, bytes: &[u8]) -> (Store, WasiCtx) {
+    let snap = Snapshot::from_bytes(bytes, &DecodeLimits::default()).expect("the snapshot decodes");
+    let store = Store::restore(engine, &snap, std::slice::from_ref(module)).expect("restores");
+    let ctx = WasiCtx::from_bytes(snap.host_state()).expect("WASI state decodes");
+    (store, ctx)
+}
+
+#[test]
+fn a_run_paused_half_way_resumes_from_bytes_with_its_files() {
+    let engine = Engine::default();
+    let ro = fixture();
+    let module = program(&engine, "workload");
+    let mut whole = standard("workload", ro.path()).build().expect("context");
+    let (expected, total_fuel) = run(&engine, &module, &mut whole);
+    assert_eq!(expected.exit_code, 0, "{}", text(whole.stderr()));
+    assert!(text(whole.stdout()).contains("step 39"));
+
+    let (mut store, instance) = instantiate(&engine, &module);
+    let mut ctx = standard("workload", ro.path()).build().expect("context");
+    ctx.start(&mut store, instance).expect("the program starts");
+    assert_eq!(
+        ctx.resume(&mut store, total_fuel / 2).expect("runs"),
+        RunStatus::OutOfFuel
+    );
+    // Files written before the pause exist in the state that travels.
+    let log_before = ctx
+        .file_contents("/sandbox/log.txt")
+        .expect("the log exists at the pause")
+        .to_vec();
+    assert!(text(&log_before).contains("step 05"));
+    assert!(!text(&log_before).contains("step 39"));
+    let bytes = save(&store, &ctx);
+    drop((store, ctx));
+
+    let (mut store, mut ctx) = load(&engine, &module, &bytes);
+    assert_eq!(
+        ctx.file_contents("/sandbox/log.txt")
+            .expect("the log survives"),
+        log_before.as_slice()
+    );
+    let RunStatus::Done(outcome) = ctx.resume(&mut store, u64::MAX).expect("resumes") else {
+        panic!("the resumed run did not end");
+    };
+    assert_eq!(outcome, expected);
+    assert_eq!(store.fuel_consumed(), total_fuel);
+    assert_eq!(text(ctx.stdout()), text(whole.stdout()));
+    assert_eq!(
+        ctx.to_bytes().expect("encodes"),
+        whole.to_bytes().expect("encodes")
+    );
+}
+
+#[test]
+fn pausing_at_every_point_of_a_short_run_changes_nothing() {
+    let engine = Engine::default();
+    let ro = fixture();
+    let module = program(&engine, "input");
+    let mut whole = standard("input", ro.path()).build().expect("context");
+    let (expected, total) = run(&engine, &module, &mut whole);
+    for pause in (1..total).step_by((total / 23).max(1) as usize) {
+        let (mut store, instance) = instantiate(&engine, &module);
+        let mut ctx = standard("input", ro.path()).build().expect("context");
+        ctx.start(&mut store, instance).expect("starts");
+        let status = ctx.resume(&mut store, pause).expect("runs");
+        assert_eq!(status, RunStatus::OutOfFuel);
+        let (mut store, mut ctx) = load(&engine, &module, &save(&store, &ctx));
+        let RunStatus::Done(outcome) = ctx.resume(&mut store, u64::MAX).expect("resumes") else {
+            panic!("the run did not end");
+        };
+        assert_eq!(outcome, expected, "paused at {pause}");
+        assert_eq!(ctx.stdout(), whole.stdout(), "paused at {pause}");
+    }
+}
+
+/// Runs `input.c` to its first read of the input, saves the snapshot there, then answers it with each input.
+fn fuzz_like(ctx: WasiCtx, feed: impl Fn(&mut WasiCtx, &[u8])) {
+    let engine = Engine::default();
+    let module = program(&engine, "input");
+    let (mut store, instance) = instantiate(&engine, &module);
+    let mut ctx = ctx;
+    ctx.set_stop_at_input(true);
+    ctx.start(&mut store, instance).expect("starts");
+    assert_eq!(
+        ctx.resume(&mut store, u64::MAX).expect("runs"),
+        RunStatus::InputRead
+    );
+    assert!(!ctx.input_seen());
+    let at_input = save(&store, &ctx);
+    for input in [&b"first\nsecond\n"[..], b"", b"x"] {
+        let (mut store, mut ctx) = load(&engine, &module, &at_input);
+        feed(&mut ctx, input);
+        let RunStatus::Done(outcome) = ctx.resume(&mut store, u64::MAX).expect("resumes") else {
+            panic!("the run did not end");
+        };
+        assert_eq!(outcome.exit_code, 0, "{}", text(ctx.stderr()));
+        assert!(ctx.input_seen());
+        let first = input.split(|&b| b == b'\n').next().unwrap_or_default();
+        let want = format!(
+            "bytes {}, lines {}, fnv1a ",
+            input.len(),
+            input.iter().filter(|&&b| b == b'\n').count()
+        );
+        let stdout = text(ctx.stdout());
+        assert!(stdout.starts_with(&want), "{stdout}");
+        assert!(
+            stdout.ends_with(&format!("first line \"{}\"\n", text(first))),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn the_first_read_of_stdin_is_a_place_to_snapshot() {
+    let ctx = WasiCtx::builder()
+        .arg("input")
+        .stdin_bytes("replaced before it is read")
+        .deterministic(3)
+        .build()
+        .expect("context");
+    fuzz_like(ctx, |ctx, input| ctx.set_stdin_bytes(input));
+}
+
+#[test]
+fn the_first_read_of_an_input_file_is_a_place_to_snapshot() {
+    let ctx = WasiCtx::builder()
+        .arg("input")
+        .env("INPUT_FILE", "/in/input.bin")
+        .preopen_empty_dir("/in")
+        .file("/in/input.bin", "replaced before it is read")
+        .input_file("/in/input.bin")
+        .deterministic(3)
+        .build()
+        .expect("context");
+    fuzz_like(ctx, |ctx, input| {
+        ctx.set_file_contents("/in/input.bin", input)
+            .expect("the input file can be replaced");
+    });
+}
+
+#[test]
+fn dir_rw_writes_changes_back_and_dir_keeps_them_in_the_sandbox() {
+    let engine = Engine::default();
+    let module = program(&engine, "workload");
+    for mode in [DirMode::ReadWrite, DirMode::Sandboxed] {
+        let host = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(host.path().join("keep.txt"), "kept").expect("writable");
+        // workload.c creates f01 and removes it again.
+        std::fs::write(host.path().join("f01"), "imported").expect("writable");
+        let mut ctx = WasiCtx::builder()
+            .arg("workload")
+            .preopen_dir(host.path(), "/sandbox", mode)
+            .deterministic(5)
+            .build()
+            .expect("context");
+        let (outcome, _) = run(&engine, &module, &mut ctx);
+        assert_eq!(outcome.exit_code, 0);
+        ctx.write_back().expect("write-back works");
+        let log = host.path().join("log.txt");
+        assert_eq!(
+            std::fs::read_to_string(host.path().join("keep.txt")).expect("kept"),
+            "kept"
+        );
+        match mode {
+            DirMode::ReadWrite => {
+                assert_eq!(
+                    std::fs::read(&log).expect("the log was written back"),
+                    ctx.file_contents("/sandbox/log.txt").expect("log")
+                );
+                assert!(!host.path().join("f01").exists());
+                assert_eq!(
+                    std::fs::read_to_string(host.path().join("r03")).expect("renamed file"),
+                    "3"
+                );
+            }
+            _ => {
+                assert!(!log.exists());
+                assert!(host.path().join("f01").exists());
+            }
+        }
+    }
+}
+
+#[test]
+fn decoding_garbage_state_is_an_error() {
+    let ro = fixture();
+    let ctx = standard("x", ro.path()).build().expect("context");
+    let bytes = ctx.to_bytes().expect("encodes");
+    assert_eq!(WasiCtx::from_bytes(&bytes).expect("round trip"), ctx);
+    for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
+        assert!(WasiCtx::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+    let mut flipped = bytes.clone();
+    for i in (0..flipped.len()).step_by(7) {
+        flipped[i] ^= 0x5a;
+        let _ = WasiCtx::from_bytes(&flipped);
+    }
+    assert!(WasiCtx::from_bytes(&[0xff; 64]).is_err());
+}
