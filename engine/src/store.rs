@@ -563,6 +563,31 @@ impl Store {
     /// Allocates an instance of `module` with `imports` (in the module's import order) and initializes its
     /// tables and memories from the active segments. The start function is not run: see `instance_start`.
     pub fn instantiate(&mut self, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+        let marks = (
+            self.funcs.len(),
+            self.tables.len(),
+            self.memories.len(),
+            self.globals.len(),
+            self.elems.len(),
+            self.datas.len(),
+            self.coverage.len(),
+        );
+        let instances = self.instances.len();
+        let result = self.instantiate_inner(module, imports);
+        if result.is_err() && self.instances.len() == instances {
+            // Failed before the instance existed: nothing it allocated may stay behind, half-made.
+            self.funcs.truncate(marks.0);
+            self.tables.truncate(marks.1);
+            self.memories.truncate(marks.2);
+            self.globals.truncate(marks.3);
+            self.elems.truncate(marks.4);
+            self.datas.truncate(marks.5);
+            self.coverage.truncate(marks.6);
+        }
+        result
+    }
+
+    fn instantiate_inner(&mut self, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
         let m = &module.inner;
         if !m.engine.same(&self.engine) {
             return Err(Error::Link("module was compiled for another engine".into()));
