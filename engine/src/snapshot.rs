@@ -396,7 +396,7 @@ impl Store {
             let max_engine = config.max_memory_bytes / PAGE_SIZE;
             if m.size % PAGE_SIZE != 0
                 || m.size / PAGE_SIZE > m.max_pages
-                || m.max_pages > max_engine.max(m.ty.limits.min)
+                || m.max_pages > max_engine.min(m.ty.max_pages_by_index())
             {
                 return Err(corrupt(
                     "memory size is inconsistent or over the engine's limit",
@@ -618,8 +618,9 @@ fn restore_exec(store: &Store, e: &ExecSnapshot) -> Result<ExecState, Error> {
                     .funcs
                     .get(f as usize)
                     .ok_or_else(|| bad("host call of a missing function"))?;
+                // The arguments stay on the stack until the host answers.
                 if !matches!(func, FuncInst::Host { .. })
-                    || sp != 0
+                    || sp != cells(func.ty().params())
                     || func.ty().results() != e.results.as_slice()
                 {
                     return Err(bad("bad outermost host call"));
@@ -674,27 +675,37 @@ fn restore_exec(store: &Store, e: &ExecSnapshot) -> Result<ExecState, Error> {
                         .checked_sub(1)
                         .filter(|&p| p < body.code.len())
                         .ok_or_else(|| bad("caller pc out of range"))?;
-                    let indirect = match body.code[call_pc] {
-                        Op::Call { .. } | Op::ReturnCall { .. } => 0,
-                        Op::CallIndirect { .. } | Op::ReturnCallIndirect { .. } => 1,
+                    // The parameters of the function the call op names: after tail calls the running callee may
+                    // be another function, with other parameters, in the same frame.
+                    let (indirect, called) = match body.code[call_pc] {
+                        Op::Call { func } | Op::ReturnCall { func } => (
+                            0,
+                            m.func_types
+                                .get(func as usize)
+                                .and_then(|&t| m.types.get(t as usize)),
+                        ),
+                        Op::CallIndirect { type_index, .. }
+                        | Op::ReturnCallIndirect { type_index, .. } => {
+                            (1, m.types.get(type_index as usize))
+                        }
                         _ => return Err(bad("caller is not at a call")),
                     };
-                    let callee = if innermost {
-                        match e.status {
-                            Status::InHost(f) => f,
-                            _ => return Err(bad("caller without a callee")),
+                    let called = called.ok_or_else(|| bad("call of a missing type"))?;
+                    if innermost {
+                        let Status::InHost(f) = e.status else {
+                            return Err(bad("caller without a callee"));
+                        };
+                        let callee = store
+                            .funcs
+                            .get(f as usize)
+                            .ok_or_else(|| bad("call of a missing function"))?;
+                        if !matches!(callee, FuncInst::Host { .. }) || **callee.ty() != **called {
+                            return Err(bad(
+                                "waiting on a function that is not the host function called",
+                            ));
                         }
-                    } else {
-                        e.frames[i + 1].func
-                    };
-                    let callee = store
-                        .funcs
-                        .get(callee as usize)
-                        .ok_or_else(|| bad("call of a missing function"))?;
-                    if innermost && !matches!(callee, FuncInst::Host { .. }) {
-                        return Err(bad("waiting on a function that is not a host function"));
                     }
-                    let params = cells(callee.ty().params());
+                    let params = cells(called.params());
                     let top = (base + body.heights[call_pc] as usize)
                         .checked_sub(indirect + params)
                         .ok_or_else(|| bad("stack height underflow"))?;

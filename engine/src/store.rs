@@ -587,7 +587,11 @@ impl Store {
         result
     }
 
-    fn instantiate_inner(&mut self, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+    fn instantiate_inner(
+        &mut self,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance, Error> {
         let m = &module.inner;
         if !m.engine.same(&self.engine) {
             return Err(Error::Link("module was compiled for another engine".into()));

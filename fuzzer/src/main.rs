@@ -16,6 +16,9 @@ const EXIT_FAILURE: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 /// Exit code when the guest ran out of fuel.
 const EXIT_OUT_OF_FUEL: u8 = 3;
+/// Exit code when the guest ran out of fuel and the paused run was saved: above what a WASI program can exit with
+/// (exit codes of 126 and above trap), and clear of the shell's 126-127 and 128 + signal codes.
+const EXIT_PAUSED: u8 = 200;
 
 fn main() -> ExitCode {
     let command = Command::parse();
@@ -23,6 +26,8 @@ fn main() -> ExitCode {
         Ok(Status::Success) => ExitCode::from(EXIT_SUCCESS),
         Ok(Status::Trapped | Status::Failures) => ExitCode::from(EXIT_FAILURE),
         Ok(Status::OutOfFuel) => ExitCode::from(EXIT_OUT_OF_FUEL),
+        Ok(Status::Exited(code)) => ExitCode::from(code),
+        Ok(Status::Paused) => ExitCode::from(EXIT_PAUSED),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(EXIT_ERROR)

@@ -1,9 +1,10 @@
-//! A program: one module with the `spectest` imports linked, run in a store of its own by calling one export under a fuel budget.
+//! A program: one module with the `spectest` imports linked, run in a store of its own by calling one export under a fuel budget, and continued after a pause — in the same process or, restored from a snapshot, in another.
 
 use capicola_engine::{
-    Engine, Error, Extern, ExternType, Func, HostCall, Linker, Module, Outcome, Position, Store,
-    Trap, TrapKind, Val, spectest,
+    Engine, Error, Extern, ExternType, Func, HostCall, Instance, Linker, Module, Outcome, Position,
+    Snapshot, Store, Trap, TrapKind, Val, ValType, spectest,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::values::{self, ParseValError};
 
@@ -17,8 +18,13 @@ pub enum ProgramError {
     #[error(transparent)]
     Engine(#[from] Error),
     /// The module imports something that is not provided.
-    #[error("unknown imports (only the `spectest` module is provided): {}", .0.join(", "))]
-    UnknownImports(Vec<String>),
+    #[error("unknown imports (only the `{provided}` module is provided): {}", .imports.join(", "))]
+    UnknownImports {
+        /// The module whose definitions are provided.
+        provided: &'static str,
+        /// The imports nobody provides, as `module.name (kind)`.
+        imports: Vec<String>,
+    },
     /// No exported function has this name.
     #[error("no exported function named `{name}` (exported functions: {available})")]
     NoSuchExport { name: String, available: String },
@@ -36,6 +42,15 @@ pub enum ProgramError {
         position: usize,
         source: ParseValError,
     },
+    /// No function to call was named, and the module is not a WASI program with an entry point of its own.
+    #[error("no function to call was named (exported functions: {available})")]
+    NoFunctionNamed { available: String },
+    /// The WASI context could not be set up, saved or restored, or the run could not be driven.
+    #[error(transparent)]
+    Wasi(#[from] capicola_engine::wasi::WasiError),
+    /// `resume` was asked of a program whose run has not begun.
+    #[error("the run has not begun")]
+    NotBegun,
 }
 
 /// How a run ended. A trap is an outcome of the guest code, not an error.
@@ -54,22 +69,18 @@ pub enum RunOutcome {
     },
 }
 
-/// A fuel budget and what is left of it.
-#[derive(Debug, Clone, Copy)]
-struct Fuel {
-    budget: u64,
-    left: u64,
-}
-
-impl Fuel {
-    /// No budget means as much as a `u64` counts.
-    fn new(budget: Option<u64>) -> Fuel {
-        let budget = budget.unwrap_or(u64::MAX);
-        Fuel {
-            budget,
-            left: budget,
-        }
-    }
+/// The call a run makes: enough to continue it in another process, where the store comes from a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// The exported function called: the one the user named, or a WASI program's `_start` (or `_initialize`).
+    pub export: String,
+    /// Its arguments as the user gave them; they are parsed by the function's parameter types when the call begins.
+    pub args: Vec<String>,
+    /// Its result types.
+    pub results: Vec<ValType>,
+    /// Whether the call has begun. Until it has, the module's start function (or a WASI reactor's `_initialize`)
+    /// is running, and the call is made when that returns.
+    pub begun: bool,
 }
 
 /// A validated module whose imports are all provided, ready to run in a store of its own.
@@ -78,35 +89,39 @@ pub struct Program {
     module: Module,
     store: Store,
     linker: Linker,
+    /// The instance, once instantiated (or, after a restore, when the call has still to begin).
+    instance: Option<Instance>,
+    /// The call in progress, once begun.
+    invocation: Option<Invocation>,
+    /// A trap while instantiating, reported by the next `resume`.
+    instantiation_trap: Option<Trap>,
+}
+
+/// Compiles `bytes`, a binary module or WebAssembly text.
+pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Module, ProgramError> {
+    let binary = wat::parse_bytes(bytes)?;
+    Ok(Module::new(engine, &binary)?)
 }
 
 impl Program {
     /// Compiles `bytes` (binary or text format) and checks that `spectest` provides every import.
     pub fn load(engine: &Engine, bytes: &[u8]) -> Result<Program, ProgramError> {
-        let binary = wat::parse_bytes(bytes)?;
-        let module = Module::new(engine, &binary)?;
+        Program::new(engine, compile(engine, bytes)?)
+    }
+
+    /// Links a compiled module against `spectest`, checking that it provides every import.
+    pub fn new(engine: &Engine, module: Module) -> Result<Program, ProgramError> {
         let mut store = Store::new(engine);
         let mut linker = Linker::new();
         spectest::define(&mut linker, &mut store)?;
-        let unknown: Vec<String> = module
-            .imports()
-            .filter(|import| linker.get(&import.module, &import.name).is_none())
-            .map(|import| {
-                format!(
-                    "{}.{} ({})",
-                    import.module,
-                    import.name,
-                    import.ty.kind_name()
-                )
-            })
-            .collect();
-        if !unknown.is_empty() {
-            return Err(ProgramError::UnknownImports(unknown));
-        }
+        check_imports(&module, &linker, spectest::MODULE)?;
         Ok(Program {
             module,
             store,
             linker,
+            instance: None,
+            invocation: None,
+            instantiation_trap: None,
         })
     }
 
@@ -121,97 +136,73 @@ impl Program {
         args: &[String],
         fuel: Option<u64>,
     ) -> Result<RunOutcome, ProgramError> {
-        let args = self.parse_args(name, args)?;
+        self.begin(name, args)?;
+        self.resume(fuel.unwrap_or(u64::MAX))
+    }
+
+    /// Instantiates the module and begins the run: the start function if there is one, then the exported function
+    /// `name` with arguments parsed from text by its parameter types. [`Program::resume`] runs it.
+    pub fn begin(&mut self, name: &str, args: &[String]) -> Result<(), ProgramError> {
+        let parsed = parse_args(&self.module, name, args)?;
+        let results = export_type(&self.module, name)
+            .map(|ty| ty.results().to_vec())
+            .unwrap_or_default();
         let instance = match self.linker.instantiate(&mut self.store, &self.module) {
             Ok(instance) => instance,
-            Err(Error::Instantiation(trap)) => return Ok(RunOutcome::Trapped(trap)),
+            Err(Error::Instantiation(trap)) => {
+                self.instantiation_trap = Some(trap);
+                return Ok(());
+            }
             Err(error) => return Err(error.into()),
         };
-        let mut fuel = Fuel::new(fuel);
-        if let Some(start) = self.store.instance_start(instance) {
-            match self.run_func(start, &[], &mut fuel)? {
-                RunOutcome::Finished(_) => {}
-                stopped => return Ok(stopped),
+        let begun = match self.store.instance_start(instance) {
+            Some(start) => {
+                self.store.invoke(start, &[])?;
+                false
             }
-        }
-        let Some(Extern::Func(func)) = self.store.instance_export(instance, name) else {
-            return Err(self.no_such_export(name));
+            None => {
+                let func = export_func(&self.store, &self.module, instance, name)?;
+                self.store.invoke(func, &parsed)?;
+                true
+            }
         };
-        self.run_func(func, &args, &mut fuel)
-    }
-
-    /// The arguments of the exported function `name`, parsed from text by its parameter types.
-    fn parse_args(&self, name: &str, args: &[String]) -> Result<Vec<Val>, ProgramError> {
-        let ty = self.module.exports().find_map(|(export, ty)| match ty {
-            ExternType::Func(ty) if export == name => Some(ty),
-            _ => None,
+        self.instance = Some(instance);
+        self.invocation = Some(Invocation {
+            export: name.to_string(),
+            args: args.to_vec(),
+            results,
+            begun,
         });
-        let Some(ty) = ty else {
-            return Err(self.no_such_export(name));
-        };
-        let params = ty.params();
-        if params.len() != args.len() {
-            return Err(ProgramError::ArgumentCount {
-                name: name.to_string(),
-                expected: params.len(),
-                params: params
-                    .iter()
-                    .map(|ty| ty.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                given: args.len(),
-            });
-        }
-        params
-            .iter()
-            .zip(args)
-            .enumerate()
-            .map(|(i, (&ty, text))| {
-                values::parse_val(text, ty).map_err(|source| ProgramError::Argument {
-                    position: i + 1,
-                    source,
-                })
-            })
-            .collect()
+        Ok(())
     }
 
-    fn no_such_export(&self, name: &str) -> ProgramError {
-        let available: Vec<&str> = self
-            .module
-            .exports()
-            .filter(|(_, ty)| matches!(ty, ExternType::Func(_)))
-            .map(|(name, _)| name)
-            .collect();
-        ProgramError::NoSuchExport {
-            name: name.to_string(),
-            available: if available.is_empty() {
-                "none".to_string()
-            } else {
-                available.join(", ")
-            },
+    /// Runs on with a budget of `fuel` instructions until the call returns, traps or uses the budget up (the run
+    /// then stays paused: `resume` again continues it, [`Program::capture`] saves it).
+    pub fn resume(&mut self, fuel: u64) -> Result<RunOutcome, ProgramError> {
+        if let Some(trap) = self.instantiation_trap.take() {
+            return Ok(RunOutcome::Trapped(trap));
         }
-    }
-
-    /// Runs `func` until it finishes, traps or uses up `fuel`.
-    fn run_func(
-        &mut self,
-        func: Func,
-        args: &[Val],
-        fuel: &mut Fuel,
-    ) -> Result<RunOutcome, ProgramError> {
-        self.store.invoke(func, args)?;
+        let invocation = self.invocation.as_mut().ok_or(ProgramError::NotBegun)?;
+        let begin = self.store.fuel_consumed();
         loop {
-            let before = self.store.fuel_consumed();
-            let outcome = self.store.run(fuel.left);
-            fuel.left = fuel
-                .left
-                .saturating_sub(self.store.fuel_consumed() - before);
-            match outcome {
-                Outcome::Finished(results) => return Ok(RunOutcome::Finished(results)),
+            let used = self.store.fuel_consumed() - begin;
+            match self.store.run(fuel.saturating_sub(used)) {
+                Outcome::Finished(results) => {
+                    if invocation.begun {
+                        return Ok(RunOutcome::Finished(results));
+                    }
+                    // The start function returned: now the call itself.
+                    let instance = self.instance.ok_or(ProgramError::NotBegun)?;
+                    let func =
+                        export_func(&self.store, &self.module, instance, &invocation.export)?;
+                    let args = parse_args(&self.module, &invocation.export, &invocation.args)?;
+                    self.store.invoke(func, &args)?;
+                    invocation.begun = true;
+                }
                 Outcome::Trapped(trap) => return Ok(RunOutcome::Trapped(trap)),
                 Outcome::OutOfFuel => {
                     return Ok(RunOutcome::OutOfFuel {
-                        budget: fuel.budget,
+                        budget: fuel,
                         position: self.store.position(),
                     });
                 }
@@ -225,9 +216,169 @@ impl Program {
         }
     }
 
+    /// The whole store, paused call included (the invocation is not in it: see [`Program::invocation`]).
+    pub fn capture(&self) -> Snapshot {
+        self.store.capture()
+    }
+
+    /// The call in progress, once begun.
+    pub fn invocation(&self) -> Option<&Invocation> {
+        self.invocation.as_ref()
+    }
+
+    /// Continues a run from a snapshot of its store (taken by [`Program::capture`]) and its invocation.
+    pub fn restore(
+        engine: &Engine,
+        module: Module,
+        snapshot: &Snapshot,
+        invocation: Invocation,
+    ) -> Result<Program, ProgramError> {
+        let store = Store::restore(engine, snapshot, std::slice::from_ref(&module))?;
+        // The linker and the handle of the instance come from a scratch store set up as the original was: the
+        // restored store holds the same entities at the same indices.
+        let mut scratch = Store::new(engine);
+        let mut linker = Linker::new();
+        spectest::define(&mut linker, &mut scratch)?;
+        check_imports(&module, &linker, spectest::MODULE)?;
+        let instance = if invocation.begun {
+            None
+        } else {
+            Some(scratch_instance(&linker, &mut scratch, &module)?)
+        };
+        Ok(Program {
+            module,
+            store,
+            linker,
+            instance,
+            invocation: Some(invocation),
+            instantiation_trap: None,
+        })
+    }
+
+    /// Instructions executed in this program's store so far, across restores.
+    pub fn fuel_consumed(&self) -> u64 {
+        self.store.fuel_consumed()
+    }
+
     /// The name the module's name section gives function `func_index`, if any.
     pub fn func_name(&self, func_index: u32) -> Option<&str> {
         self.module.func_name(func_index)
+    }
+}
+
+/// Checks that `linker` provides every import of `module`; the error names the ones it does not.
+pub(crate) fn check_imports(
+    module: &Module,
+    linker: &Linker,
+    provided: &'static str,
+) -> Result<(), ProgramError> {
+    let unknown: Vec<String> = module
+        .imports()
+        .filter(|import| linker.get(&import.module, &import.name).is_none())
+        .map(|import| {
+            format!(
+                "{}.{} ({})",
+                import.module,
+                import.name,
+                import.ty.kind_name()
+            )
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ProgramError::UnknownImports {
+            provided,
+            imports: unknown,
+        })
+    }
+}
+
+/// The handle of `module`'s instance in a store restored from a snapshot, found by instantiating it in `scratch`,
+/// a store set up the same way the original was before instantiating (handles are indices, and a restored store
+/// keeps every entity at its index).
+pub(crate) fn scratch_instance(
+    linker: &Linker,
+    scratch: &mut Store,
+    module: &Module,
+) -> Result<Instance, ProgramError> {
+    Ok(linker.instantiate(scratch, module)?)
+}
+
+/// The type of the exported function `name`, if there is one.
+pub(crate) fn export_type(module: &Module, name: &str) -> Option<capicola_engine::FuncType> {
+    module.exports().find_map(|(export, ty)| match ty {
+        ExternType::Func(ty) if export == name => Some(ty),
+        _ => None,
+    })
+}
+
+/// The exported function `name` of `instance`.
+pub(crate) fn export_func(
+    store: &Store,
+    module: &Module,
+    instance: Instance,
+    name: &str,
+) -> Result<Func, ProgramError> {
+    match store.instance_export(instance, name) {
+        Some(Extern::Func(func)) => Ok(func),
+        _ => Err(no_such_export(module, name)),
+    }
+}
+
+/// The arguments of the exported function `name`, parsed from text by its parameter types.
+pub(crate) fn parse_args(
+    module: &Module,
+    name: &str,
+    args: &[String],
+) -> Result<Vec<Val>, ProgramError> {
+    let Some(ty) = export_type(module, name) else {
+        return Err(no_such_export(module, name));
+    };
+    let params = ty.params();
+    if params.len() != args.len() {
+        return Err(ProgramError::ArgumentCount {
+            name: name.to_string(),
+            expected: params.len(),
+            params: params
+                .iter()
+                .map(|ty| ty.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            given: args.len(),
+        });
+    }
+    params
+        .iter()
+        .zip(args)
+        .enumerate()
+        .map(|(i, (&ty, text))| {
+            values::parse_val(text, ty).map_err(|source| ProgramError::Argument {
+                position: i + 1,
+                source,
+            })
+        })
+        .collect()
+}
+
+/// The names of the module's exported functions, or `none`.
+pub(crate) fn exported_funcs(module: &Module) -> String {
+    let available: Vec<&str> = module
+        .exports()
+        .filter(|(_, ty)| matches!(ty, ExternType::Func(_)))
+        .map(|(name, _)| name)
+        .collect();
+    if available.is_empty() {
+        "none".to_string()
+    } else {
+        available.join(", ")
+    }
+}
+
+fn no_such_export(module: &Module, name: &str) -> ProgramError {
+    ProgramError::NoSuchExport {
+        name: name.to_string(),
+        available: exported_funcs(module),
     }
 }
 

@@ -28,14 +28,8 @@ fn mtime(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// Compiles `source` with `clang --target=wasm32-wasi -O2` into `<target>/<profile>/wasi-programs/<name>.wasm`, unless a
-/// build newer than the source and every header beside it is already there. Returns the module's path.
-///
-/// Panics with a message saying how to install the toolchain when clang is missing: a test that needs these
-/// programs fails rather than skips.
-pub fn build_wasi_program(source: &Path) -> PathBuf {
-    static BUILD: Mutex<()> = Mutex::new(());
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+/// `<target>/<profile>/wasi-programs/`, where the built modules are cached.
+fn out_dir() -> PathBuf {
     let test_exe = std::env::current_exe().expect("the test knows its own path");
     let out_dir = test_exe
         .parent()
@@ -44,6 +38,50 @@ pub fn build_wasi_program(source: &Path) -> PathBuf {
         .join("wasi-programs");
     std::fs::create_dir_all(&out_dir)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", out_dir.display()));
+    out_dir
+}
+
+/// Builds the fuzz target `harnesses/<name>/` with its own `build.sh` into `<target>/<profile>/wasi-programs/<name>.wasm`,
+/// unless a build newer than every file of the harness is already there. Returns the module's path.
+///
+/// Panics with a message saying how to install the toolchain when the build fails.
+pub fn build_harness(name: &str) -> PathBuf {
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = workspace_root().join("harnesses").join(name);
+    let out = out_dir().join(format!("{name}.wasm"));
+    let newest_input = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|p| mtime(&p))
+        .max();
+    if let (Some(built), Some(input)) = (mtime(&out), newest_input)
+        && built >= input
+    {
+        return out;
+    }
+    let output = Command::new("bash")
+        .arg(dir.join("build.sh"))
+        .arg(&out)
+        .output()
+        .expect("bash can be started");
+    assert!(
+        output.status.success(),
+        "building the harness {name} failed (it needs Debian's clang for wasm32-wasi: run `bash .ci/setup`):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
+}
+
+/// Compiles `source` with `clang --target=wasm32-wasi -O2` into `<target>/<profile>/wasi-programs/<name>.wasm`, unless a
+/// build newer than the source and every header beside it is already there. Returns the module's path.
+///
+/// Panics with a message saying how to install the toolchain when clang is missing: a test that needs these
+/// programs fails rather than skips.
+pub fn build_wasi_program(source: &Path) -> PathBuf {
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let out_dir = out_dir();
     let stem = source
         .file_stem()
         .and_then(|s| s.to_str())

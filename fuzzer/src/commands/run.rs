@@ -1,44 +1,93 @@
-//! `capicola run`: invokes one exported function of a module and prints its results.
+//! `capicola run`: runs a WASI program, or invokes one exported function of a module and prints its results; pauses and saves the run when its fuel runs out.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use capicola::program::{Program, RunOutcome};
+use capicola::program::compile;
+use capicola::session::{Session, Stop};
+use capicola::snapshot_file::{frame_text, write_atomically};
 use capicola::values::format_val;
+use capicola::wasi_program::{Preopen, WasiOptions};
 use capicola_engine::Engine;
+use capicola_engine::wasi::{DirMode, TRAP_EXIT_CODE};
 
 use super::Status;
 
-/// Invokes an exported function of a WebAssembly module and prints its results.
+/// Runs a WASI program, or invokes an exported function of a WebAssembly module and prints its results.
 ///
-/// FILE is a binary module (.wasm) or WebAssembly text (.wat). Only the `spectest`
-/// module can be imported; its print functions do nothing. The start function, if any,
-/// runs first; a trap while initializing segments or in the start function is a trap.
+/// FILE is a binary module (.wasm) or WebAssembly text (.wat).
 ///
-/// ARGS are parsed by the function's parameter types: `42`, `-1`, `0x7f`, `-1.5`, `inf`,
-/// `nan`, `nan:0x200000`; a v128 as `0x` and 32 hex digits; `null` for references.
-/// Negative numbers can be given as they are; put `--` before the arguments to pass
-/// `-inf` or `-nan`.
+/// A module that imports `wasi_snapshot_preview1` is a WASI program: it runs as a command
+/// (`_start`, with ARGS as its arguments after the program name FILE) or a reactor
+/// (`_initialize`, then the function --invoke names, with ARGS as that function's arguments).
+/// It reads this process's stdin and writes to its stdout and stderr; it sees only the
+/// environment variables given with --env and the directories given with --dir, --dir-rw and
+/// --dir-ro, which are copied into an in-memory sandbox (descriptors 3, 4, ... in the order
+/// --dir, --dir-rw, --dir-ro). Clocks and randomness are the host's, or with --deterministic a
+/// virtual clock that advances with the instructions executed and random bytes from --seed.
+/// Put `--` before arguments that start with `-`.
+///
+/// Any other module can import only the `spectest` module (its print functions do nothing),
+/// and --invoke must name the function to call. The start function, if any, runs first; a
+/// trap while initializing segments or in the start function is a trap. ARGS are parsed by the
+/// function's parameter types: `42`, `-1`, `0x7f`, `-1.5`, `inf`, `nan`, `nan:0x200000`; a v128
+/// as `0x` and 32 hex digits; `null` for references.
 ///
 /// Each result is printed on its own line with its type: `42:i32`, `-1.5:f64`,
 /// `nan:0x200000:f32`, `0x…:v128`, `null:funcref`, `extern:N:externref`.
 ///
-/// Exit codes: 0 the function returned; 1 it trapped (the message and the Wasm
-/// backtrace go to stderr); 2 a usage or load error (unreadable or invalid module,
-/// unknown import or export, bad arguments); 3 the fuel ran out.
+/// With --fuel N the run stops after N instructions. With --save-snapshot S it is then saved
+/// to S (store, WASI state and files included), and `capicola resume S --module FILE` continues
+/// it in another process; output already written stays written, so both processes together
+/// print what an uninterrupted run prints. Changes to --dir-rw directories are written back
+/// when the program ends, also when it ends in `capicola resume`.
+///
+/// Exit codes: for a WASI program, its own exit code (0 when it returned) and 134 when it
+/// trapped; otherwise 0 the function returned and 1 it trapped (the message and the Wasm
+/// backtrace go to stderr). For both: 2 a usage or load error (unreadable or invalid module,
+/// unknown import or export, bad arguments); 3 the fuel ran out; 200 the fuel ran out and the
+/// run was saved with --save-snapshot (no WASI program can exit with it: exit codes of 126 and
+/// above trap).
 #[derive(Debug, clap::Args)]
 pub struct RunCommand {
     /// The module: binary (.wasm) or text (.wat).
     file: PathBuf,
-    /// Name of the exported function to call.
+    /// Name of the exported function to call (required unless FILE is a WASI program).
     #[arg(long, value_name = "NAME")]
-    invoke: String,
-    /// Arguments of the function, one per parameter.
+    invoke: Option<String>,
+    /// Arguments of the function, one per parameter; or of the WASI command.
     #[arg(allow_negative_numbers = true)]
     args: Vec<String>,
-    /// Fuel budget for the whole run (start function included); stops with exit code 3 when used up.
+    /// Fuel budget for the whole run (start function included): the most instructions it may execute.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
+    /// When the fuel runs out, save the paused run to this file (written atomically) and exit with 200.
+    #[arg(long, value_name = "S", requires = "fuel")]
+    save_snapshot: Option<PathBuf>,
+    /// Set an environment variable of the WASI program (`K` alone passes on this process's value).
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+    /// Copy the host directory HOST into the sandbox as GUEST (HOST alone: the same path); the
+    /// program may change the copy, the host directory stays as it is.
+    #[arg(long, value_name = "HOST::GUEST", value_parser = parse_dir)]
+    dir: Vec<(PathBuf, String)>,
+    /// Like --dir, and the program's changes are written back to HOST when it ends.
+    #[arg(long, value_name = "HOST::GUEST", value_parser = parse_dir)]
+    dir_rw: Vec<(PathBuf, String)>,
+    /// Like --dir, read-only: every change fails with EPERM.
+    #[arg(long, value_name = "HOST::GUEST", value_parser = parse_dir)]
+    dir_ro: Vec<(PathBuf, String)>,
+    /// Deterministic mode: a virtual clock that advances with execution, random bytes from --seed.
+    #[arg(long)]
+    deterministic: bool,
+    /// Seed of the random bytes in the deterministic mode.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "deterministic",
+        default_value_t = 0
+    )]
+    seed: u64,
 }
 
 impl RunCommand {
@@ -46,40 +95,140 @@ impl RunCommand {
         let path = self.file.display();
         let bytes = std::fs::read(&self.file).with_context(|| format!("cannot read {path}"))?;
         let engine = Engine::default();
-        let mut program =
-            Program::load(&engine, &bytes).with_context(|| format!("cannot load {path}"))?;
-        let outcome = program
-            .run(&self.invoke, &self.args, self.fuel)
-            .with_context(|| format!("cannot call `{}` in {path}", self.invoke))?;
-        Ok(match outcome {
-            RunOutcome::Finished(results) => {
-                for result in results {
-                    println!("{}", format_val(result));
-                }
-                Status::Success
-            }
-            RunOutcome::Trapped(trap) => {
-                eprintln!("error: trap: {trap}");
-                eprintln!("wasm backtrace:");
-                for (depth, frame) in trap.backtrace.iter().enumerate() {
-                    let name = program
-                        .func_name(frame.func_index)
-                        .map(|name| format!(" ({name})"))
-                        .unwrap_or_default();
-                    eprintln!(
-                        "  {depth}: func {}{name} at offset {:#x}",
-                        frame.func_index, frame.offset
-                    );
-                }
-                Status::Trapped
-            }
-            RunOutcome::OutOfFuel { budget, position } => {
-                let place = position.map_or_else(String::new, |p| {
-                    format!(" at func {} offset {:#x}", p.func_index, p.offset)
-                });
-                eprintln!("out of fuel after {budget} units{place}");
-                Status::OutOfFuel
-            }
-        })
+        let module = compile(&engine, &bytes).with_context(|| format!("cannot load {path}"))?;
+        let dirs = [
+            (self.dir, DirMode::Sandboxed),
+            (self.dir_rw, DirMode::ReadWrite),
+            (self.dir_ro, DirMode::ReadOnly),
+        ];
+        let wasi = WasiOptions {
+            args: vec![path.to_string()],
+            env: self.env,
+            preopens: dirs
+                .into_iter()
+                .flat_map(|(dirs, mode)| {
+                    dirs.into_iter()
+                        .map(move |(host, guest)| Preopen { host, guest, mode })
+                })
+                .collect(),
+            seed: self.deterministic.then_some(self.seed),
+        };
+        let mut session = Session::begin(&engine, module, self.invoke.as_deref(), &self.args, wasi)
+            .with_context(|| match &self.invoke {
+                Some(name) => format!("cannot call `{name}` in {path}"),
+                None => format!("cannot run {path}"),
+            })?;
+        let fuel = self.fuel.unwrap_or(u64::MAX);
+        let before = session.fuel_consumed();
+        let stop = session
+            .resume(fuel)
+            .with_context(|| format!("cannot run {path}"))?;
+        conclude(
+            &session,
+            stop,
+            fuel,
+            before,
+            self.save_snapshot.as_deref(),
+            &self.file,
+        )
     }
+}
+
+/// Reports how a run of `session` (of the module at `module_path`) stopped after being given `fuel` when it had
+/// executed `before` instructions — results on stdout, a trap or the pause on stderr — saves it to `save` when
+/// it paused, and gives the status the process exits with.
+pub(super) fn conclude(
+    session: &Session,
+    stop: Stop,
+    fuel: u64,
+    before: u64,
+    save: Option<&Path>,
+    module_path: &Path,
+) -> anyhow::Result<Status> {
+    let module = module_path.display();
+    match stop {
+        Stop::Finished { results, exit_code } => {
+            for result in results {
+                println!("{}", format_val(result));
+            }
+            session
+                .finish()
+                .with_context(|| format!("cannot write back the directories of {module}"))?;
+            Ok(if session.is_wasi() {
+                exit_status(exit_code)
+            } else {
+                Status::Success
+            })
+        }
+        Stop::Trapped(trap) => {
+            eprintln!("error: trap: {trap}");
+            eprintln!("wasm backtrace:");
+            for (depth, frame) in trap.backtrace.iter().enumerate() {
+                eprintln!(
+                    "  {depth}: {}",
+                    frame_text(frame, session.func_name(frame.func_index))
+                );
+            }
+            session
+                .finish()
+                .with_context(|| format!("cannot write back the directories of {module}"))?;
+            Ok(if session.is_wasi() {
+                exit_status(TRAP_EXIT_CODE)
+            } else {
+                Status::Trapped
+            })
+        }
+        Stop::OutOfFuel { position } => {
+            let place = position.map_or_else(String::new, |p| {
+                let name = session
+                    .func_name(p.func_index)
+                    .map(|name| format!(" ({name})"))
+                    .unwrap_or_default();
+                format!(" at func {}{name} offset {:#x}", p.func_index, p.offset)
+            });
+            let Some(save) = save else {
+                eprintln!("out of fuel after {fuel} units{place}");
+                return Ok(Status::OutOfFuel);
+            };
+            let bytes = session
+                .save()
+                .with_context(|| format!("cannot save the paused run of {module}"))?;
+            write_atomically(save, &bytes)
+                .with_context(|| format!("cannot write the snapshot {}", save.display()))?;
+            let executed = session.fuel_consumed();
+            eprintln!(
+                "paused{place} after {} instructions ({executed} in all); snapshot saved to {} \
+                 (continue with `capicola resume {} --module {module}`)",
+                executed - before,
+                save.display(),
+                save.display(),
+            );
+            Ok(Status::Paused)
+        }
+    }
+}
+
+/// The status for a WASI program's exit code (0..=125, or 134 after a trap).
+fn exit_status(code: i32) -> Status {
+    Status::Exited(u8::try_from(code).unwrap_or(u8::MAX))
+}
+
+/// `K=V`, or `K` alone for this process's value of `K`.
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some(("", _)) => Err("the variable has no name".to_string()),
+        Some((key, value)) => Ok((key.to_string(), value.to_string())),
+        None => std::env::var(text)
+            .map(|value| (text.to_string(), value))
+            .map_err(|_| format!("`{text}` is not set here (give `{text}=VALUE`)")),
+    }
+}
+
+/// `HOST::GUEST`, or `HOST` alone for the same path in the guest.
+fn parse_dir(text: &str) -> Result<(PathBuf, String), String> {
+    let (host, guest) = text.split_once("::").unwrap_or((text, text));
+    if host.is_empty() || guest.is_empty() {
+        return Err("expected HOST::GUEST or HOST".to_string());
+    }
+    Ok((PathBuf::from(host), guest.to_string()))
 }

@@ -1,0 +1,273 @@
+//! `capicola fuzz`: a coverage-guided campaign on a Wasm target, with the options fuzzing users know from libFuzzer and AFL++.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use capicola::fuzz::campaign::{self, CampaignOptions};
+use capicola::fuzz::monitor::{format_duration, pretty};
+use capicola::fuzz::{Instrumentation, Target, TargetOptions};
+use capicola_engine::wasi::OutputMode;
+
+use super::Status;
+
+/// How a target is run; shared by `fuzz`, `replay`, `tmin` and `cmin`.
+#[derive(Debug, clap::Args)]
+pub struct TargetArgs {
+    /// Instructions one input may run before it counts as a timeout (deterministic, unlike a wall-clock limit).
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    pub fuel: u64,
+    /// Instructions the target's initialization may run (up to `LLVMFuzzerInitialize`'s end, or a WASI
+    /// program's first read of its input).
+    #[arg(long, value_name = "N", default_value_t = 10_000_000_000)]
+    pub init_fuel: u64,
+    /// Largest input in bytes; longer inputs are cut (libFuzzer's -max_len).
+    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    pub max_len: usize,
+    /// Sets an environment variable of the guest (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+}
+
+impl TargetArgs {
+    /// The target options for `target` run with `args`, its output going to `output`.
+    pub fn options(
+        &self,
+        target: &Path,
+        args: &[String],
+        output: OutputMode,
+    ) -> anyhow::Result<TargetOptions> {
+        let env = self
+            .env
+            .iter()
+            .map(|pair| {
+                pair.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .with_context(|| format!("--env {pair}: expected KEY=VALUE"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(TargetOptions {
+            program_name: target
+                .file_name()
+                .map_or_else(|| "target".into(), |n| n.to_string_lossy().into_owned()),
+            args: args.to_vec(),
+            env,
+            max_len: self.max_len,
+            fuel: self.fuel,
+            init_fuel: self.init_fuel,
+            output,
+            fresh: false,
+        })
+    }
+}
+
+/// Reads a module: binary, or WebAssembly text.
+pub fn read_module(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let binary = wat::parse_bytes(&bytes)
+        .with_context(|| format!("{} is neither a binary module nor text", path.display()))?;
+    Ok(binary.into_owned())
+}
+
+/// Loads a target, naming the file in errors.
+pub fn load_target(
+    path: &Path,
+    wasm: &[u8],
+    options: &TargetOptions,
+    instrumentation: Instrumentation,
+) -> anyhow::Result<Target> {
+    Target::load(wasm, options, instrumentation)
+        .with_context(|| format!("cannot load the fuzz target {}", path.display()))
+}
+
+/// Fuzzes a WebAssembly target, resetting it to a snapshot taken after its initialization for every input.
+///
+/// TARGET is a libFuzzer harness (it exports `LLVMFuzzerTestOneInput`, and optionally `LLVMFuzzerInitialize`
+/// and `malloc`) or a whole WASI program (it exports `_start`) that reads its input from standard input, or from
+/// the file named by `@@` in ARGS: `capicola fuzz prog.wasm -- --strict @@`. A WASI program runs until it first
+/// reads its input; every input then starts from there.
+///
+/// Findings go to OUT: `queue/` (inputs that reached new coverage), `crashes/` (one input per trap kind and Wasm
+/// backtrace), `timeouts/` (one per stack where the fuel ran out), `engine-bugs/` (inputs that made capicola
+/// itself panic) and `stats`. Each file is written atomically: a campaign stopped in any way can go on with
+/// `--resume`. `capicola replay TARGET OUT/crashes/*` shows what a finding does.
+///
+/// Mutations: havoc, dictionary tokens (from `--dict` files and, automatically, from the module's data segments
+/// and the constants it compares against) and input-to-state replacement from a cmplog-instrumented run of each
+/// queue entry.
+#[derive(Debug, clap::Args)]
+pub struct FuzzCommand {
+    /// The fuzz target (.wasm or .wat).
+    target: PathBuf,
+    /// Output folder [default: fuzz-out/<target name>].
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Seed inputs: a folder or a file (repeatable) [default: corpora/<target name>/ when present].
+    #[arg(short = 'i', long = "input", value_name = "SEEDS")]
+    seeds: Vec<PathBuf>,
+    /// Number of cores to fuzz on, one process each (LibAFL's launcher).
+    #[arg(short = 'j', long = "jobs", value_name = "CORES", default_value_t = 1)]
+    jobs: usize,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    max_total_time: Option<u64>,
+    /// Stop after this many executions (per core).
+    #[arg(long, value_name = "N")]
+    runs: Option<u64>,
+    /// Seed of the random mutations; the same seed, target and inputs give the same campaign on one core.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// A dictionary in the AFL/libFuzzer format (repeatable).
+    #[arg(long = "dict", value_name = "FILE")]
+    dicts: Vec<PathBuf>,
+    /// Continue the campaign in OUT: its queue is loaded again, and nothing it found is lost.
+    #[arg(long)]
+    resume: bool,
+    /// Stop at the first new crash.
+    #[arg(long)]
+    stop_on_crash: bool,
+    /// Leave out the cmplog tracing stage and input-to-state replacement.
+    #[arg(long)]
+    no_cmplog: bool,
+    /// Leave out the tokens taken from the module itself.
+    #[arg(long)]
+    no_auto_dict: bool,
+    /// Instantiate and initialize the target again for every input instead of resetting it to the snapshot
+    /// (for measuring what the snapshot saves).
+    #[arg(long)]
+    fresh_instance: bool,
+    /// Print no live status line.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Port of the broker with more than one core [default: a free one].
+    #[arg(long, value_name = "PORT")]
+    broker_port: Option<u16>,
+    #[command(flatten)]
+    target_args: TargetArgs,
+    /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+/// The target's name: its file name without extension.
+pub fn target_name(path: &Path) -> String {
+    path.file_stem()
+        .map_or_else(|| "target".into(), |s| s.to_string_lossy().into_owned())
+}
+
+impl FuzzCommand {
+    pub fn execute(self) -> anyhow::Result<Status> {
+        if self.jobs == 0 {
+            bail!("--jobs must be at least 1");
+        }
+        let name = target_name(&self.target);
+        let wasm = read_module(&self.target)?;
+        let mut target_options =
+            self.target_args
+                .options(&self.target, &self.args, OutputMode::Discard)?;
+        target_options.fresh = self.fresh_instance;
+        let probe = load_target(
+            &self.target,
+            &wasm,
+            &target_options,
+            Instrumentation {
+                coverage: true,
+                cmplog: false,
+            },
+        )?;
+        let out = self
+            .output
+            .unwrap_or_else(|| PathBuf::from("fuzz-out").join(&name));
+        let seeds = if self.seeds.is_empty() {
+            let default = PathBuf::from("corpora").join(&name);
+            if default.is_dir() {
+                vec![default]
+            } else {
+                Vec::new()
+            }
+        } else {
+            self.seeds
+        };
+        for seed in &seeds {
+            if !seed.exists() {
+                bail!("seed input {} does not exist", seed.display());
+            }
+        }
+        let seed = self.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        });
+        eprintln!(
+            "capicola fuzz: {} ({}, {} edges), seed {seed}, {} core(s), output {}",
+            self.target.display(),
+            probe.kind().describe(),
+            probe.map_len(),
+            self.jobs,
+            out.display()
+        );
+        drop(probe);
+        let options = CampaignOptions {
+            wasm,
+            target: target_options,
+            seeds,
+            out: out.clone(),
+            resume: self.resume,
+            jobs: self.jobs,
+            max_total_time: self.max_total_time.map(Duration::from_secs),
+            runs: self.runs,
+            seed,
+            dicts: self.dicts,
+            auto_dict: !self.no_auto_dict,
+            cmplog: !self.no_cmplog,
+            stop_on_crash: self.stop_on_crash,
+            status: !self.quiet,
+            broker_port: self.broker_port,
+        };
+        let summary = campaign::run(&options)
+            .with_context(|| format!("fuzzing {} into {}", self.target.display(), out.display()))?;
+        if summary.line_open {
+            eprintln!();
+        }
+        println!(
+            "done: {} execs in {} ({} execs/s on {} core(s))",
+            summary.execs,
+            format_duration(summary.elapsed),
+            pretty(summary.execs_per_sec()),
+            summary.cores
+        );
+        if let Some((hit, total)) = summary.edges {
+            println!("edges:       {hit} of {total} covered");
+        }
+        println!(
+            "corpus:      {} inputs in {}",
+            summary.corpus,
+            out.join("queue").display()
+        );
+        println!(
+            "crashes:     {} unique in {}",
+            summary.crashes,
+            out.join("crashes").display()
+        );
+        println!(
+            "timeouts:    {} unique in {}",
+            summary.timeouts,
+            out.join("timeouts").display()
+        );
+        if summary.engine_bugs > 0 {
+            println!(
+                "engine bugs: {} in {} (capicola itself panicked: please report them)",
+                summary.engine_bugs,
+                out.join("engine-bugs").display()
+            );
+        }
+        if summary.crashes > 0 {
+            println!(
+                "replay them: capicola replay {} {}/*",
+                self.target.display(),
+                out.join("crashes").display()
+            );
+        }
+        Ok(Status::Success)
+    }
+}

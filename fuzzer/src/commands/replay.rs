@@ -1,0 +1,85 @@
+//! `capicola replay`: runs inputs through a fuzz target and prints what each did.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use capicola::fuzz::output::input_files;
+use capicola::fuzz::{Instrumentation, Outcome};
+use capicola_engine::wasi::OutputMode;
+
+use super::Status;
+use super::fuzz::{TargetArgs, load_target, read_module};
+
+/// Runs inputs through a fuzz target, as `capicola fuzz` runs them, and prints what each did: `ok`, the trap
+/// and its Wasm backtrace (with function names from the name section), or the stack where the fuel ran out.
+///
+/// INPUT is a file or a folder (every file in it). The guest's own output is shown as it runs.
+///
+/// Exit codes: 0 every input ran to its end; 1 some input crashed (or hit an engine bug); 3 some input timed
+/// out and none crashed; 2 a usage or load error.
+#[derive(Debug, clap::Args)]
+pub struct ReplayCommand {
+    /// The fuzz target (.wasm or .wat).
+    target: PathBuf,
+    /// Inputs: files or folders.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    target_args: TargetArgs,
+    /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+impl ReplayCommand {
+    pub fn execute(self) -> anyhow::Result<Status> {
+        let wasm = read_module(&self.target)?;
+        let options = self
+            .target_args
+            .options(&self.target, &self.args, OutputMode::Inherit)?;
+        let mut target = load_target(
+            &self.target,
+            &wasm,
+            &options,
+            Instrumentation {
+                coverage: false,
+                cmplog: false,
+            },
+        )?;
+        let mut files = Vec::new();
+        for input in &self.inputs {
+            if input.is_dir() {
+                files.extend(
+                    input_files(input)
+                        .with_context(|| format!("cannot list {}", input.display()))?,
+                );
+            } else {
+                files.push(input.clone());
+            }
+        }
+        let (mut crashed, mut timed_out) = (false, false);
+        for file in &files {
+            let input =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let outcome = target.run(&input);
+            crashed |= matches!(
+                outcome,
+                Outcome::Trapped(_) | Outcome::Exited { .. } | Outcome::EngineBug(_)
+            );
+            timed_out |= matches!(outcome, Outcome::Timeout { .. });
+            println!(
+                "{} ({} bytes): {}",
+                file.display(),
+                input.len(),
+                outcome.describe(target.module())
+            );
+        }
+        Ok(if crashed {
+            Status::Trapped
+        } else if timed_out {
+            Status::OutOfFuel
+        } else {
+            Status::Success
+        })
+    }
+}

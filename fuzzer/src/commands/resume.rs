@@ -1,0 +1,68 @@
+//! `capicola resume`: continues a run that `capicola run --save-snapshot` paused, in a new process.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use capicola::program::compile;
+use capicola::session::Session;
+use capicola_engine::Engine;
+
+use super::Status;
+use super::run::conclude;
+
+/// Continues a run paused and saved by `capicola run --fuel N --save-snapshot S`.
+///
+/// SNAPSHOT is the saved run: the store with its paused call, the WASI program's state (files
+/// of the sandbox included) and which function was called. --module names the module it was
+/// taken of, which must be the very same module (its SHA-256 is checked). The run goes on and
+/// prints what the uninterrupted run prints from the pause on: the typed results of the
+/// function, or the WASI program's output, and exits as that run would (see `capicola run`
+/// for the exit codes). A WASI program keeps its deterministic or host-like clocks, its
+/// environment and its arguments; it reads this process's stdin, and its --dir-rw directories
+/// are written back when it ends.
+///
+/// With --fuel N it may pause again after N more instructions, and --save-snapshot S2 saves it
+/// again (S2 may be SNAPSHOT itself: the file is replaced atomically).
+///
+/// Exit codes: as `capicola run`; 2 also when SNAPSHOT is unreadable, corrupted, holds no
+/// paused run, or was taken of another module.
+#[derive(Debug, clap::Args)]
+pub struct ResumeCommand {
+    /// The snapshot file written by --save-snapshot.
+    snapshot: PathBuf,
+    /// The module the snapshot was taken of: binary (.wasm) or text (.wat).
+    #[arg(long, value_name = "FILE")]
+    module: PathBuf,
+    /// Fuel budget for this part of the run: the most instructions it may execute.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// When the fuel runs out, save the paused run to this file (written atomically) and exit with 200.
+    #[arg(long, value_name = "S2", requires = "fuel")]
+    save_snapshot: Option<PathBuf>,
+}
+
+impl ResumeCommand {
+    pub fn execute(self) -> anyhow::Result<Status> {
+        let (snapshot, module) = (self.snapshot.display(), self.module.display());
+        let bytes = std::fs::read(&self.module).with_context(|| format!("cannot read {module}"))?;
+        let engine = Engine::default();
+        let compiled = compile(&engine, &bytes).with_context(|| format!("cannot load {module}"))?;
+        let saved =
+            std::fs::read(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;
+        let mut session = Session::restore(&engine, compiled, &saved)
+            .with_context(|| format!("cannot resume {snapshot} with the module {module}"))?;
+        let fuel = self.fuel.unwrap_or(u64::MAX);
+        let before = session.fuel_consumed();
+        let stop = session
+            .resume(fuel)
+            .with_context(|| format!("cannot run {module}"))?;
+        conclude(
+            &session,
+            stop,
+            fuel,
+            before,
+            self.save_snapshot.as_deref(),
+            &self.module,
+        )
+    }
+}

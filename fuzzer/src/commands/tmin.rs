@@ -1,0 +1,75 @@
+//! `capicola tmin`: shrinks a crashing input while it keeps crashing the same way.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use capicola::fuzz::Instrumentation;
+use capicola::fuzz::minimize;
+use capicola::fuzz::output::write_atomic;
+use capicola_engine::wasi::OutputMode;
+
+use super::Status;
+use super::fuzz::{TargetArgs, load_target, read_module};
+
+/// Minimizes a crashing (or timing-out) input: writes the smallest input found that still fails with the same
+/// trap kind and the same whole Wasm backtrace (or runs out of fuel in the same functions).
+///
+/// It removes blocks of halving sizes, then replaces bytes with `0` characters and zero bytes, until a pass
+/// changes nothing. Deterministic.
+#[derive(Debug, clap::Args)]
+pub struct TminCommand {
+    /// The fuzz target (.wasm or .wat).
+    target: PathBuf,
+    /// The failing input.
+    input: PathBuf,
+    /// Where to write the minimized input [default: INPUT.min].
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Most inputs to run.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    max_execs: u64,
+    #[command(flatten)]
+    target_args: TargetArgs,
+    /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+impl TminCommand {
+    pub fn execute(self) -> anyhow::Result<Status> {
+        let wasm = read_module(&self.target)?;
+        let options = self
+            .target_args
+            .options(&self.target, &self.args, OutputMode::Discard)?;
+        let mut target = load_target(
+            &self.target,
+            &wasm,
+            &options,
+            Instrumentation {
+                coverage: false,
+                cmplog: false,
+            },
+        )?;
+        let input = std::fs::read(&self.input)
+            .with_context(|| format!("cannot read {}", self.input.display()))?;
+        let report = minimize::tmin(&mut target, &input, self.max_execs)
+            .with_context(|| format!("cannot minimize {}", self.input.display()))?;
+        let output = self.output.unwrap_or_else(|| {
+            let mut name = self.input.clone().into_os_string();
+            name.push(".min");
+            PathBuf::from(name)
+        });
+        write_atomic(&output, &report.input)
+            .with_context(|| format!("cannot write {}", output.display()))?;
+        println!(
+            "{} -> {}: {} -> {} bytes in {} execs, same failure:\n{}",
+            self.input.display(),
+            output.display(),
+            input.len(),
+            report.input.len(),
+            report.execs,
+            report.outcome.describe(target.module())
+        );
+        Ok(Status::Success)
+    }
+}

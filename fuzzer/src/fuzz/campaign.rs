@@ -1,0 +1,459 @@
+//! A fuzzing campaign: the LibAFL pipeline around a snapshot-reset [`Target`], run on one core in this process or on several through LibAFL's launcher, until a budget of time or executions is spent.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use libafl::corpus::{Corpus, InMemoryCorpus, InMemoryOnDiskCorpus};
+use libafl::events::launcher::Launcher;
+use libafl::events::{
+    EventConfig, EventFirer, EventReceiver, EventRestarter, ProgressReporter, SendExiting,
+    SimpleEventManager,
+};
+use libafl::feedbacks::{
+    CrashFeedback, MapFeedbackMetadata, MapIndexesMetadata, MaxMapFeedback, TimeFeedback,
+    TimeoutFeedback,
+};
+use libafl::fuzzer::{Evaluator, Fuzzer, HasObjective, StdFuzzer};
+use libafl::inputs::BytesInput;
+use libafl::mutators::{
+    HavocScheduledMutator, I2SRandReplace, Tokens, havoc_mutations, tokens_mutations,
+};
+use libafl::observers::{CanTrack, HitcountsMapObserver, StdMapObserver, TimeObserver};
+use libafl::schedulers::{MinimizerScheduler, QueueScheduler};
+use libafl::stages::{CalibrationStage, StdMutationalStage, TracingStage};
+use libafl::state::{HasCorpus, HasExecutions, HasMaxSize, StdState};
+use libafl::{
+    Error, HasMetadata, HasNamedMetadata, feedback_and_fast, feedback_not, feedback_or,
+    feedback_or_fast,
+};
+use libafl_bolts::core_affinity::Cores;
+use libafl_bolts::rands::StdRand;
+use libafl_bolts::shmem::{ShMemProvider, StdShMemProvider};
+use libafl_bolts::tuples::{Handled, Merge, tuple_list};
+
+use super::FuzzError;
+use super::dict;
+use super::executor::{CmpLogExecutor, WasmExecutor};
+use super::monitor::{LiveStats, StatusMonitor};
+use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
+use super::output::{OutputDir, input_files, write_atomic};
+use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
+
+/// Name of the edge-map observer (LibAFL's monitors look for edge statistics under it).
+const EDGES: &str = "edges";
+/// How often clients report their numbers to the monitor.
+const REPORT_INTERVAL: Duration = Duration::from_millis(500);
+
+/// What a campaign runs and for how long.
+#[derive(Debug, Clone)]
+pub struct CampaignOptions {
+    /// The target module's bytes.
+    pub wasm: Vec<u8>,
+    pub target: TargetOptions,
+    /// Seed inputs: folders (every regular file in them) or files.
+    pub seeds: Vec<PathBuf>,
+    pub out: PathBuf,
+    /// Continue the campaign in `out`: its queue is loaded again and its findings are kept.
+    pub resume: bool,
+    /// Cores to fuzz on; more than one goes through LibAFL's launcher (one process per core).
+    pub jobs: usize,
+    pub max_total_time: Option<Duration>,
+    /// Stop after this many executions (per core).
+    pub runs: Option<u64>,
+    /// Seed of the mutator's random numbers (core `i` uses `seed + i`).
+    pub seed: u64,
+    /// Dictionary files (AFL/libFuzzer format).
+    pub dicts: Vec<PathBuf>,
+    /// Add tokens taken from the module (data-segment strings, compared constants).
+    pub auto_dict: bool,
+    /// Run the cmplog tracing stage and input-to-state replacement.
+    pub cmplog: bool,
+    /// Stop at the first new crash.
+    pub stop_on_crash: bool,
+    /// Print the live status line.
+    pub status: bool,
+    /// Port of the LLMP broker with `jobs > 1` (a free one when `None`).
+    pub broker_port: Option<u16>,
+}
+
+/// How a campaign ended.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub execs: u64,
+    pub elapsed: Duration,
+    pub cores: usize,
+    /// Inputs in the queue.
+    pub corpus: u64,
+    /// Edges covered and edges in the map.
+    pub edges: Option<(u64, u64)>,
+    pub crashes: usize,
+    pub timeouts: usize,
+    pub engine_bugs: usize,
+    pub out: PathBuf,
+    /// The final status line was left open on the terminal.
+    pub line_open: bool,
+}
+
+impl Summary {
+    pub fn execs_per_sec(&self) -> f64 {
+        self.execs as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+type FuzzState =
+    StdState<InMemoryOnDiskCorpus<BytesInput>, BytesInput, StdRand, InMemoryCorpus<BytesInput>>;
+
+/// What one client did.
+struct ClientEnd {
+    execs: u64,
+    corpus: u64,
+    edges: Option<(u64, u64)>,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::os_error(e, format!("cannot read {}", path.display()))
+}
+
+/// Every seed file: the regular files of the seed folders (sorted) and the seed files themselves.
+fn seed_files(seeds: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    for seed in seeds {
+        if seed.is_dir() {
+            files.extend(input_files(seed).map_err(io_error(seed))?);
+        } else {
+            files.push(seed.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn load_target(
+    options: &CampaignOptions,
+    instrumentation: Instrumentation,
+) -> Result<Target, Error> {
+    Target::load(&options.wasm, &options.target, instrumentation)
+        .map_err(|e| Error::illegal_argument(format!("cannot load the target: {e}")))
+}
+
+/// Tokens for the mutator: the dictionary files, then (with `auto_dict`) the module's own.
+pub fn tokens(options: &CampaignOptions) -> Result<Vec<Vec<u8>>, FuzzError> {
+    let mut tokens = Vec::new();
+    for path in &options.dicts {
+        tokens.extend(dict::read_dictionary(path)?);
+    }
+    if options.auto_dict {
+        tokens.extend(dict::module_tokens(&options.wasm));
+    }
+    Ok(tokens)
+}
+
+/// One fuzzing client: builds the pipeline, loads the inputs, and fuzzes until the budget is spent.
+fn client<EM>(
+    options: &CampaignOptions,
+    output: &OutputDir,
+    tokens: &[Vec<u8>],
+    state: Option<FuzzState>,
+    mut mgr: EM,
+    core: u64,
+) -> Result<ClientEnd, Error>
+where
+    EM: EventFirer<BytesInput, FuzzState>
+        + EventReceiver<BytesInput, FuzzState>
+        + EventRestarter<FuzzState>
+        + ProgressReporter<FuzzState>
+        + SendExiting,
+{
+    let start = Instant::now();
+    let mut target = load_target(
+        options,
+        Instrumentation {
+            coverage: true,
+            cmplog: false,
+        },
+    )?;
+    let module = target.module().clone();
+
+    // Observer: the engine's own edge map (one slot per branch site x target), hit counts bucketed as AFL does,
+    // with the indices of covered edges tracked for the minimizer scheduler.
+    let map_len = target.map_len();
+    // SAFETY: the map is the coverage vector of the target's live store, allocated at instantiation and never
+    // resized or replaced (resets copy memory pages, not the map); the target moves into the executor below, which
+    // also owns this observer, so the map outlives it. Engine and observer take turns on one thread.
+    let edges =
+        unsafe { StdMapObserver::from_mut_ptr(EDGES, target.coverage_mut().as_mut_ptr(), map_len) };
+    let edges = HitcountsMapObserver::new(edges).track_indices();
+    // Observer: wall-clock time of each run, for calibration and the statistics.
+    let time = TimeObserver::new("time");
+    // Observer: the outcome of each run (trap kind and backtrace), for deduplicating findings.
+    let outcome = OutcomeObserver::new("outcome");
+
+    // Feedback: new edges or hit-count classes make an input interesting, but never one that crashed or ran out
+    // of fuel (a custom executor reports those as ordinary results; without this gate they would fill the queue).
+    let map_feedback = MaxMapFeedback::new(&edges);
+    let calibration = CalibrationStage::new(&map_feedback);
+    let mut feedback = feedback_and_fast!(
+        feedback_not!(feedback_or_fast!(
+            CrashFeedback::new(),
+            TimeoutFeedback::new()
+        )),
+        feedback_or!(map_feedback, TimeFeedback::new(&time))
+    );
+
+    // Objective: a crash, timeout or engine panic whose trap kind + Wasm backtrace was not seen before, written
+    // to crashes/, timeouts/ or engine-bugs/ as it is found.
+    let mut objective = FindingFeedback::new(&outcome, output.clone(), module);
+
+    let mut state = match state {
+        Some(state) => state,
+        None => StdState::new(
+            StdRand::with_seed(options.seed.wrapping_add(core)),
+            InMemoryOnDiskCorpus::with_meta_format_and_prefix(output.queue(), None, None, false)?,
+            InMemoryCorpus::new(),
+            &mut feedback,
+            &mut objective,
+        )?,
+    };
+    state.set_max_size(options.target.max_len);
+    if !tokens.is_empty() && !state.has_metadata::<Tokens>() {
+        let mut dictionary = Tokens::new();
+        dictionary.add_tokens(tokens.iter());
+        state.add_metadata(dictionary);
+    }
+
+    // Scheduler: the queue in order, favouring the smallest input for each covered edge.
+    let scheduler = MinimizerScheduler::<_, LenPenalty, BytesInput, MapIndexesMetadata, _>::new(
+        &edges,
+        QueueScheduler::new(),
+    );
+    let mut fuzzer = StdFuzzer::new(scheduler, feedback, objective);
+
+    // Executor: reset to the post-initialization snapshot, write the input, run with a fuel limit.
+    let outcome_handle = outcome.handle();
+    let mut executor = WasmExecutor::new(target, tuple_list!(edges, time, outcome), outcome_handle);
+
+    // Stages: calibration (stability), a cmplog trace of the scheduled input, input-to-state replacement from its
+    // comparison operands, then havoc with dictionary tokens.
+    let tracer = if options.cmplog {
+        Some(load_target(
+            options,
+            Instrumentation {
+                coverage: false,
+                cmplog: true,
+            },
+        )?)
+    } else {
+        None
+    };
+    let i2s = StdMutationalStage::new(HavocScheduledMutator::new(tuple_list!(
+        I2SRandReplace::new()
+    )));
+    let havoc = StdMutationalStage::new(HavocScheduledMutator::new(
+        havoc_mutations().merge(tokens_mutations()),
+    ));
+    let mut stages = tuple_list!(
+        calibration,
+        TracingStage::new(CmpLogExecutor::new(tracer)),
+        i2s,
+        havoc
+    );
+
+    if state.must_load_initial_inputs() {
+        if options.resume {
+            let queue = output.queue();
+            for path in input_files(&queue).map_err(io_error(&queue))? {
+                let bytes = std::fs::read(&path).map_err(io_error(&path))?;
+                fuzzer.add_input(&mut state, &mut executor, &mut mgr, BytesInput::new(bytes))?;
+            }
+        }
+        if state.corpus().count() == 0 {
+            for path in seed_files(&options.seeds)? {
+                let bytes = std::fs::read(&path).map_err(io_error(&path))?;
+                fuzzer.evaluate_input(
+                    &mut state,
+                    &mut executor,
+                    &mut mgr,
+                    &BytesInput::new(bytes),
+                )?;
+            }
+        }
+        if state.corpus().count() == 0 {
+            fuzzer.add_input(
+                &mut state,
+                &mut executor,
+                &mut mgr,
+                BytesInput::new(Vec::new()),
+            )?;
+        }
+    }
+
+    loop {
+        if options.runs.is_some_and(|runs| *state.executions() >= runs)
+            || options.max_total_time.is_some_and(|t| start.elapsed() >= t)
+            || (options.stop_on_crash && fuzzer.objective().crashes_found() > 0)
+        {
+            break;
+        }
+        mgr.maybe_report_progress(&mut state, REPORT_INTERVAL)?;
+        fuzzer.fuzz_one(&mut stages, &mut executor, &mut state, &mut mgr)?;
+    }
+    mgr.report_progress(&mut state)?;
+    let edges = state
+        .named_metadata::<MapFeedbackMetadata<u8>>(EDGES)
+        .ok()
+        .map(|m| (m.num_covered_map_indexes as u64, map_len as u64));
+    let end = ClientEnd {
+        execs: *state.executions(),
+        corpus: state.corpus().count() as u64,
+        edges,
+    };
+    if options.jobs > 1 {
+        // The clients are other processes: they leave their numbers where the parent sums them up.
+        let (hit, total) = end.edges.unwrap_or((0, 0));
+        let path = client_end_file(output, core);
+        write_atomic(&path, format!("{} {hit} {total}\n", end.execs).as_bytes())
+            .map_err(|e| Error::os_error(e, format!("cannot write {}", path.display())))?;
+    }
+    mgr.send_exiting()?;
+    Ok(end)
+}
+
+/// Where client `core` of a multi-core campaign leaves its final numbers.
+fn client_end_file(output: &OutputDir, core: u64) -> PathBuf {
+    output.root().join(format!(".client-{core}.end"))
+}
+
+/// Sums up what the clients of a multi-core campaign left: executions, and the best edge coverage.
+fn read_client_ends(output: &OutputDir, clients: usize) -> (u64, Option<(u64, u64)>) {
+    let mut execs = 0;
+    let mut edges: Option<(u64, u64)> = None;
+    for core in 1..=clients as u64 {
+        let Ok(text) = std::fs::read_to_string(client_end_file(output, core)) else {
+            continue;
+        };
+        let numbers: Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        if let [e, hit, total] = numbers[..] {
+            execs += e;
+            if total > 0 && edges.is_none_or(|(best, _)| hit > best) {
+                edges = Some((hit, total));
+            }
+        }
+    }
+    (execs, edges)
+}
+
+/// A free TCP port on the loopback interface for the broker.
+fn free_port() -> Result<u16, FuzzError> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| FuzzError::Io {
+        path: PathBuf::from("127.0.0.1:0"),
+        source,
+    })?;
+    listener
+        .local_addr()
+        .map(|addr| addr.port())
+        .map_err(|source| FuzzError::Io {
+            path: PathBuf::from("127.0.0.1:0"),
+            source,
+        })
+}
+
+/// Runs a campaign and sums it up. Findings are on disk as they are found, so a campaign stopped by a signal loses
+/// nothing it wrote; `resume` continues it.
+pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
+    let output = OutputDir::create(&options.out, options.resume)?;
+    // Fail early, in this process, on a target that does not load.
+    Target::load(
+        &options.wasm,
+        &options.target,
+        Instrumentation {
+            coverage: true,
+            cmplog: false,
+        },
+    )?;
+    let tokens = tokens(options)?;
+    let (monitor, shared) = StatusMonitor::new(output.clone(), options.status);
+    let start = Instant::now();
+    let jobs = options.jobs.max(1);
+    let (execs, corpus, edges) = if jobs == 1 {
+        let mgr = SimpleEventManager::new(monitor);
+        let end = client(options, &output, &tokens, None, mgr, 0)?;
+        (end.execs, end.corpus, end.edges)
+    } else {
+        let port = match options.broker_port {
+            Some(port) => port,
+            None => free_port()?,
+        };
+        let cores = Cores::from((0..jobs).collect::<Vec<usize>>());
+        let run_client =
+            |state: Option<FuzzState>,
+             mgr,
+             description: libafl::events::launcher::ClientDescription| {
+                client(
+                    options,
+                    &output,
+                    &tokens,
+                    state,
+                    mgr,
+                    description.id() as u64,
+                )
+                .map(|_| ())
+            };
+        for core in 1..=jobs as u64 {
+            let _ = std::fs::remove_file(client_end_file(&output, core));
+        }
+        let me = std::process::id();
+        let shmem = StdShMemProvider::new()?;
+        let result = Launcher::builder()
+            .shmem_provider(shmem)
+            .configuration(EventConfig::from_name("capicola"))
+            .monitor(monitor)
+            .run_client(run_client)
+            .cores(&cores)
+            .broker_port(port)
+            .build()
+            .launch::<BytesInput, FuzzState>();
+        if std::process::id() != me {
+            // A client (or its respawner) whose fuzzing ended: the parent sums up.
+            std::process::exit(0);
+        }
+        match result {
+            Ok(()) | Err(Error::ShuttingDown) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let (execs, edges) = read_client_ends(&output, jobs);
+        let corpus = input_files(&output.queue()).map_or(0, |f| f.len() as u64);
+        (execs, corpus, edges)
+    };
+    let elapsed = start.elapsed();
+    let mut stats: LiveStats = shared.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let summary = Summary {
+        execs,
+        elapsed,
+        cores: jobs,
+        corpus,
+        edges: edges.or(stats.edges),
+        crashes: output.count(FindingClass::Crash),
+        timeouts: output.count(FindingClass::Timeout),
+        engine_bugs: output.count(FindingClass::EngineBug),
+        out: options.out.clone(),
+        line_open: stats.line_open,
+    };
+    stats.execs = summary.execs;
+    stats.execs_per_sec = summary.execs_per_sec();
+    stats.corpus = summary.corpus;
+    stats.edges = summary.edges;
+    stats.crashes = summary.crashes;
+    stats.timeouts = summary.timeouts;
+    stats.engine_bugs = summary.engine_bugs;
+    stats.cores = jobs;
+    stats.run_time = elapsed;
+    write_atomic(&output.stats(), stats.stats_file().as_bytes()).map_err(|source| {
+        FuzzError::Io {
+            path: output.stats(),
+            source,
+        }
+    })?;
+    Ok(summary)
+}

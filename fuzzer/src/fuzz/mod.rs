@@ -1,0 +1,41 @@
+//! Coverage-guided fuzzing of Wasm targets: a target booted once and reset to that snapshot for every input, driven by LibAFL, plus replay and minimization of what it finds.
+//!
+//! LibAFL's type parameters stay in [`executor`] and [`observers`] (and the pipeline in [`campaign`] that wires
+//! them); [`target`], [`minimize`], [`dict`] and [`output`] know nothing of LibAFL.
+
+pub mod campaign;
+pub mod dict;
+pub mod executor;
+pub mod minimize;
+pub mod monitor;
+pub mod observers;
+pub mod output;
+pub mod target;
+
+pub use campaign::{CampaignOptions, Summary};
+pub use target::{HarnessKind, Instrumentation, Outcome, Target, TargetError, TargetOptions};
+
+/// What can go wrong running a campaign (a crash of the target is a finding, not this).
+#[derive(Debug, thiserror::Error)]
+pub enum FuzzError {
+    /// The target could not be loaded or booted.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// A dictionary file is unreadable or malformed.
+    #[error(transparent)]
+    Dict(#[from] dict::DictError),
+    /// A file or folder of the campaign could not be used.
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// The output folder already holds a campaign.
+    #[error(
+        "{0} already holds a campaign: pass --resume to continue it, or choose another output folder"
+    )]
+    OutputInUse(std::path::PathBuf),
+    /// LibAFL failed.
+    #[error("fuzzer: {0}")]
+    LibAfl(#[from] libafl::Error),
+}

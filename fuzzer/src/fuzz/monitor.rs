@@ -1,0 +1,219 @@
+//! The campaign's live status: a LibAFL monitor that prints one status line (rewritten in place on a terminal) and keeps the `stats` file of the output directory up to date.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use libafl::monitors::Monitor;
+use libafl::monitors::stats::{ClientStatsManager, UserStatsValue};
+use libafl_bolts::{ClientId, Error};
+
+use super::output::{OutputDir, write_atomic};
+use super::target::FindingClass;
+
+/// How often the status line is printed on a terminal and elsewhere.
+const TTY_INTERVAL: Duration = Duration::from_millis(500);
+const LOG_INTERVAL: Duration = Duration::from_secs(5);
+/// How often the stats file is rewritten.
+const STATS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The numbers of a running campaign, summed over its cores.
+#[derive(Debug, Clone, Default)]
+pub struct LiveStats {
+    pub execs: u64,
+    pub execs_per_sec: f64,
+    pub corpus: u64,
+    /// Edges covered and edges in the map.
+    pub edges: Option<(u64, u64)>,
+    /// Share of covered edges that every run of the same input hits, in percent.
+    pub stability: Option<f64>,
+    pub crashes: usize,
+    pub timeouts: usize,
+    pub engine_bugs: usize,
+    pub cores: usize,
+    pub run_time: Duration,
+    /// A status line is open on the terminal (the next output must start on a new line).
+    pub line_open: bool,
+}
+
+impl LiveStats {
+    /// The one-line status.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "[{}] execs {} ({}/s)",
+            format_duration(self.run_time),
+            self.execs,
+            pretty(self.execs_per_sec)
+        );
+        if let Some((hit, total)) = self.edges {
+            let percent = if total == 0 {
+                0.0
+            } else {
+                hit as f64 * 100.0 / total as f64
+            };
+            let _ = write!(line, " | edges {hit}/{total} ({percent:.1}%)");
+        }
+        let _ = write!(
+            line,
+            " | corpus {} | crashes {} | timeouts {}",
+            self.corpus, self.crashes, self.timeouts
+        );
+        if self.engine_bugs > 0 {
+            let _ = write!(line, " | ENGINE BUGS {}", self.engine_bugs);
+        }
+        if let Some(stability) = self.stability {
+            let _ = write!(line, " | stability {stability:.1}%");
+        }
+        line
+    }
+
+    /// The `stats` file: `key: value` lines, in the spirit of AFL's `fuzzer_stats`.
+    pub fn stats_file(&self) -> String {
+        let (hit, total) = self.edges.unwrap_or((0, 0));
+        format!(
+            "run_time_secs: {}\nexecs_done: {}\nexecs_per_sec: {:.1}\ncores: {}\ncorpus_count: {}\n\
+             edges_found: {hit}\nedges_total: {total}\nstability_percent: {:.1}\ncrashes: {}\ntimeouts: {}\n\
+             engine_bugs: {}\n",
+            self.run_time.as_secs(),
+            self.execs,
+            self.execs_per_sec,
+            self.cores,
+            self.corpus,
+            self.stability.unwrap_or(100.0),
+            self.crashes,
+            self.timeouts,
+            self.engine_bugs
+        )
+    }
+}
+
+/// `1h02m03s`-style durations.
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{:.1}s", d.as_secs_f64()),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m{:02}s", secs / 3600, secs / 60 % 60, secs % 60),
+    }
+}
+
+/// `12.3k`-style rates.
+pub fn pretty(rate: f64) -> String {
+    if rate >= 1e6 {
+        format!("{:.2}M", rate / 1e6)
+    } else if rate >= 1e3 {
+        format!("{:.1}k", rate / 1e3)
+    } else {
+        format!("{rate:.0}")
+    }
+}
+
+/// Prints the status line and writes the stats file; shares the latest numbers with the caller.
+#[derive(Clone)]
+pub struct StatusMonitor {
+    shared: Arc<Mutex<LiveStats>>,
+    output: OutputDir,
+    print: bool,
+    tty: bool,
+    last_print: Option<Instant>,
+    last_stats: Option<Instant>,
+}
+
+impl std::fmt::Debug for StatusMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusMonitor")
+            .field("output", &self.output)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StatusMonitor {
+    /// `print`: show the status line on standard error.
+    pub fn new(output: OutputDir, print: bool) -> (StatusMonitor, Arc<Mutex<LiveStats>>) {
+        let shared = Arc::new(Mutex::new(LiveStats::default()));
+        let monitor = StatusMonitor {
+            shared: shared.clone(),
+            output,
+            print,
+            tty: std::io::stderr().is_terminal(),
+            last_print: None,
+            last_stats: None,
+        };
+        (monitor, shared)
+    }
+}
+
+fn stability(manager: &ClientStatsManager) -> Option<f64> {
+    manager
+        .aggregated()
+        .iter()
+        .find(|(name, _)| name.ends_with("stability"))
+        .and_then(|(_, value)| match value {
+            UserStatsValue::Ratio(a, b) if *b > 0 => Some(*a as f64 * 100.0 / *b as f64),
+            UserStatsValue::Percent(p) => Some(p * 100.0),
+            UserStatsValue::Float(f) => Some(*f),
+            _ => None,
+        })
+}
+
+impl Monitor for StatusMonitor {
+    fn display(
+        &mut self,
+        manager: &mut ClientStatsManager,
+        event_msg: &str,
+        sender_id: ClientId,
+    ) -> Result<(), Error> {
+        manager.client_stats_insert(sender_id)?;
+        let now = Instant::now();
+        let due = |last: Option<Instant>, every: Duration| last.is_none_or(|t| now - t >= every);
+        let print_every = if self.tty { TTY_INTERVAL } else { LOG_INTERVAL };
+        let print = self.print && (due(self.last_print, print_every) || event_msg == "Objective");
+        let write = due(self.last_stats, STATS_INTERVAL);
+        if !print && !write {
+            return Ok(());
+        }
+        let global = manager.global_stats();
+        let (execs, rate, corpus, cores, run_time) = (
+            global.total_execs,
+            global.execs_per_sec,
+            global.corpus_size,
+            global.client_stats_count,
+            global.run_time,
+        );
+        let edges = manager
+            .edges_coverage()
+            .map(|e| (e.edges_hit, e.edges_total));
+        let stability = stability(manager);
+        let mut stats = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        stats.execs = execs;
+        stats.execs_per_sec = rate;
+        stats.corpus = corpus;
+        stats.cores = cores;
+        stats.run_time = run_time;
+        if edges.is_some() {
+            stats.edges = edges;
+        }
+        stats.stability = stability.or(stats.stability);
+        stats.crashes = self.output.count(FindingClass::Crash);
+        stats.timeouts = self.output.count(FindingClass::Timeout);
+        stats.engine_bugs = self.output.count(FindingClass::EngineBug);
+        if write {
+            self.last_stats = Some(now);
+            // The stats file is advisory: failing to write it must not stop the campaign.
+            let _ = write_atomic(&self.output.stats(), stats.stats_file().as_bytes());
+        }
+        if print {
+            self.last_print = Some(now);
+            let mut err = std::io::stderr().lock();
+            if self.tty {
+                let _ = write!(err, "\r\x1b[K{}", stats.line());
+                stats.line_open = true;
+            } else {
+                let _ = writeln!(err, "{}", stats.line());
+            }
+            let _ = err.flush();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,151 @@
+//! The LibAFL observer of a run's outcome, the feedback that turns new failures into deduplicated findings on disk, and the corpus penalty of the minimizer scheduler.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use capicola_engine::Module;
+use libafl::Error;
+use libafl::corpus::Testcase;
+use libafl::executors::ExitKind;
+use libafl::feedbacks::{Feedback, StateInitializer};
+use libafl::inputs::HasTargetBytes;
+use libafl::observers::Observer;
+use libafl::schedulers::TestcasePenalty;
+use libafl::state::HasCorpus;
+use libafl_bolts::tuples::{Handle, Handled, MatchNameRef};
+use libafl_bolts::{HasLen, Named};
+use serde::{Deserialize, Serialize};
+
+use super::output::OutputDir;
+use super::target::{FindingClass, Outcome};
+
+/// Holds the outcome of the last run (trap kind and backtrace, exit, out-of-fuel stack) for the feedbacks.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OutcomeObserver {
+    name: Cow<'static, str>,
+    #[serde(skip)]
+    outcome: Option<Outcome>,
+}
+
+impl OutcomeObserver {
+    pub fn new(name: &'static str) -> Self {
+        OutcomeObserver {
+            name: Cow::Borrowed(name),
+            outcome: None,
+        }
+    }
+
+    /// The outcome of the last run, if one was recorded.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    pub fn record(&mut self, outcome: Outcome) {
+        self.outcome = Some(outcome);
+    }
+}
+
+impl Named for OutcomeObserver {
+    fn name(&self) -> &Cow<'static, str> {
+        &self.name
+    }
+}
+
+impl<I, S> Observer<I, S> for OutcomeObserver {
+    fn pre_exec(&mut self, _state: &mut S, _input: &I) -> Result<(), Error> {
+        self.outcome = None;
+        Ok(())
+    }
+}
+
+/// The objective: a crash, timeout or engine bug whose signature (trap kind + innermost backtrace) was not seen
+/// before. Each new one is written to the output directory at once, atomically; one already on disk (from before a
+/// resume, or from another core) is not new.
+#[derive(Debug)]
+pub struct FindingFeedback {
+    observer: Handle<OutcomeObserver>,
+    output: OutputDir,
+    module: Module,
+    seen: HashSet<(FindingClass, u64)>,
+    crashes: u64,
+}
+
+impl FindingFeedback {
+    pub fn new(observer: &OutcomeObserver, output: OutputDir, module: Module) -> Self {
+        FindingFeedback {
+            observer: observer.handle(),
+            output,
+            module,
+            seen: HashSet::new(),
+            crashes: 0,
+        }
+    }
+
+    /// New crashes (not timeouts) this feedback saved.
+    pub fn crashes_found(&self) -> u64 {
+        self.crashes
+    }
+}
+
+impl Named for FindingFeedback {
+    fn name(&self) -> &Cow<'static, str> {
+        static NAME: Cow<'static, str> = Cow::Borrowed("findings");
+        &NAME
+    }
+}
+
+impl<S> StateInitializer<S> for FindingFeedback {}
+
+impl<EM, I, OT, S> Feedback<EM, I, OT, S> for FindingFeedback
+where
+    I: HasTargetBytes,
+    OT: MatchNameRef,
+{
+    fn is_interesting(
+        &mut self,
+        _state: &mut S,
+        _manager: &mut EM,
+        input: &I,
+        observers: &OT,
+        exit_kind: &ExitKind,
+    ) -> Result<bool, Error> {
+        if *exit_kind == ExitKind::Ok {
+            return Ok(false);
+        }
+        let outcome = observers
+            .get(&self.observer)
+            .and_then(OutcomeObserver::outcome)
+            .ok_or_else(|| Error::illegal_state("the outcome observer recorded nothing"))?;
+        let Some(signature) = outcome.signature() else {
+            return Ok(false);
+        };
+        if !self.seen.insert((signature.class, signature.hash)) {
+            return Ok(false);
+        }
+        let detail = outcome.describe(&self.module);
+        let new = self
+            .output
+            .save_finding(&signature, &input.target_bytes(), &detail)
+            .map_err(|e| Error::os_error(e, "cannot save a finding in the output directory"))?;
+        if new && signature.class == FindingClass::Crash {
+            self.crashes += 1;
+        }
+        Ok(new)
+    }
+}
+
+/// Ranks corpus entries by length alone: the smallest entry covering an edge is its favourite. (LibAFL's default
+/// multiplies by execution time, which makes runs depend on the machine; fuel-limited runs need no time factor.)
+#[derive(Debug, Clone, Copy)]
+pub struct LenPenalty;
+
+impl<I, S> TestcasePenalty<I, S> for LenPenalty
+where
+    S: HasCorpus<I>,
+    I: HasLen,
+{
+    fn compute(state: &S, entry: &mut Testcase<I>) -> Result<f64, Error> {
+        let len = entry.load_len(state.corpus())?;
+        Ok(len as f64)
+    }
+}

@@ -1,0 +1,123 @@
+//! The output directory of a campaign: `queue/`, `crashes/`, `timeouts/`, `engine-bugs/` and `stats`, every file written atomically so that a killed campaign loses nothing it had written.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::FuzzError;
+use super::target::{FindingClass, Signature};
+
+/// The folders and files of one campaign.
+#[derive(Debug, Clone)]
+pub struct OutputDir {
+    root: PathBuf,
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so readers (and a campaign
+/// resumed after a kill) see either the whole file or none.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    drop(file);
+    std::fs::rename(&tmp, path)
+}
+
+/// The regular, non-hidden files of a folder, sorted by name (missing folder: none).
+pub fn input_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if !hidden && entry.file_type()?.is_file() {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+impl OutputDir {
+    /// Creates the folders. Without `resume`, a folder that already holds a campaign is refused.
+    pub fn create(root: &Path, resume: bool) -> Result<OutputDir, FuzzError> {
+        let out = OutputDir {
+            root: root.to_path_buf(),
+        };
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| FuzzError::Io { path, source }
+        };
+        if !resume {
+            let queue = out.queue();
+            let used = input_files(&queue).map_err(io(&queue))?;
+            if !used.is_empty() {
+                return Err(FuzzError::OutputInUse(root.to_path_buf()));
+            }
+        }
+        for dir in [
+            out.queue(),
+            out.dir(FindingClass::Crash),
+            out.dir(FindingClass::Timeout),
+            out.dir(FindingClass::EngineBug),
+        ] {
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        }
+        Ok(out)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Inputs that reached new coverage.
+    pub fn queue(&self) -> PathBuf {
+        self.root.join("queue")
+    }
+
+    /// The campaign's statistics, rewritten as it goes.
+    pub fn stats(&self) -> PathBuf {
+        self.root.join("stats")
+    }
+
+    /// Where findings of a class go.
+    pub fn dir(&self, class: FindingClass) -> PathBuf {
+        self.root.join(match class {
+            FindingClass::Crash => "crashes",
+            FindingClass::Timeout => "timeouts",
+            FindingClass::EngineBug => "engine-bugs",
+        })
+    }
+
+    /// Saves `input` as the finding for `signature` unless one is already there (found earlier, before a resume or
+    /// by another core). Returns whether it was new. `detail` (the trap and backtrace) goes beside it in `.txt`.
+    pub fn save_finding(
+        &self,
+        signature: &Signature,
+        input: &[u8],
+        detail: &str,
+    ) -> std::io::Result<bool> {
+        let dir = self.dir(signature.class);
+        let path = dir.join(signature.file_name());
+        if path.exists() {
+            return Ok(false);
+        }
+        let notes = dir.join(format!(".{}.txt", signature.file_name()));
+        write_atomic(&notes, detail.as_bytes())?;
+        write_atomic(&path, input)?;
+        Ok(true)
+    }
+
+    /// Number of findings of a class on disk.
+    pub fn count(&self, class: FindingClass) -> usize {
+        input_files(&self.dir(class)).map_or(0, |files| files.len())
+    }
+}

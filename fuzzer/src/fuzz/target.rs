@@ -1,0 +1,812 @@
+//! A fuzz target: a Wasm module booted once up to where it takes its input, then reset to that baseline and run for every input.
+//!
+//! Two kinds of harness are recognised from the module's exports:
+//! - libFuzzer style: `LLVMFuzzerTestOneInput(ptr, len)`, with optional `LLVMFuzzerInitialize(argc*, argv**)` and
+//!   `_initialize` (a WASI reactor). Initialization runs once; the input buffer is allocated once, with the module's
+//!   exported `malloc` when there is one or in fresh pages grown past the end of its memory otherwise.
+//! - whole WASI programs (`_start`): the input is standard input, or the file named by `@@` in the arguments; the
+//!   program runs until it first reads that input and the baseline is taken there.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use capicola_engine::wasi::{self, HostAction, OutputMode, RunStatus, WasiCtx, WasiError};
+use capicola_engine::{
+    CmpValues, Config, Engine, Error, Extern, FrameInfo, Func, Instance, Linker, Memory, Module,
+    Outcome as RunOutcome, PAGE_SIZE, Store, Trap, Val, ValType,
+};
+
+/// The libFuzzer entry point.
+pub const TEST_ONE_INPUT: &str = "LLVMFuzzerTestOneInput";
+/// The optional libFuzzer initialization function.
+pub const INITIALIZE: &str = "LLVMFuzzerInitialize";
+/// The argument that stands for the input file (as in AFL++).
+pub const INPUT_FILE_ARG: &str = "@@";
+/// The guest directory that holds the input file.
+pub const INPUT_DIR: &str = "/fuzz";
+/// The guest path of the input file that `@@` is replaced with.
+pub const INPUT_FILE_PATH: &str = "/fuzz/input";
+/// Most bytes of each output stream kept when the guest's output is captured.
+const CAPTURE_LIMIT: usize = 1 << 16;
+/// Innermost frames that identify a crash: deeper frames (recursion depth, callers) do not make it another bug.
+pub const SIGNATURE_FRAMES: usize = 16;
+
+/// Why a target could not be loaded or booted.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The engine rejected the module or a call.
+    #[error(transparent)]
+    Engine(#[from] Error),
+    /// The WASI layer could not be set up or driven.
+    #[error(transparent)]
+    Wasi(#[from] WasiError),
+    /// The module exports no memory named `memory`.
+    #[error("the module exports no memory named `memory`")]
+    NoMemory,
+    /// The module is neither a libFuzzer harness nor a WASI program.
+    #[error(
+        "the module exports neither `{TEST_ONE_INPUT}` (a libFuzzer harness) nor `_start` (a WASI program)"
+    )]
+    NotATarget,
+    /// An exported function has the wrong type.
+    #[error("`{name}` has type {found}; expected {expected}")]
+    BadExport {
+        name: &'static str,
+        found: String,
+        expected: &'static str,
+    },
+    /// Initialization trapped.
+    #[error("initialization trapped: {trap}")]
+    InitTrapped { trap: Trap },
+    /// Initialization called `exit`.
+    #[error("initialization exited with code {0}")]
+    InitExited(i32),
+    /// Initialization did not finish within its fuel budget.
+    #[error("initialization did not finish within {0} units of fuel (raise --init-fuel)")]
+    InitFuel(u64),
+    /// The WASI program ended before it read its input.
+    #[error("the program ended (exit code {0}) before it read its input")]
+    NoInputRead(i32),
+    /// No guest memory could be found for the input buffer.
+    #[error("cannot reserve {0} bytes of guest memory for the input")]
+    NoRoom(usize),
+}
+
+/// How a harness takes its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HarnessKind {
+    /// `LLVMFuzzerTestOneInput(ptr, len)`.
+    LibFuzzer,
+    /// A WASI program reading standard input.
+    Stdin,
+    /// A WASI program reading the file named by `@@`.
+    File,
+}
+
+impl HarnessKind {
+    /// Recognises the kind of harness from the module's exports and the program arguments.
+    pub fn detect(module: &Module, args: &[String]) -> Result<HarnessKind, TargetError> {
+        let exports: Vec<&str> = module.exports().map(|(name, _)| name).collect();
+        if exports.contains(&TEST_ONE_INPUT) {
+            Ok(HarnessKind::LibFuzzer)
+        } else if exports.contains(&"_start") {
+            Ok(if args.iter().any(|a| a == INPUT_FILE_ARG) {
+                HarnessKind::File
+            } else {
+                HarnessKind::Stdin
+            })
+        } else {
+            Err(TargetError::NotATarget)
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            HarnessKind::LibFuzzer => "libFuzzer harness (LLVMFuzzerTestOneInput)",
+            HarnessKind::Stdin => "WASI program, input on stdin",
+            HarnessKind::File => "WASI program, input file @@",
+        }
+    }
+}
+
+/// Which hooks the engine compiles in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instrumentation {
+    /// Edge hit counts.
+    pub coverage: bool,
+    /// Comparison operands.
+    pub cmplog: bool,
+}
+
+/// How a target is set up and run.
+#[derive(Debug, Clone)]
+pub struct TargetOptions {
+    /// `argv[0]` of the guest.
+    pub program_name: String,
+    /// Arguments after the program name; `@@` stands for the input file.
+    pub args: Vec<String>,
+    /// Environment variables of the guest.
+    pub env: Vec<(String, String)>,
+    /// Largest input in bytes; longer inputs are cut.
+    pub max_len: usize,
+    /// Instructions one input may run before it is a timeout.
+    pub fuel: u64,
+    /// Instructions initialization may run.
+    pub init_fuel: u64,
+    /// Where the guest's standard output and error go.
+    pub output: OutputMode,
+    /// Instantiate and initialize the module again for every input instead of resetting it (the baseline that
+    /// snapshot reset is measured against).
+    pub fresh: bool,
+}
+
+impl Default for TargetOptions {
+    fn default() -> Self {
+        TargetOptions {
+            program_name: "target".into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            max_len: 4096,
+            fuel: 10_000_000,
+            init_fuel: 10_000_000_000,
+            output: OutputMode::Discard,
+            fresh: false,
+        }
+    }
+}
+
+/// What running one input did. A trap is an outcome of the guest, not an error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The harness returned, or the program exited with this code.
+    Ok { exit_code: i32 },
+    /// The guest trapped.
+    Trapped(Trap),
+    /// A libFuzzer harness called `exit`, which libFuzzer counts as a crash.
+    Exited {
+        code: i32,
+        backtrace: Vec<FrameInfo>,
+    },
+    /// The fuel ran out; the Wasm call stack where it did.
+    Timeout { backtrace: Vec<FrameInfo> },
+    /// The engine panicked or refused a call: a bug of capicola, not of the target.
+    EngineBug(String),
+}
+
+/// What kind of finding an outcome is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FindingClass {
+    Crash,
+    Timeout,
+    EngineBug,
+}
+
+/// What identifies a finding: two inputs with the same signature are the same bug.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Signature {
+    pub class: FindingClass,
+    /// A file-name-safe label: the trap kind, `timeout`, `exit-N` or `engine-panic`.
+    pub label: String,
+    /// FNV-1a of the label and the innermost frames (function and offset; functions only for timeouts).
+    pub hash: u64,
+}
+
+impl Signature {
+    /// The file name a finding with this signature is saved under.
+    pub fn file_name(&self) -> String {
+        format!("{}-{:016x}", self.label, self.hash)
+    }
+}
+
+/// 64-bit FNV-1a: stable across builds and machines, so file names of findings are too.
+pub fn fnv1a(data: &[u8], mut hash: u64) -> u64 {
+    for &b in data {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// FNV-1a's offset basis.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+fn frames_hash(label: &str, frames: &[FrameInfo], offsets: bool) -> u64 {
+    let mut hash = fnv1a(label.as_bytes(), FNV_OFFSET);
+    for frame in frames.iter().take(SIGNATURE_FRAMES) {
+        hash = fnv1a(&frame.func_index.to_le_bytes(), hash);
+        if offsets {
+            hash = fnv1a(&(frame.offset as u64).to_le_bytes(), hash);
+        }
+    }
+    hash
+}
+
+impl Outcome {
+    /// The finding this outcome is, if any: `None` for a normal end.
+    pub fn signature(&self) -> Option<Signature> {
+        let (class, label, hash) = match self {
+            Outcome::Ok { .. } => return None,
+            Outcome::Trapped(trap) => {
+                let label = slug(trap.kind.message());
+                let hash = frames_hash(&label, &trap.backtrace, true);
+                (FindingClass::Crash, label, hash)
+            }
+            Outcome::Exited { code, backtrace } => {
+                let label = format!("exit-{code}");
+                let hash = frames_hash(&label, backtrace, true);
+                (FindingClass::Crash, label, hash)
+            }
+            Outcome::Timeout { backtrace } => {
+                let label = "timeout".to_string();
+                let hash = frames_hash(&label, backtrace, false);
+                (FindingClass::Timeout, label, hash)
+            }
+            Outcome::EngineBug(message) => {
+                let label = "engine-panic".to_string();
+                let hash = fnv1a(message.as_bytes(), FNV_OFFSET);
+                (FindingClass::EngineBug, label, hash)
+            }
+        };
+        Some(Signature { class, label, hash })
+    }
+
+    /// Whether two outcomes are the same failure: same kind, same whole backtrace (for `tmin`).
+    pub fn same_failure(&self, other: &Outcome) -> bool {
+        match (self, other) {
+            (Outcome::Trapped(a), Outcome::Trapped(b)) => a == b,
+            (
+                Outcome::Exited {
+                    code: a,
+                    backtrace: x,
+                },
+                Outcome::Exited {
+                    code: b,
+                    backtrace: y,
+                },
+            ) => a == b && x == y,
+            (Outcome::Timeout { .. }, Outcome::Timeout { .. }) => {
+                self.signature() == other.signature()
+            }
+            (Outcome::EngineBug(a), Outcome::EngineBug(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// A human-readable account: the outcome, and the Wasm backtrace with function names from `module`.
+    pub fn describe(&self, module: &Module) -> String {
+        match self {
+            Outcome::Ok { exit_code } => format!("ok (exit code {exit_code})"),
+            Outcome::Trapped(trap) => format!(
+                "crash: trap: {}\n{}",
+                trap.kind,
+                format_backtrace(module, &trap.backtrace)
+            ),
+            Outcome::Exited { code, backtrace } => format!(
+                "crash: the harness called exit({code})\n{}",
+                format_backtrace(module, backtrace)
+            ),
+            Outcome::Timeout { backtrace } => format!(
+                "timeout: out of fuel\n{}",
+                format_backtrace(module, backtrace)
+            ),
+            Outcome::EngineBug(message) => format!("engine bug: {message}"),
+        }
+    }
+}
+
+/// A Wasm backtrace, innermost frame first, one line per frame, with names from the module's name section.
+pub fn format_backtrace(module: &Module, frames: &[FrameInfo]) -> String {
+    let mut out = String::from("wasm backtrace:");
+    for (depth, frame) in frames.iter().enumerate() {
+        let name = module
+            .func_name(frame.func_index)
+            .map(|name| format!(" ({name})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "\n  {depth}: func {}{name} at offset {:#x}",
+            frame.func_index, frame.offset
+        ));
+    }
+    out
+}
+
+/// How a call driven by [`drive`] ended.
+enum CallEnd {
+    Returned(Vec<Val>),
+    Trapped(Trap),
+    Exited {
+        code: i32,
+        backtrace: Vec<FrameInfo>,
+    },
+    OutOfFuel(Vec<FrameInfo>),
+}
+
+/// Runs the call in progress in `store` with at most `fuel` instructions, answering WASI calls from `ctx`; sets
+/// `touched` when it answered one (and so may have changed `ctx`).
+fn drive(
+    store: &mut Store,
+    ctx: &mut WasiCtx,
+    memory: Memory,
+    fuel: u64,
+    touched: &mut bool,
+) -> Result<CallEnd, Error> {
+    let start = store.fuel_consumed();
+    loop {
+        let used = store.fuel_consumed() - start;
+        if used >= fuel {
+            return Ok(CallEnd::OutOfFuel(store.backtrace()));
+        }
+        match store.run(fuel - used) {
+            RunOutcome::Finished(results) => return Ok(CallEnd::Returned(results)),
+            RunOutcome::Trapped(trap) => return Ok(CallEnd::Trapped(trap)),
+            RunOutcome::OutOfFuel => return Ok(CallEnd::OutOfFuel(store.backtrace())),
+            RunOutcome::HostCall(call) => {
+                *touched = true;
+                match ctx.handle(store, memory, &call) {
+                    HostAction::Return(results) => store.host_return(&results)?,
+                    HostAction::Exit(code) => {
+                        let backtrace = store.backtrace();
+                        store.abort();
+                        return Ok(CallEnd::Exited { code, backtrace });
+                    }
+                    HostAction::Trap(kind) => {
+                        return Ok(CallEnd::Trapped(match store.host_trap(kind.clone()) {
+                            RunOutcome::Trapped(trap) => trap,
+                            _ => Trap::new(kind),
+                        }));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A booted instance: the store, its WASI state, and where the input goes.
+#[derive(Debug, Clone)]
+struct Booted {
+    store: Store,
+    ctx: WasiCtx,
+    memory: Memory,
+    entry: Entry,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    /// `LLVMFuzzerTestOneInput` and the address of the input buffer.
+    LibFuzzer { func: Func, buffer: u32 },
+    /// A WASI program paused at its first read of the input.
+    Program,
+}
+
+fn exported_func(store: &Store, instance: Instance, name: &str) -> Option<Func> {
+    match store.instance_export(instance, name) {
+        Some(Extern::Func(f)) => Some(f),
+        _ => None,
+    }
+}
+
+fn check_type(
+    store: &Store,
+    func: Func,
+    name: &'static str,
+    params: &[ValType],
+    results: &[ValType],
+    expected: &'static str,
+) -> Result<(), TargetError> {
+    let ty = store.func_type(func);
+    if ty.params() == params && ty.results() == results {
+        Ok(())
+    } else {
+        Err(TargetError::BadExport {
+            name,
+            found: ty.to_string(),
+            expected,
+        })
+    }
+}
+
+impl Booted {
+    /// Instantiates `module` and runs it up to where it takes its input.
+    fn boot(
+        module: &Module,
+        kind: HarnessKind,
+        options: &TargetOptions,
+    ) -> Result<Booted, TargetError> {
+        let mut store = Store::new(module.engine());
+        let mut linker = Linker::new();
+        wasi::define(&mut linker, &mut store)?;
+        let instance = match linker.instantiate(&mut store, module) {
+            Ok(instance) => instance,
+            Err(Error::Instantiation(trap)) => return Err(TargetError::InitTrapped { trap }),
+            Err(error) => return Err(error.into()),
+        };
+        let memory = match store.instance_export(instance, "memory") {
+            Some(Extern::Memory(m)) => m,
+            _ => return Err(TargetError::NoMemory),
+        };
+        let mut builder = WasiCtx::builder()
+            .arg(options.program_name.clone())
+            .deterministic(0)
+            .stdout(options.output)
+            .stderr(options.output)
+            .output_limit(CAPTURE_LIMIT);
+        for (key, value) in &options.env {
+            builder = builder.env(key.clone(), value.clone());
+        }
+        if kind == HarnessKind::File {
+            builder = builder
+                .args(options.args.iter().map(|a| {
+                    if a == INPUT_FILE_ARG {
+                        INPUT_FILE_PATH.to_string()
+                    } else {
+                        a.clone()
+                    }
+                }))
+                .preopen_empty_dir(INPUT_DIR)
+                .file(INPUT_FILE_PATH, Vec::new())
+                .input_file(INPUT_FILE_PATH);
+        } else {
+            builder = builder.args(options.args.iter().cloned());
+        }
+        let ctx = builder.build()?;
+        let mut booted = Booted {
+            store,
+            ctx,
+            memory,
+            entry: Entry::Program,
+        };
+        match kind {
+            HarnessKind::LibFuzzer => booted.init_libfuzzer(instance, options)?,
+            HarnessKind::Stdin | HarnessKind::File => booted.run_to_input(instance, options)?,
+        }
+        booted.store.clear_cmp_log();
+        Ok(booted)
+    }
+
+    /// Calls `func` during initialization; anything but a return is an error.
+    fn init_call(&mut self, func: Func, args: &[Val], fuel: u64) -> Result<(), TargetError> {
+        self.store.invoke(func, args)?;
+        match drive(&mut self.store, &mut self.ctx, self.memory, fuel, &mut true)? {
+            CallEnd::Returned(_) => Ok(()),
+            CallEnd::Trapped(trap) => Err(TargetError::InitTrapped { trap }),
+            CallEnd::Exited { code, .. } => Err(TargetError::InitExited(code)),
+            CallEnd::OutOfFuel(_) => Err(TargetError::InitFuel(fuel)),
+        }
+    }
+
+    fn init_libfuzzer(
+        &mut self,
+        instance: Instance,
+        options: &TargetOptions,
+    ) -> Result<(), TargetError> {
+        use ValType::I32;
+        let fuel = options.init_fuel;
+        let entry =
+            exported_func(&self.store, instance, TEST_ONE_INPUT).ok_or(TargetError::NotATarget)?;
+        check_type(
+            &self.store,
+            entry,
+            TEST_ONE_INPUT,
+            &[I32, I32],
+            &[I32],
+            "(i32, i32) -> i32",
+        )?;
+        if let Some(start) = self.store.instance_start(instance) {
+            self.init_call(start, &[], fuel)?;
+        }
+        if let Some(init) = exported_func(&self.store, instance, "_initialize") {
+            self.init_call(init, &[], fuel)?;
+        }
+        let malloc = exported_func(&self.store, instance, "malloc")
+            .filter(|&f| check_type(&self.store, f, "malloc", &[I32], &[I32], "").is_ok());
+        if let Some(init) = exported_func(&self.store, instance, INITIALIZE) {
+            check_type(
+                &self.store,
+                init,
+                INITIALIZE,
+                &[I32, I32],
+                &[I32],
+                "(i32, i32) -> i32",
+            )?;
+            // argc = 1 at base, argv (a char**) at base + 4 pointing at { base + 16, NULL } at base + 8, then argv[0].
+            let name = options.program_name.as_bytes();
+            let base = self.alloc(malloc, 17 + name.len(), fuel)?;
+            let mut block = Vec::with_capacity(17 + name.len());
+            for word in [1, base + 8, base + 16, 0] {
+                block.extend_from_slice(&word.to_le_bytes());
+            }
+            block.extend_from_slice(name);
+            block.push(0);
+            self.store
+                .write_memory(self.memory, u64::from(base), &block)?;
+            self.init_call(
+                init,
+                &[Val::I32(base as i32), Val::I32((base + 4) as i32)],
+                fuel,
+            )?;
+        }
+        let buffer = self.alloc(malloc, options.max_len.max(1), fuel)?;
+        self.entry = Entry::LibFuzzer {
+            func: entry,
+            buffer,
+        };
+        Ok(())
+    }
+
+    /// Reserves `len` bytes of guest memory: with the guest's `malloc`, or in pages grown past the end of memory
+    /// (the guest's own allocator grows memory with `memory.grow` and never hands those pages out).
+    fn alloc(&mut self, malloc: Option<Func>, len: usize, fuel: u64) -> Result<u32, TargetError> {
+        let size = u32::try_from(len).map_err(|_| TargetError::NoRoom(len))?;
+        if let Some(malloc) = malloc {
+            self.store.invoke(malloc, &[Val::I32(size as i32)])?;
+            match drive(&mut self.store, &mut self.ctx, self.memory, fuel, &mut true)? {
+                CallEnd::Returned(results) => match results[..] {
+                    [Val::I32(ptr)] if ptr != 0 => Ok(ptr as u32),
+                    _ => Err(TargetError::NoRoom(len)),
+                },
+                _ => Err(TargetError::NoRoom(len)),
+            }
+        } else {
+            let pages = (len as u64).div_ceil(PAGE_SIZE);
+            let old = self
+                .store
+                .memory_grow(self.memory, pages)
+                .ok_or(TargetError::NoRoom(len))?;
+            u32::try_from(old * PAGE_SIZE).map_err(|_| TargetError::NoRoom(len))
+        }
+    }
+
+    fn run_to_input(
+        &mut self,
+        instance: Instance,
+        options: &TargetOptions,
+    ) -> Result<(), TargetError> {
+        self.ctx.set_stop_at_input(true);
+        self.ctx.start(&mut self.store, instance)?;
+        match self.ctx.resume(&mut self.store, options.init_fuel)? {
+            RunStatus::InputRead => {}
+            RunStatus::OutOfFuel => return Err(TargetError::InitFuel(options.init_fuel)),
+            RunStatus::Done(done) => {
+                return Err(match done.trap {
+                    Some(trap) => TargetError::InitTrapped { trap },
+                    None => TargetError::NoInputRead(done.exit_code),
+                });
+            }
+        }
+        self.ctx.set_stop_at_input(false);
+        Ok(())
+    }
+
+    /// Runs one input on this instance as it stands (the caller has reset it); sets `touched` when the WASI state
+    /// may have changed.
+    fn run(
+        &mut self,
+        kind: HarnessKind,
+        input: &[u8],
+        fuel: u64,
+        touched: &mut bool,
+    ) -> Result<Outcome, TargetError> {
+        match self.entry {
+            Entry::LibFuzzer { func, buffer } => {
+                self.store
+                    .write_memory(self.memory, u64::from(buffer), input)?;
+                self.store.invoke(
+                    func,
+                    &[Val::I32(buffer as i32), Val::I32(input.len() as i32)],
+                )?;
+                Ok(
+                    match drive(&mut self.store, &mut self.ctx, self.memory, fuel, touched)? {
+                        CallEnd::Returned(_) => Outcome::Ok { exit_code: 0 },
+                        CallEnd::Trapped(trap) => Outcome::Trapped(trap),
+                        CallEnd::Exited { code, backtrace } => Outcome::Exited { code, backtrace },
+                        CallEnd::OutOfFuel(backtrace) => Outcome::Timeout { backtrace },
+                    },
+                )
+            }
+            Entry::Program => {
+                *touched = true;
+                if kind == HarnessKind::File {
+                    self.ctx
+                        .set_file_contents(INPUT_FILE_PATH, input.to_vec())?;
+                } else {
+                    self.ctx.set_stdin_bytes(input.to_vec());
+                }
+                Ok(match self.ctx.resume(&mut self.store, fuel)? {
+                    RunStatus::Done(done) => match done.trap {
+                        Some(trap) => Outcome::Trapped(trap),
+                        None => Outcome::Ok {
+                            exit_code: done.exit_code,
+                        },
+                    },
+                    RunStatus::OutOfFuel | RunStatus::InputRead => Outcome::Timeout {
+                        backtrace: self.store.backtrace(),
+                    },
+                })
+            }
+        }
+    }
+}
+
+/// A loaded target, reset to its baseline before every input.
+#[derive(Debug)]
+pub struct Target {
+    module: Module,
+    kind: HarnessKind,
+    options: TargetOptions,
+    instrumentation: Instrumentation,
+    /// The instance inputs run on; its coverage map is the one observers read.
+    live: Booted,
+    /// The store as it was when the target was ready for input.
+    baseline: Store,
+    /// The WASI state that goes with `baseline`.
+    base_ctx: WasiCtx,
+    /// The live WASI state may differ from `base_ctx`.
+    ctx_dirty: bool,
+    /// In fresh mode, the instance the last input ran on (for its comparison log).
+    fresh: Option<Booted>,
+    /// The engine panicked and the live store could not be reset since.
+    broken: bool,
+}
+
+impl Target {
+    /// Compiles `wasm` with the given hooks and boots it to where it takes input.
+    pub fn load(
+        wasm: &[u8],
+        options: &TargetOptions,
+        instrumentation: Instrumentation,
+    ) -> Result<Target, TargetError> {
+        let engine = Engine::new(Config {
+            coverage: instrumentation.coverage,
+            cmplog: instrumentation.cmplog,
+            track_dirty_pages: true,
+            ..Config::default()
+        });
+        let module = Module::new(&engine, wasm)?;
+        let kind = HarnessKind::detect(&module, &options.args)?;
+        let mut live = Booted::boot(&module, kind, options)?;
+        let baseline = live.store.baseline();
+        let base_ctx = live.ctx.clone();
+        Ok(Target {
+            module,
+            kind,
+            options: options.clone(),
+            instrumentation,
+            live,
+            baseline,
+            base_ctx,
+            ctx_dirty: false,
+            fresh: None,
+            broken: false,
+        })
+    }
+
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    pub fn kind(&self) -> HarnessKind {
+        self.kind
+    }
+
+    pub fn options(&self) -> &TargetOptions {
+        &self.options
+    }
+
+    pub fn instrumentation(&self) -> Instrumentation {
+        self.instrumentation
+    }
+
+    /// Number of edges in the coverage map.
+    pub fn map_len(&self) -> usize {
+        self.live.store.coverage().len()
+    }
+
+    /// Edge hit counts of the last input(s) run since [`Target::clear_coverage`].
+    pub fn coverage(&self) -> &[u8] {
+        self.live.store.coverage()
+    }
+
+    /// The coverage map, writable; its address stays the same for the life of the target.
+    pub fn coverage_mut(&mut self) -> &mut [u8] {
+        self.live.store.coverage_mut()
+    }
+
+    pub fn clear_coverage(&mut self) {
+        self.live.store.coverage_mut().fill(0);
+    }
+
+    /// Comparison operands logged by the last input (empty without the cmplog hook).
+    pub fn cmp_log(&self) -> &[CmpValues] {
+        match &self.fresh {
+            Some(fresh) => fresh.store.cmp_log(),
+            None => self.live.store.cmp_log(),
+        }
+    }
+
+    /// What the guest wrote to standard output and error during the last input, when captured.
+    pub fn output(&self) -> (&[u8], &[u8]) {
+        let ctx = match &self.fresh {
+            Some(fresh) => &fresh.ctx,
+            None => &self.live.ctx,
+        };
+        (ctx.stdout(), ctx.stderr())
+    }
+
+    /// Runs one input from the baseline. Never fails: an engine panic or refusal is [`Outcome::EngineBug`].
+    pub fn run(&mut self, input: &[u8]) -> Outcome {
+        let input = &input[..input.len().min(self.options.max_len)];
+        if self.broken {
+            return Outcome::EngineBug(
+                "the engine panicked earlier and the target could not be reset since".into(),
+            );
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            if self.options.fresh {
+                self.run_fresh(input)
+            } else {
+                self.run_reset(input)
+            }
+        }));
+        match result {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(error)) => Outcome::EngineBug(error.to_string()),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic with a non-text payload".into());
+                self.ctx_dirty = true;
+                let recovered = catch_unwind(AssertUnwindSafe(|| {
+                    self.live.store.abort();
+                    self.live.store.reset_to(&self.baseline)
+                }));
+                self.broken = !matches!(recovered, Ok(Ok(())));
+                Outcome::EngineBug(format!("engine panic: {message}"))
+            }
+        }
+    }
+
+    /// Whether the engine panicked and the target could not be reset: every later input is an engine bug.
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    fn run_reset(&mut self, input: &[u8]) -> Result<Outcome, TargetError> {
+        self.live.store.reset_to(&self.baseline)?;
+        if self.ctx_dirty {
+            self.live.ctx.clone_from(&self.base_ctx);
+            self.ctx_dirty = false;
+        }
+        if self.instrumentation.cmplog {
+            self.live.store.clear_cmp_log();
+        }
+        self.live
+            .run(self.kind, input, self.options.fuel, &mut self.ctx_dirty)
+    }
+
+    fn run_fresh(&mut self, input: &[u8]) -> Result<Outcome, TargetError> {
+        let mut booted = Booted::boot(&self.module, self.kind, &self.options)?;
+        booted.store.coverage_mut().fill(0);
+        let outcome = booted.run(self.kind, input, self.options.fuel, &mut true)?;
+        let map = self.live.store.coverage_mut();
+        for (dst, src) in map.iter_mut().zip(booted.store.coverage()) {
+            *dst = dst.saturating_add(*src);
+        }
+        self.fresh = Some(booted);
+        Ok(outcome)
+    }
+}

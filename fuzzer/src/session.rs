@@ -1,0 +1,349 @@
+//! A session: one run of a program — a `spectest` module or a WASI program — under fuel budgets, saved when it pauses as a snapshot whose host state is the run state, and continued from such a snapshot in another process.
+//!
+//! The run state travels as the snapshot's host state (`Snapshot::set_host_state`), so the engine's format is
+//! unchanged. Its layout (integers little-endian): `magic "CAPIRUN\0"` | `version: u32` | `kind: u8` (0 a
+//! `spectest` program, 1 a WASI program) | `invocation length: u32` | `invocation: bincode 2 (serde) encoding of
+//! [`Invocation`]` — which export is called, with which arguments, its result types, whether the call has begun
+//! — | `the WASI context as WasiCtx::to_bytes encodes it` (WASI programs only, to the end).
+
+use capicola_engine::{DecodeLimits, Engine, Module, Position, Snapshot, Trap, Val};
+use serde::{Deserialize, Serialize};
+
+use crate::program::{Invocation, Program, ProgramError, RunOutcome, exported_funcs};
+use crate::wasi_program::{WasiOptions, WasiProgram, imports_wasi};
+
+/// First bytes of the host state of a snapshot written by a session.
+pub const RUN_STATE_MAGIC: [u8; 8] = *b"CAPIRUN\0";
+/// Version of the run state format this crate reads and writes.
+pub const RUN_STATE_VERSION: u32 = 1;
+
+/// Decoding an invocation allocates at most this much.
+const INVOCATION_LIMIT: bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<{ 1 << 24 }>,
+> = bincode::config::standard().with_limit::<{ 1 << 24 }>();
+
+/// Why a session could not begin, go on, be saved or be restored.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// Loading, linking or calling the program failed.
+    #[error(transparent)]
+    Program(#[from] ProgramError),
+    /// The snapshot could not be encoded or decoded, or does not fit the module.
+    #[error(transparent)]
+    Engine(#[from] capicola_engine::Error),
+    /// The snapshot was taken of another module.
+    #[error(
+        "the snapshot was taken of another module: it names module {snapshot}, the module given is {module}"
+    )]
+    WrongModule { snapshot: String, module: String },
+    /// The snapshot's host state is not a run state this crate reads.
+    #[error("the snapshot carries no `capicola run` state: {0}")]
+    RunState(String),
+    /// The snapshot holds no paused call.
+    #[error("the snapshot holds no paused call: there is nothing to resume")]
+    NotPaused,
+    /// WASI settings were given for a module that does not import WASI.
+    #[error(
+        "the module does not import `wasi_snapshot_preview1`: environment, directories and the deterministic mode apply to WASI programs only"
+    )]
+    NotWasi,
+}
+
+/// What a session needs beside the store to continue a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunState {
+    /// The call the run makes.
+    pub invocation: Invocation,
+    /// A WASI program's context, encoded by `WasiCtx::to_bytes`; `None` for a `spectest` program.
+    pub wasi: Option<Vec<u8>>,
+}
+
+impl RunState {
+    /// Encodes the run state for `Snapshot::set_host_state`.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SessionError> {
+        let invocation =
+            bincode::serde::encode_to_vec(&self.invocation, bincode::config::standard())
+                .map_err(|e| SessionError::RunState(format!("encoding failed: {e}")))?;
+        let invocation_len = u32::try_from(invocation.len())
+            .map_err(|_| SessionError::RunState("the invocation is over 4 GiB".into()))?;
+        let wasi = self.wasi.as_deref();
+        let mut bytes = Vec::with_capacity(17 + invocation.len() + wasi.map_or(0, <[u8]>::len));
+        bytes.extend_from_slice(&RUN_STATE_MAGIC);
+        bytes.extend_from_slice(&RUN_STATE_VERSION.to_le_bytes());
+        bytes.push(u8::from(wasi.is_some()));
+        bytes.extend_from_slice(&invocation_len.to_le_bytes());
+        bytes.extend_from_slice(&invocation);
+        bytes.extend_from_slice(wasi.unwrap_or_default());
+        Ok(bytes)
+    }
+
+    /// Whether `host_state` starts like a run state (it may still be corrupted).
+    pub fn is_run_state(host_state: &[u8]) -> bool {
+        host_state.starts_with(&RUN_STATE_MAGIC)
+    }
+
+    /// Decodes a run state. Malformed bytes give an error, never a panic.
+    pub fn from_bytes(bytes: &[u8]) -> Result<RunState, SessionError> {
+        let bad = |reason: &str| SessionError::RunState(reason.to_string());
+        let rest = bytes.strip_prefix(&RUN_STATE_MAGIC).ok_or_else(|| {
+            SessionError::RunState(format!(
+                "its host state ({} bytes) was written by another embedder",
+                bytes.len()
+            ))
+        })?;
+        let (version, rest) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("the run state is truncated"))?;
+        let version = u32::from_le_bytes(*version);
+        if version != RUN_STATE_VERSION {
+            return Err(SessionError::RunState(format!(
+                "run state version {version}, this build reads version {RUN_STATE_VERSION}"
+            )));
+        }
+        let (&kind, rest) = rest
+            .split_first()
+            .ok_or_else(|| bad("the run state is truncated"))?;
+        let (len, rest) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("the run state is truncated"))?;
+        let len = usize::try_from(u32::from_le_bytes(*len)).unwrap_or(usize::MAX);
+        let (invocation, wasi) = rest
+            .split_at_checked(len)
+            .ok_or_else(|| bad("the run state is truncated"))?;
+        let (invocation, used): (Invocation, usize) =
+            bincode::serde::decode_from_slice(invocation, INVOCATION_LIMIT).map_err(|e| {
+                SessionError::RunState(format!("the invocation does not decode: {e}"))
+            })?;
+        if used != len {
+            return Err(bad("trailing bytes after the invocation"));
+        }
+        let wasi = match kind {
+            0 if wasi.is_empty() => None,
+            1 => Some(wasi.to_vec()),
+            _ => return Err(bad("unknown kind of program")),
+        };
+        Ok(RunState { invocation, wasi })
+    }
+}
+
+/// How a run stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    /// The run is over: the called function's results (none for a WASI command), and the exit code a WASI
+    /// program ended with (0 when it returned, and for a `spectest` program).
+    Finished { results: Vec<Val>, exit_code: i32 },
+    /// The guest trapped.
+    Trapped(Trap),
+    /// The budget ran out; the run is paused at `position` (`None` before the first instruction of a call).
+    OutOfFuel { position: Option<Position> },
+}
+
+/// A run of either kind of program.
+#[derive(Debug)]
+pub enum Session {
+    /// A module that imports at most the `spectest` definitions.
+    Spectest(Box<Program>),
+    /// A module that imports `wasi_snapshot_preview1`.
+    Wasi(Box<WasiProgram>),
+}
+
+impl Session {
+    /// Begins a run of `module`. A module importing WASI runs with the context `wasi` describes: as a command or
+    /// reactor with `args` appended to its arguments when `invoke` is `None`, else by calling `invoke` with `args`.
+    /// Any other module is linked against `spectest` and `invoke` must name the function to call.
+    pub fn begin(
+        engine: &Engine,
+        module: Module,
+        invoke: Option<&str>,
+        args: &[String],
+        mut wasi: WasiOptions,
+    ) -> Result<Session, SessionError> {
+        if imports_wasi(&module) {
+            if invoke.is_none() {
+                wasi.args.extend(args.iter().cloned());
+            }
+            let mut program = WasiProgram::new(engine, module, &wasi)?;
+            program.begin(invoke.map(|name| (name, args)))?;
+            return Ok(Session::Wasi(Box::new(program)));
+        }
+        if !wasi.env.is_empty() || !wasi.preopens.is_empty() || wasi.seed.is_some() {
+            return Err(SessionError::NotWasi);
+        }
+        let Some(name) = invoke else {
+            return Err(ProgramError::NoFunctionNamed {
+                available: exported_funcs(&module),
+            }
+            .into());
+        };
+        let mut program = Program::new(engine, module)?;
+        program.begin(name, args)?;
+        Ok(Session::Spectest(Box::new(program)))
+    }
+
+    /// Runs on with a budget of `fuel` instructions until the run ends or uses the budget up.
+    pub fn resume(&mut self, fuel: u64) -> Result<Stop, SessionError> {
+        Ok(match self {
+            Session::Spectest(program) => match program.resume(fuel)? {
+                RunOutcome::Finished(results) => Stop::Finished {
+                    results,
+                    exit_code: 0,
+                },
+                RunOutcome::Trapped(trap) => Stop::Trapped(trap),
+                RunOutcome::OutOfFuel { position, .. } => Stop::OutOfFuel { position },
+            },
+            Session::Wasi(program) => program.resume(fuel)?,
+        })
+    }
+
+    /// After the run ended: copies a WASI program's changes in `--dir-rw` directories back to the host.
+    pub fn finish(&self) -> Result<(), SessionError> {
+        match self {
+            Session::Spectest(_) => Ok(()),
+            Session::Wasi(program) => Ok(program.write_back()?),
+        }
+    }
+
+    /// Whether the program is a WASI program.
+    pub fn is_wasi(&self) -> bool {
+        matches!(self, Session::Wasi(_))
+    }
+
+    /// Instructions executed so far, across restores.
+    pub fn fuel_consumed(&self) -> u64 {
+        match self {
+            Session::Spectest(program) => program.fuel_consumed(),
+            Session::Wasi(program) => program.store().fuel_consumed(),
+        }
+    }
+
+    /// The name the module's name section gives function `func_index`, if any.
+    pub fn func_name(&self, func_index: u32) -> Option<&str> {
+        match self {
+            Session::Spectest(program) => program.func_name(func_index),
+            Session::Wasi(program) => program.func_name(func_index),
+        }
+    }
+
+    /// The paused run as the bytes of a snapshot file: the store, with the run state as its host state.
+    pub fn save(&self) -> Result<Vec<u8>, SessionError> {
+        let (mut snapshot, invocation, wasi) = match self {
+            Session::Spectest(program) => (program.capture(), program.invocation(), None),
+            Session::Wasi(program) => {
+                let (snapshot, ctx) = program.capture()?;
+                (snapshot, program.invocation(), Some(ctx))
+            }
+        };
+        let invocation = invocation.ok_or(ProgramError::NotBegun)?.clone();
+        snapshot.set_host_state(RunState { invocation, wasi }.to_bytes()?);
+        Ok(snapshot.to_bytes()?)
+    }
+
+    /// Continues a run saved by [`Session::save`] (the bytes of a snapshot file) with the module it was taken of.
+    pub fn restore(engine: &Engine, module: Module, bytes: &[u8]) -> Result<Session, SessionError> {
+        let snapshot = Snapshot::from_bytes(bytes, &DecodeLimits::default())?;
+        check_module(&snapshot, &module)?;
+        let state = RunState::from_bytes(snapshot.host_state())?;
+        if !snapshot.is_running() {
+            return Err(SessionError::NotPaused);
+        }
+        Ok(match state.wasi {
+            None => Session::Spectest(Box::new(Program::restore(
+                engine,
+                module,
+                &snapshot,
+                state.invocation,
+            )?)),
+            Some(ctx) => Session::Wasi(Box::new(WasiProgram::restore(
+                engine,
+                module,
+                &snapshot,
+                &ctx,
+                state.invocation,
+            )?)),
+        })
+    }
+}
+
+/// Checks that `snapshot` was taken of `module` (among others).
+pub(crate) fn check_module(snapshot: &Snapshot, module: &Module) -> Result<(), SessionError> {
+    let hash = module.hash();
+    if snapshot.module_hashes().contains(&hash) {
+        return Ok(());
+    }
+    Err(SessionError::WrongModule {
+        snapshot: snapshot
+            .module_hashes()
+            .iter()
+            .map(hex)
+            .collect::<Vec<_>>()
+            .join(", "),
+        module: hex(&hash),
+    })
+}
+
+/// A SHA-256 hash as `sha256:` and 64 hex digits.
+pub fn hex(hash: &[u8; 32]) -> String {
+    let digits: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{digits}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use capicola_engine::ValType;
+
+    fn state(wasi: Option<Vec<u8>>) -> RunState {
+        RunState {
+            invocation: Invocation {
+                export: "checksum".to_string(),
+                args: vec!["20000".to_string(), "-1.5".to_string()],
+                results: vec![ValType::I64, ValType::V128],
+                begun: false,
+            },
+            wasi,
+        }
+    }
+
+    #[test]
+    fn run_states_round_trip_through_bytes() {
+        for wasi in [None, Some(vec![1, 2, 3, 0, 255])] {
+            let original = state(wasi);
+            let bytes = original.to_bytes().expect("encodes");
+            assert!(RunState::is_run_state(&bytes));
+            assert_eq!(RunState::from_bytes(&bytes).expect("decodes"), original);
+        }
+    }
+
+    #[test]
+    fn damaged_run_states_are_errors() {
+        let bytes = state(None).to_bytes().expect("encodes");
+        for len in 0..bytes.len() {
+            assert!(
+                RunState::from_bytes(&bytes[..len]).is_err(),
+                "truncation at {len} accepted"
+            );
+        }
+        let mut other_version = bytes.clone();
+        other_version[8] = 9;
+        let error = RunState::from_bytes(&other_version).expect_err("another version");
+        assert!(error.to_string().contains("version 9"), "{error}");
+        let mut other_kind = bytes.clone();
+        other_kind[12] = 7;
+        assert!(RunState::from_bytes(&other_kind).is_err());
+        for at in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut flipped = bytes.clone();
+                flipped[at] ^= 1 << bit;
+                // Any answer but a panic.
+                let _ = RunState::from_bytes(&flipped);
+            }
+        }
+        let foreign = RunState::from_bytes(b"someone else's state").expect_err("foreign");
+        assert!(
+            foreign.to_string().contains("another embedder"),
+            "{foreign}"
+        );
+    }
+}

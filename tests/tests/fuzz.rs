@@ -1,0 +1,435 @@
+//! The fuzzer as a user runs it: a seeded campaign finds the bundled target's planted crash within a bounded number of executions, `replay` shows the trap with a named backtrace, `tmin` shrinks a crash keeping its failure, `cmin` keeps coverage, `--resume` keeps what a killed campaign found, and a whole WASI program reading stdin (or a file) is snapshotted at its first read and fuzzed.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use capicola::fuzz::minimize::features;
+use capicola::fuzz::output::input_files;
+use capicola::fuzz::{Instrumentation, Target, TargetOptions};
+use capicola_tests::c_programs::{build_harness, build_wasi_program, workspace_root};
+use capicola_tests::capicola_bin;
+use predicates::prelude::*;
+
+fn capicola() -> Command {
+    Command::new(capicola_bin())
+}
+
+fn tlvconf() -> PathBuf {
+    build_harness("tlvconf")
+}
+
+fn kvconf() -> PathBuf {
+    build_wasi_program(&workspace_root().join("harnesses/kvconf/kvconf.c"))
+}
+
+/// A tlvconf document: header, then (type, flags, payload) records.
+fn tlv_doc(version: u16, records: &[(u8, u8, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (kind, flags, payload) in records {
+        body.push(*kind);
+        body.push(*flags);
+        body.extend_from_slice(&(payload.len() as u16).to_le_bytes());
+        body.extend_from_slice(payload);
+    }
+    let mut doc = b"TLV1".to_vec();
+    doc.extend_from_slice(&(12 + body.len() as u32).to_le_bytes());
+    doc.extend_from_slice(&version.to_le_bytes());
+    doc.extend_from_slice(&(records.len() as u16).to_le_bytes());
+    doc.extend_from_slice(&body);
+    doc
+}
+
+fn files(dir: &Path) -> BTreeSet<String> {
+    input_files(dir)
+        .expect("the folder can be listed")
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .expect("files have names")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_seeded_campaign_finds_the_planted_crash_past_the_magic_and_the_length_check() {
+    let wasm = tlvconf();
+    let work = tempfile::tempdir().expect("temporary folder");
+    let seeds = work.path().join("seeds");
+    std::fs::create_dir(&seeds).expect("seed folder");
+    // No magic, no length, no records: the campaign has to learn them from the comparisons.
+    std::fs::write(seeds.join("hello"), "hello").expect("seed written");
+    let out = work.path().join("out");
+    capicola()
+        .arg("fuzz")
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&out)
+        .arg("-i")
+        .arg(&seeds)
+        .args(["--runs", "1000000", "--seed", "2", "--stop-on-crash", "-q"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("crashes:     1 unique"));
+    let crashes = files(&out.join("crashes"));
+    assert_eq!(crashes.len(), 1, "{crashes:?}");
+    let crash = crashes.iter().next().expect("one crash");
+    assert!(crash.starts_with("out-of-bounds-memory-access-"), "{crash}");
+    assert!(!files(&out.join("queue")).is_empty());
+    let stats = std::fs::read_to_string(out.join("stats")).expect("stats written");
+    assert!(stats.contains("crashes: 1"), "{stats}");
+}
+
+#[test]
+fn replay_prints_the_trap_and_the_backtrace_with_function_names() {
+    let wasm = tlvconf();
+    let work = tempfile::tempdir().expect("temporary folder");
+    let crash = work.path().join("crash");
+    let column = 0x1000_0000u32.to_le_bytes();
+    std::fs::write(&crash, tlv_doc(2, &[(b'T', 0x80, &column)])).expect("input written");
+    let fine = work.path().join("fine");
+    std::fs::write(&fine, tlv_doc(1, &[(b'I', 0, &7u32.to_le_bytes())])).expect("input written");
+    capicola()
+        .arg("replay")
+        .arg(&wasm)
+        .arg(&fine)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok (exit code 0)"));
+    capicola()
+        .arg("replay")
+        .arg(&wasm)
+        .arg(&crash)
+        .arg(&fine)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "crash: trap: out of bounds memory access",
+        ))
+        .stdout(
+            predicate::str::is_match(
+                r"wasm backtrace:\n  0: func \d+ \(parse_table\) at offset 0x[0-9a-f]+\n  1: func \d+ \(tlv_parse\) at offset 0x[0-9a-f]+\n  2: func \d+ \(LLVMFuzzerTestOneInput\)",
+            )
+            .expect("a valid regex"),
+        );
+}
+
+/// A libFuzzer harness in text: it traps (through two calls) when the input holds an `X`.
+const FIND_X: &str = r#"
+(module
+  (memory (export "memory") 1)
+  (func $boom (unreachable))
+  (func $check (param $p i32) (param $n i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 88)) (then (call $boom)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next))))
+  (func (export "LLVMFuzzerTestOneInput") (param i32 i32) (result i32)
+    (call $check (local.get 0) (local.get 1))
+    (i32.const 0)))
+"#;
+
+#[test]
+fn tmin_shrinks_a_crash_and_keeps_its_trap_and_backtrace() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let wat = work.path().join("find_x.wat");
+    std::fs::write(&wat, FIND_X).expect("module written");
+    let crash = work.path().join("crash");
+    std::fs::write(&crash, "some bytes before X and some after").expect("input written");
+    let min = work.path().join("crash.min");
+    capicola()
+        .arg("tmin")
+        .arg(&wat)
+        .arg(&crash)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("34 -> 1 bytes"))
+        .stdout(predicate::str::contains("crash: trap: unreachable"));
+    assert_eq!(std::fs::read(&min).expect("minimized input written"), b"X");
+    let replay = |input: &Path| {
+        let out = capicola()
+            .arg("replay")
+            .arg(&wat)
+            .arg(input)
+            .output()
+            .expect("replay runs");
+        let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+        text.split_once(": crash")
+            .map(|(_, rest)| rest.to_string())
+            .expect("the input crashes")
+    };
+    assert_eq!(replay(&crash), replay(&min), "same trap and backtrace");
+    // An input that does not fail cannot be minimized.
+    let fine = work.path().join("fine");
+    std::fs::write(&fine, "nothing here").expect("input written");
+    capicola()
+        .arg("tmin")
+        .arg(&wat)
+        .arg(&fine)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not fail"));
+}
+
+/// The (edge, hit-count class) features a set of inputs covers, failing inputs left out.
+fn corpus_features(wasm: &Path, dir: &Path) -> BTreeSet<(u32, u8)> {
+    let bytes = std::fs::read(wasm).expect("module readable");
+    let mut target = Target::load(
+        &bytes,
+        &TargetOptions::default(),
+        Instrumentation {
+            coverage: true,
+            cmplog: false,
+        },
+    )
+    .expect("the target loads");
+    let mut all = BTreeSet::new();
+    for file in input_files(dir).expect("corpus listed") {
+        let input = std::fs::read(file).expect("input readable");
+        let (outcome, covered) = features(&mut target, &input);
+        if matches!(outcome, capicola::fuzz::Outcome::Ok { .. }) {
+            all.extend(covered);
+        }
+    }
+    all
+}
+
+#[test]
+fn cmin_keeps_the_coverage_of_the_whole_corpus_with_fewer_inputs() {
+    let wasm = tlvconf();
+    let work = tempfile::tempdir().expect("temporary folder");
+    let corpus = work.path().join("corpus");
+    std::fs::create_dir(&corpus).expect("corpus folder");
+    let seeds = workspace_root().join("corpora/tlvconf");
+    for (i, seed) in input_files(&seeds).expect("seeds").iter().enumerate() {
+        let bytes = std::fs::read(seed).expect("seed readable");
+        // Each seed twice, plus a useless input: cmin has something to drop.
+        std::fs::write(corpus.join(format!("a{i}")), &bytes).expect("written");
+        std::fs::write(corpus.join(format!("b{i}")), &bytes).expect("written");
+    }
+    std::fs::write(corpus.join("junk"), "junk").expect("written");
+    let column = 0x1000_0000u32.to_le_bytes();
+    std::fs::write(corpus.join("crash"), tlv_doc(2, &[(b'T', 0x80, &column)])).expect("written");
+    let out = work.path().join("min");
+    capicola()
+        .arg("cmin")
+        .arg(&wasm)
+        .arg("-i")
+        .arg(&corpus)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 failing left out"));
+    let kept = files(&out);
+    assert!(kept.len() <= files(&corpus).len() / 2, "{kept:?}");
+    assert!(kept.iter().all(|name| !name.starts_with('b')), "{kept:?}");
+    assert!(!kept.contains("crash"));
+    assert_eq!(
+        corpus_features(&wasm, &out),
+        corpus_features(&wasm, &corpus)
+    );
+}
+
+#[test]
+fn a_killed_campaign_resumes_without_losing_anything_it_wrote() {
+    let wasm = tlvconf();
+    let work = tempfile::tempdir().expect("temporary folder");
+    let out = work.path().join("out");
+    let seeds = workspace_root().join("corpora/tlvconf");
+    let mut child = std::process::Command::new(capicola_bin())
+        .arg("fuzz")
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&out)
+        .arg("-i")
+        .arg(&seeds)
+        .args(["--max-total-time", "60", "--seed", "1", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the campaign starts");
+    // Kill it (SIGKILL) as soon as it has written a crash.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while files(&out.join("crashes")).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("the campaign can be killed");
+    child.wait().expect("the campaign ends");
+    let read_all = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        files(dir)
+            .into_iter()
+            .map(|name| {
+                let bytes = std::fs::read(dir.join(&name)).expect("finding readable");
+                (name, bytes)
+            })
+            .collect()
+    };
+    let crashes = read_all(&out.join("crashes"));
+    let queue = read_all(&out.join("queue"));
+    assert!(!crashes.is_empty() && !queue.is_empty());
+    // The same folder without --resume is refused.
+    capicola()
+        .arg("fuzz")
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&out)
+        .args(["--runs", "10"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--resume"));
+    capicola()
+        .arg("fuzz")
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&out)
+        .args(["--resume", "--runs", "20000", "--seed", "2", "-q"])
+        .assert()
+        .success();
+    let after_crashes = read_all(&out.join("crashes"));
+    let after_queue = read_all(&out.join("queue"));
+    for found in crashes.iter().chain(&queue) {
+        assert!(
+            after_crashes.contains(found) || after_queue.contains(found),
+            "{} was lost",
+            found.0
+        );
+    }
+}
+
+#[test]
+fn a_wasi_program_is_snapshotted_at_its_first_read_of_stdin_or_a_file_and_fuzzed() {
+    let wasm = kvconf();
+    let work = tempfile::tempdir().expect("temporary folder");
+    let seeds = workspace_root().join("corpora/kvconf");
+    // Initialization (the table, and its message on stderr) runs once, not once per input.
+    capicola()
+        .arg("replay")
+        .arg(&wasm)
+        .arg(&seeds)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("table ready").count(1))
+        .stdout(predicate::str::contains("ok (exit code 0)").count(2));
+    for (args, seed) in [(&[][..], "1"), (&["--", "@@"][..], "2")] {
+        let out = work.path().join(format!("out-{seed}"));
+        capicola()
+            .arg("fuzz")
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&out)
+            .arg("-i")
+            .arg(&seeds)
+            .args(["--runs", "200000", "--seed", seed, "--stop-on-crash", "-q"])
+            .args(args)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains(if args.is_empty() {
+                "WASI program, input on stdin"
+            } else {
+                "WASI program, input file @@"
+            }))
+            .stdout(predicate::str::contains("crashes:     1 unique"));
+        let crash = out.join("crashes").join(
+            files(&out.join("crashes"))
+                .into_iter()
+                .next()
+                .expect("a crash"),
+        );
+        let mut replay = capicola();
+        replay.arg("replay").arg(&wasm).arg(&crash).args(args);
+        replay
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("crash: trap: unreachable"))
+            .stdout(predicate::str::contains("(abort)"))
+            .stdout(predicate::str::contains("(main)"));
+    }
+}
+
+/// A libFuzzer harness in text that spins forever when the input starts with `L`.
+const SPIN_ON_L: &str = r#"
+(module
+  (memory (export "memory") 1)
+  (func $spin (loop $forever (br $forever)))
+  (func (export "LLVMFuzzerTestOneInput") (param i32 i32) (result i32)
+    (if (i32.and (i32.ne (local.get 1) (i32.const 0))
+                 (i32.eq (i32.load8_u (local.get 0)) (i32.const 76)))
+      (then (call $spin)))
+    (i32.const 0)))
+"#;
+
+#[test]
+fn timeouts_are_findings_and_stay_out_of_the_queue() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let wat = work.path().join("spin.wat");
+    std::fs::write(&wat, SPIN_ON_L).expect("module written");
+    let seeds = work.path().join("seeds");
+    std::fs::create_dir(&seeds).expect("seed folder");
+    std::fs::write(seeds.join("spin"), "Loop").expect("seed written");
+    std::fs::write(seeds.join("fine"), "fine").expect("seed written");
+    let dict = work.path().join("words.dict");
+    std::fs::write(&dict, "# tokens\nkw=\"Loop\"\n\"\\x00\\x01\"\n").expect("dictionary written");
+    let out = work.path().join("out");
+    capicola()
+        .arg("fuzz")
+        .arg(&wat)
+        .arg("-o")
+        .arg(&out)
+        .arg("-i")
+        .arg(&seeds)
+        .arg("--dict")
+        .arg(&dict)
+        .args(["--fuel", "10000", "--runs", "3000", "--seed", "1", "-q"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("timeouts:    1 unique"));
+    let timeouts = files(&out.join("timeouts"));
+    assert_eq!(timeouts.len(), 1, "{timeouts:?}");
+    for name in files(&out.join("queue")) {
+        let input = std::fs::read(out.join("queue").join(&name)).expect("queue entry readable");
+        assert!(
+            !input.starts_with(b"L"),
+            "a timeout entered the queue: {name}"
+        );
+    }
+    capicola()
+        .arg("replay")
+        .arg(&wat)
+        .arg(
+            out.join("timeouts")
+                .join(timeouts.iter().next().expect("one")),
+        )
+        .args(["--fuel", "10000"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("timeout: out of fuel"))
+        .stdout(predicate::str::contains("0: func"));
+}
+
+#[test]
+fn several_cores_fuzz_through_the_launcher_into_one_output_folder() {
+    let wasm = tlvconf();
+    let work = tempfile::tempdir().expect("temporary folder");
+    let out = work.path().join("out");
+    capicola()
+        .arg("fuzz")
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&out)
+        .arg("-i")
+        .arg(workspace_root().join("corpora/tlvconf"))
+        .args(["-j", "2", "--runs", "20000", "--seed", "1", "-q"])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("on 2 core(s)"));
+    assert!(!files(&out.join("queue")).is_empty());
+}
