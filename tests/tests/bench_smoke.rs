@@ -1,0 +1,77 @@
+//! The benchmark's CI check: every workload in `harnesses/bench/` builds, imports nothing and returns the same checksum from `run(smoke n)` in capicola, wasmi and gabagool (bar engines its `bench:` line declares unsupported), twice in a row; the generated module the benchmark translates loads in each engine. Nothing here is timed.
+
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use support::{BenchEngine, Wasmi, code_section_size, engines, generated_module, workloads};
+
+#[test]
+fn every_workload_agrees_across_engines() {
+    let workloads = workloads();
+    assert!(
+        workloads.len() >= 10,
+        "harnesses/bench/ should hold at least ten workloads, found {}",
+        workloads.len()
+    );
+    let mut failures = Vec::new();
+    for w in &workloads {
+        assert!(
+            w.smoke_n <= w.n,
+            "{}: the smoke n ({}) should be a reduced form of the benchmark's n ({})",
+            w.name,
+            w.smoke_n,
+            w.n
+        );
+        let mut results = Vec::new();
+        for engine in engines() {
+            let outcome = engine
+                .compile(&w.wasm)
+                .and_then(|module| module.instantiate())
+                .and_then(|mut instance| {
+                    // The benchmark calls `run` repeatedly on one instance: it must not depend on earlier calls.
+                    let first = instance.run(w.smoke_n)?;
+                    let second = instance.run(w.smoke_n)?;
+                    if first == second {
+                        Ok(first)
+                    } else {
+                        Err(format!(
+                            "a second call returned {second:#x}, the first {first:#x}"
+                        ))
+                    }
+                });
+            results.push((engine.name(), outcome));
+        }
+        // Engines the workload declares unsupported may fail; every engine that returns must agree.
+        let expected_failure = |name: &str| w.unsupported.iter().any(|u| u == name);
+        let unexpected_failure = results
+            .iter()
+            .any(|(name, r)| r.is_err() && !expected_failure(name));
+        let mut sums: Vec<u32> = results.iter().filter_map(|(_, r)| r.clone().ok()).collect();
+        sums.dedup();
+        if unexpected_failure || sums.len() != 1 {
+            failures.push(format!(
+                "{} ({}) run({}): {results:?}",
+                w.name, w.kind, w.smoke_n
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "workloads whose engines disagree or fail:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_generated_translation_module_loads_everywhere() {
+    let wasm = generated_module(40);
+    assert!(code_section_size(&wasm) > 10_000);
+    let mut all = engines();
+    all.push(Box::new(Wasmi::lazy()) as Box<dyn BenchEngine>);
+    for engine in all {
+        engine
+            .compile(&wasm)
+            .and_then(|module| module.instantiate())
+            .unwrap_or_else(|e| panic!("{} cannot load the generated module: {e}", engine.name()));
+    }
+}
