@@ -37,6 +37,7 @@ use super::Status;
 ///
 /// Exit codes: 0 no finding; 1 a mismatch or a panic was found; 2 a usage or I/O error.
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct DiffCommand {
     /// Oracle each case goes through; repeat for several.
     #[arg(long = "against", value_enum, value_name = "ORACLE")]

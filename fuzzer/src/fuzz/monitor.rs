@@ -187,7 +187,12 @@ impl Monitor for StatusMonitor {
         let stability = stability(manager);
         let mut stats = self.shared.lock().unwrap_or_else(|e| e.into_inner());
         stats.execs = execs;
-        stats.execs_per_sec = rate;
+        // LibAFL's rate needs a few seconds of history; until then, the average since the start.
+        stats.execs_per_sec = if rate > 0.0 {
+            rate
+        } else {
+            execs as f64 / run_time.as_secs_f64().max(1e-3)
+        };
         stats.corpus = corpus;
         stats.cores = cores;
         stats.run_time = run_time;
