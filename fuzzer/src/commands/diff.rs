@@ -126,7 +126,14 @@ impl DiffCommand {
         );
         println!(
             "{:<9} {:>7} {:>7} {:>8} {:>5} {:>12} {:>7} {:>10}",
-            "oracle", "cases", "agree", "mismatch", "panic", "inconclusive", "skipped", "cases/min"
+            "oracle",
+            "cases",
+            "agree",
+            "mismatch",
+            "panic",
+            "inconclusive",
+            "skipped",
+            "checks/min"
         );
         for (oracle, stats) in &report.stats {
             print_stats(*oracle, stats);

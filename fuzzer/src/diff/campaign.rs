@@ -52,7 +52,8 @@ pub struct OracleStats {
 }
 
 impl OracleStats {
-    /// Cases checked per minute of one worker's time.
+    /// Cases this oracle checks per minute of one worker's time, generation not included (the campaign's
+    /// wall-clock rate is `cases / elapsed`).
     pub fn cases_per_minute(&self) -> f64 {
         let secs = self.busy.as_secs_f64();
         if secs == 0.0 {
