@@ -8,10 +8,9 @@ use crate::num;
 use crate::simd;
 use crate::store::{
     CMP_LOG_LIMIT, CmpValues, Frame, FuncInst, HostCall, InstanceData, MemoryInst, Status, Store,
-    read_val,
+    host_call_on_stack,
 };
 use crate::translate::{CMP_I32, CMP_I32_EQZ, CMP_I64, CMP_I64_EQZ, RETURN_TARGET};
-use crate::value::Func;
 
 /// Why `execute` stopped without trapping.
 pub(crate) enum Exit {
@@ -74,22 +73,9 @@ fn call_func(
         }
         FuncInst::Host { host_id, ty, .. } => {
             // The arguments stay on the stack until the host answers, so a snapshot taken meanwhile keeps them.
-            let cells = ty.param_cells() as usize;
-            let mut at = *sp - cells;
-            let args = ty
-                .params()
-                .iter()
-                .map(|&t| {
-                    let v = read_val(stack, at, t);
-                    at += t.cells() as usize;
-                    v
-                })
-                .collect();
-            Ok(Called::Host(HostCall {
-                func: Func(f),
-                host_id: *host_id,
-                args,
-            }))
+            let call = host_call_on_stack(stack, *sp, f, *host_id, ty)
+                .expect("the validator counted the arguments");
+            Ok(Called::Host(call))
         }
     }
 }

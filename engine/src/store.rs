@@ -1000,21 +1000,7 @@ impl Store {
         let FuncInst::Host { host_id, ty, .. } = &self.funcs[f as usize] else {
             return None;
         };
-        let mut at = self.exec.sp.checked_sub(ty.param_cells() as usize)?;
-        let args = ty
-            .params()
-            .iter()
-            .map(|&t| {
-                let v = read_val(&self.exec.stack, at, t);
-                at += t.cells() as usize;
-                v
-            })
-            .collect();
-        Some(HostCall {
-            func: Func(f),
-            host_id: *host_id,
-            args,
-        })
+        host_call_on_stack(&self.exec.stack, self.exec.sp, f, *host_id, ty)
     }
 
     /// Abandons the call in progress, if any: the store becomes idle, with memories and globals as they are.
@@ -1096,6 +1082,31 @@ impl Store {
             }
         }
     }
+}
+
+/// The call of host function `f` whose arguments are the top cells of the stack, below `sp`.
+pub(crate) fn host_call_on_stack(
+    stack: &[u64],
+    sp: usize,
+    f: u32,
+    host_id: u32,
+    ty: &FuncType,
+) -> Option<HostCall> {
+    let mut at = sp.checked_sub(ty.param_cells() as usize)?;
+    let args = ty
+        .params()
+        .iter()
+        .map(|&t| {
+            let v = read_val(stack, at, t);
+            at += t.cells() as usize;
+            v
+        })
+        .collect();
+    Some(HostCall {
+        func: Func(f),
+        host_id,
+        args,
+    })
 }
 
 pub(crate) fn push_val(stack: &mut Vec<u64>, v: Val) {
