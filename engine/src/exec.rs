@@ -17,6 +17,10 @@ pub(crate) enum Exit {
     Finished,
     OutOfFuel,
     HostCall(HostCall),
+    /// A `Break` op (a debugger's breakpoint, patched into a copy of the code) is next; it was not executed.
+    Breakpoint,
+    /// A write touched the watched bytes of a memory; the writing op has completed.
+    Watch,
 }
 
 /// What a call of a store function turned into.
@@ -171,6 +175,13 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             }
             *saved_sp = sp;
             *fuel = fuel_left;
+        }};
+    }
+    // A watched write completed: pause after the writing op.
+    macro_rules! watch_stop {
+        () => {{
+            save!(pc);
+            return Ok(Exit::Watch);
         }};
     }
     macro_rules! trap {
@@ -338,7 +349,9 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             };
             let x = simd::extract_lane_bits(v, $bytes * 8, $lane).to_le_bytes();
             m.data[ea..ea + $bytes].copy_from_slice(&x[..$bytes]);
-            m.mark_dirty(ea, $bytes);
+            if m.mark_dirty(ea, $bytes) {
+                watch_stop!();
+            }
         }};
     }
 
@@ -403,6 +416,12 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
         (Return) => {
             do_return!()
         };
+        (Break) => {{
+            // The op was not executed: give its fuel back and stay on it.
+            fuel_left += 1;
+            save!(pc - 1);
+            return Ok(Exit::Breakpoint);
+        }};
         (Cov $edge:ident) => {
             hit!($edge)
         };
@@ -583,7 +602,9 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 trap!(TrapKind::MemoryOutOfBounds)
             };
             m.data[d..d + n as usize].fill(val);
-            m.mark_dirty(d, n as usize);
+            if m.mark_dirty(d, n as usize) {
+                watch_stop!();
+            }
         }};
         (MemoryCopy $dst:ident $src:ident) => {{
             let n = pop!(u64);
@@ -606,7 +627,9 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 let tmp = memories[si].data[s..s + n].to_vec();
                 memories[di].data[d..d + n].copy_from_slice(&tmp);
             }
-            memories[di].mark_dirty(d, n);
+            if memories[di].mark_dirty(d, n) {
+                watch_stop!();
+            }
         }};
         (MemoryInit $data:ident $mem:ident) => {{
             let n = pop!(u32);
@@ -626,7 +649,9 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 trap!(TrapKind::MemoryOutOfBounds)
             };
             m.data[d..d + n as usize].copy_from_slice(&seg[s..s + n as usize]);
-            m.mark_dirty(d, n as usize);
+            if m.mark_dirty(d, n as usize) {
+                watch_stop!();
+            }
         }};
         (DataDrop $data:ident) => {
             datas[inst.datas[$data as usize] as usize].dropped = true
@@ -857,7 +882,9 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                             trap!(TrapKind::MemoryOutOfBounds)
                         };
                         m.data[ea..ea + $stn].copy_from_slice(&f(v));
-                        m.mark_dirty(ea, $stn);
+                        if m.mark_dirty(ea, $stn) {
+                            watch_stop!();
+                        }
                     })*
                 }
             }

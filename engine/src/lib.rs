@@ -14,6 +14,7 @@ mod simd;
 mod snapshot;
 pub mod spectest;
 mod store;
+pub mod timeline;
 mod translate;
 mod types;
 mod value;
@@ -26,7 +27,7 @@ pub use linker::Linker;
 pub use module::{Import, Module};
 pub use snapshot::{DecodeLimits, FORMAT_VERSION, MAGIC, SNAPSHOT_PAGE, Snapshot, SnapshotHeader};
 pub use store::{
-    CMP_LOG_LIMIT, CmpValues, HostCall, HostHandler, Outcome, PAGE_SIZE, Position, Store,
+    CMP_LOG_LIMIT, CmpValues, FrameView, HostCall, HostHandler, Outcome, PAGE_SIZE, Position, Store,
 };
 pub use types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
 pub use value::{Extern, Func, Global, Instance, Memory, Table, Val};

@@ -68,7 +68,7 @@ pub(crate) struct DataSegment {
 }
 
 /// A translated function body.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct FuncBody {
     /// Index in the module's function index space.
     pub(crate) func_index: u32,
@@ -81,6 +81,8 @@ pub(crate) struct FuncBody {
     pub(crate) edges: Box<[u32]>,
     /// v128 constants and shuffle masks referenced by index from the code.
     pub(crate) consts: Box<[u128]>,
+    /// Types of the parameters and declared locals, in order.
+    pub(crate) local_types: Box<[ValType]>,
     pub(crate) param_cells: u32,
     pub(crate) result_cells: u32,
     /// Cells for params and declared locals.
@@ -89,7 +91,7 @@ pub(crate) struct FuncBody {
     pub(crate) max_cells: u32,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
     pub(crate) hash: [u8; 32],
@@ -344,6 +346,19 @@ impl Module {
         self.inner.edge_sites.get(edge as usize).copied()
     }
 
+    /// With coverage: for every edge (by number, as in `Store::coverage` from the instance's
+    /// `Store::coverage_base`), the ops that run each time it is counted — the straight-line code it leads to,
+    /// through unconditional jumps, up to the next op that counts an edge or leaves the function. Calls in it are
+    /// taken to return: an op that traps or a call that does not come back cuts the run short, which the list
+    /// does not show. Empty without coverage.
+    pub fn edge_ops(&self) -> Vec<Vec<Op>> {
+        let mut blocks = vec![Vec::new(); self.inner.num_edges as usize];
+        for body in &self.inner.bodies {
+            crate::translate::edge_ops(body, &mut blocks);
+        }
+        blocks
+    }
+
     /// Disassembles a defined function's internal code, one op per line with its Wasm offset.
     pub fn disassemble(&self, func_index: u32) -> Option<String> {
         let body = self.inner.body(func_index)?;
@@ -567,5 +582,60 @@ impl ModuleInner {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl Module {
+    /// A copy whose code has a `Break` op in place of the op at each `(body, pc)`: same hash, same everything else,
+    /// so a store can switch between the two (see `Store::use_code_of`).
+    pub(crate) fn with_breaks(&self, points: &[(u32, u32)]) -> Module {
+        let mut inner = (*self.inner).clone();
+        for &(body, pc) in points {
+            if let Some(op) = inner
+                .bodies
+                .get_mut(body as usize)
+                .and_then(|b| b.code.get_mut(pc as usize))
+            {
+                *op = Op::Break {};
+            }
+        }
+        Module {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The internal code positions `(body, pc)` where a breakpoint on the instruction at module byte `offset` of
+    /// function `func_index` stops: the first op translated from an instruction at or after `offset` in that
+    /// function. `None` when the function has no body or no op at or after the offset.
+    pub(crate) fn break_point(&self, func_index: u32, offset: u32) -> Option<(u32, u32)> {
+        let inner = &self.inner;
+        let body_index = func_index.checked_sub(inner.num_imported_funcs)?;
+        let body = inner.bodies.get(body_index as usize)?;
+        let pc = body.offsets.iter().position(|&o| o >= offset)?;
+        Some((body_index, pc as u32))
+    }
+
+    /// Module byte offset of the first instruction of function `func_index`'s body, if it has one.
+    pub fn func_code_start(&self, func_index: u32) -> Option<u32> {
+        let inner = &self.inner;
+        let body_index = func_index.checked_sub(inner.num_imported_funcs)?;
+        inner
+            .bodies
+            .get(body_index as usize)?
+            .offsets
+            .first()
+            .copied()
+    }
+
+    /// Index of the function whose body contains module byte `offset`, if any.
+    pub fn func_at_offset(&self, offset: u32) -> Option<u32> {
+        let inner = &self.inner;
+        inner
+            .bodies
+            .iter()
+            .filter(|b| b.offsets.first().is_some_and(|&o| o <= offset))
+            .filter(|b| b.offsets.last().is_some_and(|&o| o >= offset))
+            .map(|b| b.func_index)
+            .next()
     }
 }

@@ -62,7 +62,41 @@ pub(crate) const DIRTY_PAGE_SHIFT: u32 = 12;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DirtyPages {
     bits: Vec<u64>,
-    list: Vec<u32>,
+    pub(crate) list: Vec<u32>,
+    /// A debugger's write watch on a byte range of this memory.
+    pub(crate) watch: Option<Box<Watch>>,
+}
+
+/// Watched bytes `[lo, hi)`. Their pages never get their bit set, so every write to them takes the slow path that
+/// checks the range; whether each watched page is in the dirty list is kept here instead.
+#[derive(Debug, Clone)]
+pub(crate) struct Watch {
+    pub(crate) lo: usize,
+    pub(crate) hi: usize,
+    first_page: usize,
+    listed: Vec<bool>,
+    /// A write touched the range since this was last cleared.
+    pub(crate) hit: bool,
+}
+
+impl Watch {
+    fn covers(&self, page: usize) -> bool {
+        page >= self.first_page && page < self.first_page + self.listed.len()
+    }
+
+    /// A write of `[start, start + len)` reached watched page `page`: keeps the dirty list right and says whether
+    /// the write touched the watched bytes.
+    #[cold]
+    fn on_write(&mut self, page: usize, start: usize, len: usize, list: &mut Vec<u32>) -> bool {
+        let listed = &mut self.listed[page - self.first_page];
+        if !*listed {
+            *listed = true;
+            list.push(page as u32);
+        }
+        let touched = start < self.hi && start + len > self.lo;
+        self.hit |= touched;
+        touched
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -76,34 +110,86 @@ pub(crate) struct MemoryInst {
 }
 
 impl MemoryInst {
-    /// Records that `[start, start + len)` was written.
+    /// Records that `[start, start + len)` was written; true when the write touched watched bytes.
     #[inline]
-    pub(crate) fn mark_dirty(&mut self, start: usize, len: usize) {
-        let Some(dirty) = &mut self.dirty else { return };
+    pub(crate) fn mark_dirty(&mut self, start: usize, len: usize) -> bool {
+        let Some(dirty) = &mut self.dirty else {
+            return false;
+        };
         if len == 0 {
-            return;
+            return false;
         }
         let first = start >> DIRTY_PAGE_SHIFT;
         let last = (start + len - 1) >> DIRTY_PAGE_SHIFT;
+        let mut touched = false;
         for page in first..=last {
             let (word, bit) = (page / 64, 1u64 << (page % 64));
             if word >= dirty.bits.len() {
                 dirty.bits.resize(word + 1, 0);
             }
             if dirty.bits[word] & bit == 0 {
+                if let Some(watch) = &mut dirty.watch
+                    && watch.covers(page)
+                {
+                    touched |= watch.on_write(page, start, len, &mut dirty.list);
+                    continue;
+                }
                 dirty.bits[word] |= bit;
                 dirty.list.push(page as u32);
             }
         }
+        touched
     }
 
-    fn clear_dirty(&mut self) {
+    pub(crate) fn clear_dirty(&mut self) {
         if let Some(dirty) = &mut self.dirty {
             for &page in &dirty.list {
                 dirty.bits[page as usize / 64] = 0;
             }
             dirty.list.clear();
+            if let Some(watch) = &mut dirty.watch {
+                watch.listed.fill(false);
+            }
         }
+    }
+
+    /// Watches `[lo, hi)` for writes (replacing any watch), or stops watching with `None`. Needs dirty tracking.
+    pub(crate) fn set_watch(&mut self, range: Option<(usize, usize)>) {
+        let Some(dirty) = &mut self.dirty else { return };
+        // The watched pages already in the list get their bit back.
+        if let Some(watch) = dirty.watch.take() {
+            for (i, listed) in watch.listed.iter().enumerate() {
+                if *listed {
+                    let page = watch.first_page + i;
+                    if page / 64 >= dirty.bits.len() {
+                        dirty.bits.resize(page / 64 + 1, 0);
+                    }
+                    dirty.bits[page / 64] |= 1 << (page % 64);
+                }
+            }
+        }
+        let Some((lo, hi)) = range.filter(|(lo, hi)| lo < hi) else {
+            return;
+        };
+        let first_page = lo >> DIRTY_PAGE_SHIFT;
+        let last_page = (hi - 1) >> DIRTY_PAGE_SHIFT;
+        let mut listed = vec![false; last_page - first_page + 1];
+        for (i, listed) in listed.iter_mut().enumerate() {
+            let page = first_page + i;
+            if let Some(word) = dirty.bits.get_mut(page / 64)
+                && *word & (1 << (page % 64)) != 0
+            {
+                *word &= !(1 << (page % 64));
+                *listed = true;
+            }
+        }
+        dirty.watch = Some(Box::new(Watch {
+            lo,
+            hi,
+            first_page,
+            listed,
+            hit: false,
+        }));
     }
 
     pub(crate) fn pages(&self) -> u64 {
@@ -217,6 +303,19 @@ pub struct HostCall {
 /// Answers host calls for `Store::call`.
 pub type HostHandler<'a> = dyn FnMut(&mut Store, &HostCall) -> Result<Vec<Val>, Trap> + 'a;
 
+/// One frame of a paused run, for debuggers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameView {
+    pub func_index: u32,
+    /// Module byte offset of the next instruction (for callers: of the call).
+    pub offset: usize,
+    pub instance: Instance,
+    /// Parameters, then declared locals.
+    pub locals: Vec<Val>,
+    /// The frame's operand stack as raw 64-bit cells, bottom first (a v128 takes two).
+    pub operands: Vec<u64>,
+}
+
 /// A paused position: which function and which instruction.
 pub type Position = FrameInfo;
 
@@ -237,6 +336,15 @@ pub struct Store {
     pub(crate) coverage: Vec<u8>,
     /// Comparison operands logged since the last `clear_cmp_log` (instrumentation).
     pub(crate) cmp_log: Vec<CmpValues>,
+    /// Set when the last `run` came back early at a breakpoint or a watched write (debugger hooks).
+    pub(crate) stopped: Option<Stopped>,
+}
+
+/// A debugger hook that ended a run early (reported as [`Outcome::OutOfFuel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stopped {
+    Breakpoint,
+    Watch,
 }
 
 /// Most comparisons logged between two `clear_cmp_log` calls.
@@ -265,6 +373,7 @@ impl Store {
             exec: ExecState::default(),
             coverage: Vec::new(),
             cmp_log: Vec::new(),
+            stopped: None,
         }
     }
 
@@ -502,6 +611,15 @@ impl Store {
             Extern::Memory(m) => ExternType::Memory(self.memory_type(m)),
             Extern::Global(g) => ExternType::Global(self.global_type(g)),
         }
+    }
+
+    /// The globals of an instance, in its global index space (imported ones first).
+    pub fn instance_globals(&self, i: Instance) -> Vec<Global> {
+        self.instances[i.0 as usize]
+            .globals
+            .iter()
+            .map(|&g| Global(g))
+            .collect()
     }
 
     /// The distinct modules instantiated in this store (what `Store::restore` needs back).
@@ -870,6 +988,14 @@ impl Store {
             }
             Ok(Exit::OutOfFuel) => Outcome::OutOfFuel,
             Ok(Exit::HostCall(call)) => Outcome::HostCall(call),
+            Ok(Exit::Breakpoint) => {
+                self.stopped = Some(Stopped::Breakpoint);
+                Outcome::OutOfFuel
+            }
+            Ok(Exit::Watch) => {
+                self.stopped = Some(Stopped::Watch);
+                Outcome::OutOfFuel
+            }
             Err(kind) => self.trap(kind),
         }
     }
@@ -910,6 +1036,68 @@ impl Store {
                 }
             })
             .collect()
+    }
+
+    /// The frames of the paused run, innermost first, with their locals and operand stacks.
+    pub fn frames(&self) -> Vec<FrameView> {
+        let exec = &self.exec;
+        let n = exec.frames.len();
+        let locations = self.backtrace();
+        exec.frames
+            .iter()
+            .enumerate()
+            .rev()
+            .zip(locations)
+            .map(|((i, frame), at)| {
+                let body = &self.instances[frame.instance as usize].module.inner.bodies
+                    [frame.body as usize];
+                let fp = frame.fp as usize;
+                let mut cell = fp;
+                let locals = body
+                    .local_types
+                    .iter()
+                    .map(|&ty| {
+                        let v = read_val(&exec.stack, cell, ty);
+                        cell += ty.cells() as usize;
+                        v
+                    })
+                    .collect();
+                let operands_start = fp + body.local_cells as usize;
+                let operands_end = if i + 1 == n {
+                    exec.sp
+                } else {
+                    exec.frames[i + 1].fp as usize
+                };
+                FrameView {
+                    func_index: at.func_index,
+                    offset: at.offset,
+                    instance: Instance(frame.instance),
+                    locals,
+                    operands: exec
+                        .stack
+                        .get(operands_start..operands_end.max(operands_start))
+                        .unwrap_or(&[])
+                        .to_vec(),
+                }
+            })
+            .collect()
+    }
+
+    /// Number of Wasm frames of the call in progress.
+    pub fn depth(&self) -> usize {
+        self.exec.frames.len()
+    }
+
+    /// Where the op just executed by the innermost frame comes from (the call op while a host call is answered).
+    pub(crate) fn previous_op_location(&self) -> Option<FrameInfo> {
+        let frame = self.exec.frames.last()?;
+        let body =
+            &self.instances[frame.instance as usize].module.inner.bodies[frame.body as usize];
+        let pc = (frame.pc as usize).checked_sub(1)?;
+        Some(FrameInfo {
+            func_index: body.func_index,
+            offset: body.offsets.get(pc).copied().unwrap_or(0) as usize,
+        })
     }
 
     /// Where the paused run stands, if a call is in progress.
@@ -969,6 +1157,9 @@ impl Store {
                 }
             }
             dirty.list.clear();
+            if let Some(watch) = &mut dirty.watch {
+                watch.listed.fill(false);
+            }
         }
         for (g, base) in self.globals.iter_mut().zip(&baseline.globals) {
             g.value = base.value;

@@ -144,6 +144,7 @@ pub(crate) fn translate_function(
     };
     Ok((
         FuncBody {
+            local_types: std::mem::take(&mut t.local_types).into(),
             edges: edges.into(),
             func_index,
             code: t.code.into(),
@@ -743,4 +744,60 @@ enum BranchKind {
     Always,
     IfNez,
     TableEntry,
+}
+
+/// Most ops [`edge_ops`] lists for one edge.
+const MAX_EDGE_OPS: usize = 1024;
+
+/// Fills `blocks[edge]` with the ops each edge of `body` leads to (see `Module::edge_ops`). Reads the code the
+/// translator emitted with coverage: an edge is a `Cov` op (counted where it stands) or the taken branch of an op
+/// that has an entry in `edges`.
+pub(crate) fn edge_ops(body: &FuncBody, blocks: &mut [Vec<Op>]) {
+    for (pc, op) in body.code.iter().enumerate() {
+        let taken = body.edges.get(pc).copied().filter(|&e| e != u32::MAX);
+        let (edge, start) = match (*op, taken) {
+            (Op::Cov { edge }, _) => (edge, Some(pc + 1)),
+            (
+                Op::JumpIfNezCov { target }
+                | Op::JumpIfEqzCov { target }
+                | Op::BrIfNezCov { target, .. }
+                | Op::BrTableEntry { target, .. },
+                Some(edge),
+            ) => (edge, (target != RETURN_TARGET).then_some(target as usize)),
+            (_, Some(edge)) => (edge, None),
+            _ => continue,
+        };
+        let Some(block) = blocks.get_mut(edge as usize) else {
+            continue;
+        };
+        let mut at = start;
+        while let Some(pc) = at {
+            let Some(&op) = body.code.get(pc) else { break };
+            if block.len() >= MAX_EDGE_OPS || matches!(op, Op::Cov { .. }) {
+                break;
+            }
+            if !matches!(op, Op::CmpLog { .. }) {
+                block.push(op);
+            }
+            at = match op {
+                Op::Jump { target } | Op::Br { target, .. } => Some(target as usize),
+                // Leaves the function, or branches on a value (each way is an edge of its own).
+                Op::Return {}
+                | Op::ReturnCall { .. }
+                | Op::ReturnCallIndirect { .. }
+                | Op::Unreachable {}
+                | Op::BrTable { .. }
+                | Op::BrTableCov { .. }
+                | Op::JumpIfNez { .. }
+                | Op::JumpIfEqz { .. }
+                | Op::BrIfNez { .. }
+                | Op::ReturnIfNez {}
+                | Op::JumpIfNezCov { .. }
+                | Op::JumpIfEqzCov { .. }
+                | Op::BrIfNezCov { .. }
+                | Op::ReturnIfNezCov {} => None,
+                _ => Some(pc + 1),
+            };
+        }
+    }
 }

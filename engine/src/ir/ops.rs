@@ -71,6 +71,7 @@ macro_rules! for_each_op {
                 BrTableCov { len: u32 };
                 CmpLog { kind: u8 };
                 CmpLogCall { func: u32 };
+                Break {};
                 V128Load8Lane { mem: u32, lane: u8, offset: u64 };
                 V128Load16Lane { mem: u32, lane: u8, offset: u64 };
                 V128Load32Lane { mem: u32, lane: u8, offset: u64 };
