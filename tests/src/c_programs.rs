@@ -1,8 +1,9 @@
 //! Building the project's C test programs for wasm32-wasi with Debian's clang, cached in the cargo target directory.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 /// The workspace's root folder.
@@ -28,31 +29,58 @@ fn mtime(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// `<target>/<profile>/wasi-programs/`, where the built modules are cached.
-fn out_dir() -> PathBuf {
+/// `<target>/<profile>/`, the folder of the running test or benchmark executable's profile.
+fn profile_dir() -> PathBuf {
     let test_exe = std::env::current_exe().expect("the test knows its own path");
-    let out_dir = test_exe
+    test_exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("test executables live in <target>/<profile>/deps")
-        .join("wasi-programs");
+        .to_path_buf()
+}
+
+/// `<target>/harness-libs/`, where `harnesses/fetch-crate` unpacks the C libraries the real-library harnesses are
+/// built from (shared by every profile).
+pub fn harness_libs_dir() -> PathBuf {
+    profile_dir()
+        .parent()
+        .expect("a profile folder lies in the target folder")
+        .join("harness-libs")
+}
+
+/// `<target>/<profile>/wasi-programs/`, where the built modules are cached.
+fn out_dir() -> PathBuf {
+    let out_dir = profile_dir().join("wasi-programs");
     std::fs::create_dir_all(&out_dir)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", out_dir.display()));
     out_dir
 }
 
 /// Builds the fuzz target `harnesses/<name>/` with its own `build.sh` into `<target>/<profile>/wasi-programs/<name>.wasm`,
-/// unless a build newer than every file of the harness is already there. Returns the module's path.
+/// unless a build newer than every file of the harness (and `harnesses/fetch-crate`) is already there. Returns the
+/// module's path.
+///
+/// A real-library harness's `build.sh` fetches its library's crates.io package (pinned version and SHA-256) into
+/// [`harness_libs_dir`] the first time, and keeps compiled objects there: later builds, in any profile, reuse them.
 ///
 /// Panics with a message saying how to install the toolchain when the build fails.
 pub fn build_harness(name: &str) -> PathBuf {
-    static BUILD: Mutex<()> = Mutex::new(());
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = workspace_root().join("harnesses").join(name);
+    // One build of each harness at a time; different harnesses build side by side.
+    static BUILDS: Mutex<BTreeMap<String, Arc<Mutex<()>>>> = Mutex::new(BTreeMap::new());
+    let lock = BUILDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(name.to_string())
+        .or_default()
+        .clone();
+    let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let harnesses = workspace_root().join("harnesses");
+    let dir = harnesses.join(name);
     let out = out_dir().join(format!("{name}.wasm"));
     let newest_input = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
+        .chain([harnesses.join("fetch-crate")])
         .filter_map(|p| mtime(&p))
         .max();
     if let (Some(built), Some(input)) = (mtime(&out), newest_input)
@@ -63,14 +91,33 @@ pub fn build_harness(name: &str) -> PathBuf {
     let output = Command::new("bash")
         .arg(dir.join("build.sh"))
         .arg(&out)
+        .env("CAPICOLA_HARNESS_LIBS", harness_libs_dir())
         .output()
         .expect("bash can be started");
     assert!(
         output.status.success(),
-        "building the harness {name} failed (it needs Debian's clang for wasm32-wasi: run `bash .ci/setup`):\n{}",
+        "building the harness {name} failed (it needs Debian's clang for wasm32-wasi, which `bash .ci/setup` \
+         installs, and, for a real-library harness, the crates.io download its build.sh names):\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     out
+}
+
+/// The harnesses built from a real C library fetched from crates.io: every `harnesses/<name>/build.sh` that calls
+/// `fetch-crate`, sorted by name.
+pub fn library_harnesses() -> Vec<String> {
+    let harnesses = workspace_root().join("harnesses");
+    let mut names: Vec<String> = std::fs::read_dir(&harnesses)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", harnesses.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|dir| {
+            std::fs::read_to_string(dir.join("build.sh"))
+                .is_ok_and(|script| script.contains("fetch-crate"))
+        })
+        .filter_map(|dir| Some(dir.file_name()?.to_str()?.to_string()))
+        .collect();
+    names.sort();
+    names
 }
 
 /// Compiles `source` with `clang --target=wasm32-wasi -O2` into `<target>/<profile>/wasi-programs/<name>.wasm`, unless a

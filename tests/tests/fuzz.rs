@@ -1,4 +1,4 @@
-//! The fuzzer as a user runs it: a seeded campaign finds the bundled target's planted crash within a bounded number of executions, `replay` shows the trap with a named backtrace, `tmin` shrinks a crash keeping its failure, `cmin` keeps coverage, `--resume` keeps what a killed campaign found, and a whole WASI program reading stdin (or a file) is snapshotted at its first read and fuzzed.
+//! The fuzzer as a user runs it: a seeded campaign finds the bundled target's planted crash within a bounded number of executions, `replay` shows the trap with a named backtrace, `tmin` shrinks a crash keeping its failure, `cmin` keeps coverage, `--resume` keeps what a killed campaign found, a campaign asked to stop (the dashboard's `q`) ends with its summary, and a whole WASI program reading stdin (or a file) is snapshotted at its first read and fuzzed.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use capicola::fuzz::minimize::features;
-use capicola::fuzz::output::input_files;
+use capicola::fuzz::output::{OutputDir, input_files};
 use capicola::fuzz::{Instrumentation, Target, TargetOptions};
 use capicola_tests::c_programs::{build_harness, build_wasi_program, workspace_root};
 use capicola_tests::capicola_bin;
@@ -161,9 +161,15 @@ fn tmin_shrinks_a_crash_and_keeps_its_trap_and_backtrace() {
             .output()
             .expect("replay runs");
         let text = String::from_utf8(out.stdout).expect("UTF-8 output");
-        text.split_once(": crash")
+        let trap = text
+            .split_once(": crash")
             .map(|(_, rest)| rest.to_string())
-            .expect("the input crashes")
+            .expect("the input crashes");
+        // The debugger hint names the input file; the rest must match.
+        trap.lines()
+            .filter(|l| !l.trim_start().starts_with("debug it:"))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     assert_eq!(replay(&crash), replay(&min), "same trap and backtrace");
     // An input that does not fail cannot be minimized.
@@ -432,4 +438,57 @@ fn several_cores_fuzz_through_the_launcher_into_one_output_folder() {
         .success()
         .stdout(predicate::str::contains("on 2 core(s)"));
     assert!(!files(&out.join("queue")).is_empty());
+}
+
+#[test]
+fn a_campaign_asked_to_stop_ends_cleanly_with_its_summary_on_one_core_or_several() {
+    // What the dashboard's `q` (or Ctrl-C) does: a stop request in the output folder.
+    let wasm = tlvconf();
+    for jobs in ["1", "2"] {
+        let work = tempfile::tempdir().expect("temporary folder");
+        let out = work.path().join("out");
+        let mut child = std::process::Command::new(capicola_bin())
+            .arg("fuzz")
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&out)
+            .arg("-i")
+            .arg(workspace_root().join("corpora/tlvconf"))
+            .args(["-j", jobs, "--max-total-time", "600", "--seed", "1", "-q"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the campaign starts");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while files(&out.join("queue")).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        OutputDir::create(&out, true)
+            .expect("the campaign's folder")
+            .request_stop()
+            .expect("stop requested");
+        while child
+            .try_wait()
+            .expect("the campaign can be waited for")
+            .is_none()
+        {
+            if Instant::now() > deadline {
+                child.kill().expect("a hung campaign can be killed");
+                panic!("the campaign on {jobs} core(s) did not stop when asked");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let output = child.wait_with_output().expect("the campaign ends");
+        assert!(output.status.success(), "{jobs} core(s): {output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(&format!("on {jobs} core(s)")), "{stdout}");
+        assert!(stdout.contains("corpus:"), "{stdout}");
+        assert!(!files(&out.join("queue")).is_empty());
+        assert!(
+            !OutputDir::create(&out, true)
+                .expect("the campaign's folder")
+                .stop_requested(),
+            "the request is withdrawn at the end"
+        );
+    }
 }

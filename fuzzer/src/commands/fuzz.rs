@@ -1,18 +1,19 @@
 //! `capicola fuzz`: a coverage-guided campaign on a Wasm target, with the options fuzzing users know from libFuzzer and AFL++.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use capicola::fuzz::campaign::{self, CampaignOptions};
-use capicola::fuzz::monitor::{format_duration, pretty};
+use capicola::fuzz::monitor::{StatusView, format_duration, pretty};
 use capicola::fuzz::{Instrumentation, Target, TargetOptions};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 
 /// How a target is run; shared by `fuzz`, `replay`, `tmin` and `cmin`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
     /// Instructions one input may run before it counts as a timeout (deterministic, unlike a wall-clock limit).
     #[arg(long, value_name = "N", default_value_t = 10_000_000)]
@@ -95,6 +96,10 @@ pub fn load_target(
 /// Mutations: havoc, dictionary tokens (from `--dict` files and, automatically, from the module's data segments
 /// and the constants it compares against) and input-to-state replacement from a cmplog-instrumented run of each
 /// queue entry.
+///
+/// On a terminal, a dashboard shows the campaign as it goes (`q` or Ctrl-C stops it, keeping everything it found,
+/// then the summary is printed); elsewhere, and with --no-tui, a status line does. Under the dashboard, what the
+/// clients of a multi-core campaign print goes to OUT/clients.log.
 #[derive(Debug, clap::Args)]
 pub struct FuzzCommand {
     /// The fuzz target (.wasm or .wat).
@@ -136,9 +141,12 @@ pub struct FuzzCommand {
     /// (for measuring what the snapshot saves).
     #[arg(long)]
     fresh_instance: bool,
-    /// Print no live status line.
+    /// Show no live status (neither the dashboard nor the status line).
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Print the plain status line instead of the full-screen dashboard on a terminal.
+    #[arg(long)]
+    no_tui: bool,
     /// Port of the broker with more than one core [default: a free one].
     #[arg(long, value_name = "PORT")]
     broker_port: Option<u16>,
@@ -156,10 +164,24 @@ pub fn target_name(path: &Path) -> String {
 }
 
 impl FuzzCommand {
+    /// The dashboard on a terminal that can draw it, unless turned off.
+    fn status_view(&self) -> StatusView {
+        let can_draw = std::io::stderr().is_terminal()
+            && std::env::var_os("TERM").is_some_and(|term| term != "dumb");
+        if self.quiet {
+            StatusView::Quiet
+        } else if self.no_tui || !can_draw {
+            StatusView::Line
+        } else {
+            StatusView::Dashboard
+        }
+    }
+
     pub fn execute(self) -> anyhow::Result<Status> {
         if self.jobs == 0 {
             bail!("--jobs must be at least 1");
         }
+        let status = self.status_view();
         let name = target_name(&self.target);
         let wasm = read_module(&self.target)?;
         let mut target_options =
@@ -221,7 +243,7 @@ impl FuzzCommand {
             auto_dict: !self.no_auto_dict,
             cmplog: !self.no_cmplog,
             stop_on_crash: self.stop_on_crash,
-            status: !self.quiet,
+            status,
             broker_port: self.broker_port,
         };
         let summary = campaign::run(&options)
@@ -237,7 +259,14 @@ impl FuzzCommand {
             summary.cores
         );
         if let Some((hit, total)) = summary.edges {
-            println!("edges:       {hit} of {total} covered");
+            match summary.seed_edges {
+                Some(seeds) => {
+                    println!(
+                        "edges:       {hit} of {total} covered ({seeds} by the initial inputs)"
+                    )
+                }
+                None => println!("edges:       {hit} of {total} covered"),
+            }
         }
         println!(
             "corpus:      {} inputs in {}",

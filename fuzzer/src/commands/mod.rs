@@ -1,6 +1,7 @@
 //! The subcommands of `capicola`, one per file: each parses its arguments and delegates to the library.
 
 mod cmin;
+mod debug;
 mod diff;
 mod fuzz;
 mod replay;
@@ -30,6 +31,7 @@ pub enum Command {
     Tmin(tmin::TminCommand),
     Cmin(cmin::CminCommand),
     Diff(diff::DiffCommand),
+    Debug(debug::DebugCommand),
 }
 
 /// How a command ended when it did not fail; `main` maps it to an exit code.
@@ -62,6 +64,7 @@ impl Command {
             Command::Tmin(command) => command.execute(),
             Command::Cmin(command) => command.execute(),
             Command::Diff(command) => command.execute(),
+            Command::Debug(command) => command.execute(),
         }
     }
 }

@@ -8,12 +8,14 @@ use capicola::fuzz::{Instrumentation, Outcome};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
+use super::debug::{DebugCommand, debug_command_line};
 use super::fuzz::{TargetArgs, load_target, read_module};
 
 /// Runs inputs through a fuzz target, as `capicola fuzz` runs them, and prints what each did: `ok`, the trap
 /// and its Wasm backtrace (with function names from the name section), or the stack where the fuel ran out.
 ///
-/// INPUT is a file or a folder (every file in it). The guest's own output is shown as it runs.
+/// INPUT is a file or a folder (every file in it). The guest's own output is shown as it runs. For each crash,
+/// the command that opens it in the time-travel debugger is printed; `--debug` opens the first one.
 ///
 /// Exit codes: 0 every input ran to its end; 1 some input crashed (or hit an engine bug); 3 some input timed
 /// out and none crashed; 2 a usage or load error.
@@ -24,6 +26,9 @@ pub struct ReplayCommand {
     /// Inputs: files or folders.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
+    /// Opens the first crashing input in the time-travel debugger (`capicola debug`) after the replay.
+    #[arg(long)]
+    debug: bool,
     #[command(flatten)]
     target_args: TargetArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
@@ -58,6 +63,7 @@ impl ReplayCommand {
             }
         }
         let (mut crashed, mut timed_out) = (false, false);
+        let mut first_crash = None;
         for file in &files {
             let input =
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -73,6 +79,26 @@ impl ReplayCommand {
                 input.len(),
                 outcome.describe(target.module())
             );
+            if matches!(outcome, Outcome::Trapped(_) | Outcome::Exited { .. }) {
+                println!(
+                    "  debug it: {}",
+                    debug_command_line(&self.target, file, &self.args)
+                );
+                first_crash.get_or_insert_with(|| file.clone());
+            }
+        }
+        if self.debug {
+            let Some(input) = first_crash else {
+                println!("no input crashed: nothing to debug");
+                return Ok(Status::Success);
+            };
+            return DebugCommand::for_input(
+                self.target.clone(),
+                input,
+                self.target_args.clone(),
+                self.args.clone(),
+            )
+            .execute();
         }
         Ok(if crashed {
             Status::Trapped

@@ -34,7 +34,7 @@ use libafl_bolts::tuples::{Handled, Merge, tuple_list};
 use super::FuzzError;
 use super::dict;
 use super::executor::{CmpLogExecutor, WasmExecutor};
-use super::monitor::{LiveStats, StatusMonitor};
+use super::monitor::{LiveStats, StatusMonitor, StatusView};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, input_files, write_atomic};
 use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
@@ -70,8 +70,8 @@ pub struct CampaignOptions {
     pub cmplog: bool,
     /// Stop at the first new crash.
     pub stop_on_crash: bool,
-    /// Print the live status line.
-    pub status: bool,
+    /// How the live status is shown.
+    pub status: StatusView,
     /// Port of the LLMP broker with `jobs > 1` (a free one when `None`).
     pub broker_port: Option<u16>,
 }
@@ -86,6 +86,8 @@ pub struct Summary {
     pub corpus: u64,
     /// Edges covered and edges in the map.
     pub edges: Option<(u64, u64)>,
+    /// Edges the initial inputs (seeds, or the queue resumed) covered before any mutation.
+    pub seed_edges: Option<u64>,
     pub crashes: usize,
     pub timeouts: usize,
     pub engine_bugs: usize,
@@ -108,6 +110,15 @@ struct ClientEnd {
     execs: u64,
     corpus: u64,
     edges: Option<(u64, u64)>,
+    seed_edges: Option<u64>,
+}
+
+/// Edges covered so far by the inputs the feedback kept.
+fn covered_edges(state: &FuzzState) -> Option<u64> {
+    state
+        .named_metadata::<MapFeedbackMetadata<u8>>(EDGES)
+        .ok()
+        .map(|m| m.num_covered_map_indexes as u64)
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -286,10 +297,14 @@ where
         }
     }
 
+    let seed_edges = covered_edges(&state);
+
+    let mut stop_checked = Instant::now();
     loop {
         if options.runs.is_some_and(|runs| *state.executions() >= runs)
             || options.max_total_time.is_some_and(|t| start.elapsed() >= t)
             || (options.stop_on_crash && fuzzer.objective().crashes_found() > 0)
+            || stop_requested(output, &mut stop_checked)
         {
             break;
         }
@@ -297,24 +312,35 @@ where
         fuzzer.fuzz_one(&mut stages, &mut executor, &mut state, &mut mgr)?;
     }
     mgr.report_progress(&mut state)?;
-    let edges = state
-        .named_metadata::<MapFeedbackMetadata<u8>>(EDGES)
-        .ok()
-        .map(|m| (m.num_covered_map_indexes as u64, map_len as u64));
+    let edges = covered_edges(&state).map(|hit| (hit, map_len as u64));
     let end = ClientEnd {
         execs: *state.executions(),
         corpus: state.corpus().count() as u64,
         edges,
+        seed_edges,
     };
     if options.jobs > 1 {
         // The clients are other processes: they leave their numbers where the parent sums them up.
         let (hit, total) = end.edges.unwrap_or((0, 0));
+        let seeds = end.seed_edges.unwrap_or(0);
         let path = client_end_file(output, core);
-        write_atomic(&path, format!("{} {hit} {total}\n", end.execs).as_bytes())
-            .map_err(|e| Error::os_error(e, format!("cannot write {}", path.display())))?;
+        write_atomic(
+            &path,
+            format!("{} {hit} {total} {seeds}\n", end.execs).as_bytes(),
+        )
+        .map_err(|e| Error::os_error(e, format!("cannot write {}", path.display())))?;
     }
     mgr.send_exiting()?;
     Ok(end)
+}
+
+/// Whether a stop was asked for (the dashboard's `q`), looked up at most once per report interval.
+fn stop_requested(output: &OutputDir, checked: &mut Instant) -> bool {
+    if checked.elapsed() < REPORT_INTERVAL {
+        return false;
+    }
+    *checked = Instant::now();
+    output.stop_requested()
 }
 
 /// Where client `core` of a multi-core campaign leaves its final numbers.
@@ -322,10 +348,12 @@ fn client_end_file(output: &OutputDir, core: u64) -> PathBuf {
     output.root().join(format!(".client-{core}.end"))
 }
 
-/// Sums up what the clients of a multi-core campaign left: executions, and the best edge coverage.
-fn read_client_ends(output: &OutputDir, clients: usize) -> (u64, Option<(u64, u64)>) {
+/// Sums up what the clients of a multi-core campaign left: executions, the best edge coverage, and the best
+/// coverage of the initial inputs.
+fn read_client_ends(output: &OutputDir, clients: usize) -> (u64, Option<(u64, u64)>, Option<u64>) {
     let mut execs = 0;
     let mut edges: Option<(u64, u64)> = None;
+    let mut seed_edges: Option<u64> = None;
     for core in 1..=clients as u64 {
         let Ok(text) = std::fs::read_to_string(client_end_file(output, core)) else {
             continue;
@@ -334,14 +362,15 @@ fn read_client_ends(output: &OutputDir, clients: usize) -> (u64, Option<(u64, u6
             .split_whitespace()
             .filter_map(|n| n.parse().ok())
             .collect();
-        if let [e, hit, total] = numbers[..] {
+        if let [e, hit, total, seeds] = numbers[..] {
             execs += e;
             if total > 0 && edges.is_none_or(|(best, _)| hit > best) {
                 edges = Some((hit, total));
             }
+            seed_edges = seed_edges.max(Some(seeds));
         }
     }
-    (execs, edges)
+    (execs, edges, seed_edges)
 }
 
 /// A free TCP port on the loopback interface for the broker.
@@ -373,13 +402,15 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
         },
     )?;
     let tokens = tokens(options)?;
-    let (monitor, shared) = StatusMonitor::new(output.clone(), options.status);
+    output.clear_stop_request()?;
+    let (monitor, status) =
+        StatusMonitor::new(output.clone(), &options.target.program_name, options.status);
     let start = Instant::now();
     let jobs = options.jobs.max(1);
-    let (execs, corpus, edges) = if jobs == 1 {
+    let (execs, corpus, edges, seed_edges) = if jobs == 1 {
         let mgr = SimpleEventManager::new(monitor);
         let end = client(options, &output, &tokens, None, mgr, 0)?;
-        (end.execs, end.corpus, end.edges)
+        (end.execs, end.corpus, end.edges, end.seed_edges)
     } else {
         let port = match options.broker_port {
             Some(port) => port,
@@ -404,6 +435,10 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
             let _ = std::fs::remove_file(client_end_file(&output, core));
         }
         let me = std::process::id();
+        // What the clients print (panic messages) would scribble over the dashboard: it goes to a log instead.
+        let log = output.clients_log();
+        let log =
+            (options.status == StatusView::Dashboard).then(|| log.to_str().unwrap_or("/dev/null"));
         let shmem = StdShMemProvider::new()?;
         let result = Launcher::builder()
             .shmem_provider(shmem)
@@ -412,28 +447,33 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
             .run_client(run_client)
             .cores(&cores)
             .broker_port(port)
+            .stdout_file(log)
             .build()
             .launch::<BytesInput, FuzzState>();
         if std::process::id() != me {
-            // A client (or its respawner) whose fuzzing ended: the parent sums up.
+            // A client (or its respawner) whose fuzzing ended, or the broker (a child too, holding the monitor and
+            // so the dashboard, which gives the terminal back here): the parent sums up.
+            drop(status);
             std::process::exit(0);
         }
         match result {
             Ok(()) | Err(Error::ShuttingDown) => {}
             Err(e) => return Err(e.into()),
         }
-        let (execs, edges) = read_client_ends(&output, jobs);
+        let (execs, edges, seed_edges) = read_client_ends(&output, jobs);
         let corpus = input_files(&output.queue()).map_or(0, |f| f.len() as u64);
-        (execs, corpus, edges)
+        (execs, corpus, edges, seed_edges)
     };
     let elapsed = start.elapsed();
-    let mut stats: LiveStats = shared.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut stats: LiveStats = status.finish();
+    output.clear_stop_request()?;
     let summary = Summary {
         execs,
         elapsed,
         cores: jobs,
         corpus,
         edges: edges.or(stats.edges),
+        seed_edges,
         crashes: output.count(FindingClass::Crash),
         timeouts: output.count(FindingClass::Timeout),
         engine_bugs: output.count(FindingClass::EngineBug),
@@ -449,11 +489,13 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     stats.engine_bugs = summary.engine_bugs;
     stats.cores = jobs;
     stats.run_time = elapsed;
-    write_atomic(&output.stats(), stats.stats_file().as_bytes()).map_err(|source| {
-        FuzzError::Io {
-            path: output.stats(),
-            source,
-        }
+    let mut stats_file = stats.stats_file();
+    if let Some(seeds) = summary.seed_edges {
+        stats_file.push_str(&format!("seed_edges_found: {seeds}\n"));
+    }
+    write_atomic(&output.stats(), stats_file.as_bytes()).map_err(|source| FuzzError::Io {
+        path: output.stats(),
+        source,
     })?;
     Ok(summary)
 }

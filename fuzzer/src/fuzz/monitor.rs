@@ -1,4 +1,4 @@
-//! The campaign's live status: a LibAFL monitor that prints one status line (rewritten in place on a terminal) and keeps the `stats` file of the output directory up to date.
+//! The campaign's live status: a LibAFL monitor that shows the numbers (a dashboard or one status line on a terminal, a line now and then elsewhere) and keeps the `stats` file of the output directory up to date.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
@@ -9,10 +9,22 @@ use libafl::monitors::Monitor;
 use libafl::monitors::stats::{ClientStatsManager, UserStatsValue};
 use libafl_bolts::{ClientId, Error};
 
+use super::dashboard::Dashboard;
 use super::output::{OutputDir, write_atomic};
 use super::target::FindingClass;
 
-/// How often the status line is printed on a terminal and elsewhere.
+/// How the live status is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusView {
+    /// Not at all (the `stats` file is still written).
+    Quiet,
+    /// A status line: rewritten in place on a terminal, a new one every few seconds elsewhere.
+    Line,
+    /// The full-screen dashboard (a status line if the terminal cannot be taken over).
+    Dashboard,
+}
+
+/// How often the status line is printed on a terminal and elsewhere (and the dashboard's numbers refreshed).
 const TTY_INTERVAL: Duration = Duration::from_millis(500);
 const LOG_INTERVAL: Duration = Duration::from_secs(5);
 /// How often the stats file is rewritten.
@@ -33,6 +45,10 @@ pub struct LiveStats {
     pub engine_bugs: usize,
     pub cores: usize,
     pub run_time: Duration,
+    /// Run time when the edge coverage last grew.
+    pub last_new_edges: Option<Duration>,
+    /// Run time when the last new finding was saved (found in this campaign).
+    pub last_finding: Option<Duration>,
     /// A status line is open on the terminal (the next output must start on a new line).
     pub line_open: bool,
 }
@@ -109,15 +125,19 @@ pub fn pretty(rate: f64) -> String {
     }
 }
 
-/// Prints the status line and writes the stats file; shares the latest numbers with the caller.
+/// Shows the live status and writes the stats file; shares the latest numbers with the caller.
 #[derive(Clone)]
 pub struct StatusMonitor {
     shared: Arc<Mutex<LiveStats>>,
+    dashboard: Arc<Mutex<DashboardState>>,
     output: OutputDir,
-    print: bool,
+    target: String,
+    view: StatusView,
     tty: bool,
     last_print: Option<Instant>,
     last_stats: Option<Instant>,
+    /// Findings on disk at the last update (`None` before the first).
+    findings: Option<usize>,
 }
 
 impl std::fmt::Debug for StatusMonitor {
@@ -129,18 +149,82 @@ impl std::fmt::Debug for StatusMonitor {
 }
 
 impl StatusMonitor {
-    /// `print`: show the status line on standard error.
-    pub fn new(output: OutputDir, print: bool) -> (StatusMonitor, Arc<Mutex<LiveStats>>) {
+    /// A monitor showing the status of a campaign on `target` (its name) as `view` says, on standard error. The
+    /// dashboard starts with the first numbers, in the process that receives them (the broker, with several
+    /// cores).
+    pub fn new(output: OutputDir, target: &str, view: StatusView) -> (StatusMonitor, StatusHandle) {
         let shared = Arc::new(Mutex::new(LiveStats::default()));
+        let dashboard = Arc::new(Mutex::new(DashboardState::Unstarted));
         let monitor = StatusMonitor {
             shared: shared.clone(),
+            dashboard: dashboard.clone(),
             output,
-            print,
+            target: target.to_string(),
+            view,
             tty: std::io::stderr().is_terminal(),
             last_print: None,
             last_stats: None,
+            findings: None,
         };
-        (monitor, shared)
+        (monitor, StatusHandle { shared, dashboard })
+    }
+
+    /// Starts the dashboard once; falls back to the status line if it cannot start.
+    fn show_dashboard(&mut self) {
+        let mut state = self.dashboard.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(*state, DashboardState::Unstarted) {
+            match Dashboard::start(
+                self.shared.clone(),
+                self.output.clone(),
+                self.target.clone(),
+            ) {
+                Ok(dashboard) => *state = DashboardState::Running(dashboard),
+                Err(_) => {
+                    *state = DashboardState::Closed;
+                    self.view = StatusView::Line;
+                }
+            }
+        }
+    }
+}
+
+/// The dashboard's life: started by the monitor with the first numbers, closed by the campaign before its summary,
+/// never started again.
+#[derive(Debug)]
+enum DashboardState {
+    Unstarted,
+    /// Held for its `Drop`, which gives the terminal back.
+    Running(#[allow(dead_code)] Dashboard),
+    Closed,
+}
+
+/// The campaign's hold on its monitor: the latest numbers, and the dashboard, closed when this is dropped.
+#[derive(Debug)]
+pub struct StatusHandle {
+    shared: Arc<Mutex<LiveStats>>,
+    dashboard: Arc<Mutex<DashboardState>>,
+}
+
+impl StatusHandle {
+    /// Closes the dashboard, giving the terminal back, and returns the latest numbers.
+    pub fn finish(&self) -> LiveStats {
+        self.close_dashboard();
+        self.shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn close_dashboard(&self) {
+        let mut state = self.dashboard.lock().unwrap_or_else(|e| e.into_inner());
+        // Dropping a running dashboard gives the terminal back.
+        *state = DashboardState::Closed;
+    }
+}
+
+impl Drop for StatusHandle {
+    fn drop(&mut self) {
+        self.close_dashboard();
     }
 }
 
@@ -168,10 +252,14 @@ impl Monitor for StatusMonitor {
         let now = Instant::now();
         let due = |last: Option<Instant>, every: Duration| last.is_none_or(|t| now - t >= every);
         let print_every = if self.tty { TTY_INTERVAL } else { LOG_INTERVAL };
-        let print = self.print && (due(self.last_print, print_every) || event_msg == "Objective");
+        let show = self.view != StatusView::Quiet
+            && (due(self.last_print, print_every) || event_msg == "Objective");
         let write = due(self.last_stats, STATS_INTERVAL);
-        if !print && !write {
+        if !show && !write {
             return Ok(());
+        }
+        if show && self.view == StatusView::Dashboard {
+            self.show_dashboard();
         }
         let global = manager.global_stats();
         let (execs, rate, corpus, cores, run_time) = (
@@ -196,6 +284,11 @@ impl Monitor for StatusMonitor {
         stats.corpus = corpus;
         stats.cores = cores;
         stats.run_time = run_time;
+        if let Some((hit, _)) = edges
+            && stats.edges.is_none_or(|(before, _)| hit > before)
+        {
+            stats.last_new_edges = Some(run_time);
+        }
         if edges.is_some() {
             stats.edges = edges;
         }
@@ -203,13 +296,20 @@ impl Monitor for StatusMonitor {
         stats.crashes = self.output.count(FindingClass::Crash);
         stats.timeouts = self.output.count(FindingClass::Timeout);
         stats.engine_bugs = self.output.count(FindingClass::EngineBug);
+        let findings = stats.crashes + stats.timeouts + stats.engine_bugs;
+        if self.findings.is_some_and(|before| findings > before) {
+            stats.last_finding = Some(run_time);
+        }
+        self.findings = Some(findings);
         if write {
             self.last_stats = Some(now);
             // The stats file is advisory: failing to write it must not stop the campaign.
             let _ = write_atomic(&self.output.stats(), stats.stats_file().as_bytes());
         }
-        if print {
+        if show {
             self.last_print = Some(now);
+        }
+        if show && self.view == StatusView::Line {
             let mut err = std::io::stderr().lock();
             if self.tty {
                 let _ = write!(err, "\r\x1b[K{}", stats.line());

@@ -1,4 +1,4 @@
-//! The output directory of a campaign: `queue/`, `crashes/`, `timeouts/`, `engine-bugs/` and `stats`, every file written atomically so that a killed campaign loses nothing it had written.
+//! The output directory of a campaign: `queue/`, `crashes/`, `timeouts/`, `engine-bugs/` and `stats` (and a campaign's stop request), every file written atomically so that a killed campaign loses nothing it had written.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -88,6 +88,37 @@ impl OutputDir {
         self.root.join("stats")
     }
 
+    /// Where the clients of a multi-core campaign write what they print while the dashboard holds the terminal.
+    pub fn clients_log(&self) -> PathBuf {
+        self.root.join("clients.log")
+    }
+
+    /// The stop request: while this file exists, the campaign's clients (in this process or others) stop as a
+    /// spent budget stops them.
+    fn stop_file(&self) -> PathBuf {
+        self.root.join(".stop")
+    }
+
+    /// Asks the campaign writing here to stop.
+    pub fn request_stop(&self) -> std::io::Result<()> {
+        write_atomic(&self.stop_file(), b"")
+    }
+
+    pub fn stop_requested(&self) -> bool {
+        self.stop_file().exists()
+    }
+
+    /// Withdraws a stop request (one left by an earlier campaign, or the one that ended this one).
+    pub fn clear_stop_request(&self) -> Result<(), FuzzError> {
+        let path = self.stop_file();
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(FuzzError::Io { path, source: e })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Where findings of a class go.
     pub fn dir(&self, class: FindingClass) -> PathBuf {
         self.root.join(match class {
@@ -119,5 +150,27 @@ impl OutputDir {
     /// Number of findings of a class on disk.
     pub fn count(&self, class: FindingClass) -> usize {
         input_files(&self.dir(class)).map_or(0, |files| files.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_request_lasts_until_withdrawn_and_is_no_input() {
+        let work = tempfile::tempdir().expect("temporary folder");
+        let output = OutputDir::create(work.path(), false).expect("output folder");
+        assert!(!output.stop_requested());
+        output.request_stop().expect("request written");
+        assert!(output.stop_requested());
+        // It is no input of the campaign, and does not make the folder look used.
+        assert!(input_files(output.root()).expect("listed").is_empty());
+        OutputDir::create(work.path(), false).expect("still a fresh folder");
+        output.clear_stop_request().expect("withdrawn");
+        output
+            .clear_stop_request()
+            .expect("withdrawing twice is fine");
+        assert!(!output.stop_requested());
     }
 }

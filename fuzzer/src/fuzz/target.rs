@@ -810,3 +810,55 @@ impl Target {
         Ok(outcome)
     }
 }
+
+/// A target booted for the debugger: no coverage or comparison hooks, dirty pages tracked (the timeline needs
+/// them), the input in place and its call about to start — the state every input of a campaign starts from.
+#[derive(Debug)]
+pub struct DebugStart {
+    pub module: Module,
+    pub kind: HarnessKind,
+    pub store: Store,
+    pub ctx: WasiCtx,
+    pub memory: Memory,
+}
+
+impl DebugStart {
+    /// Boots `wasm` as `capicola fuzz` does and sets `input` up to run (cut to `options.max_len`).
+    pub fn new(wasm: &[u8], options: &TargetOptions, input: &[u8]) -> Result<Self, TargetError> {
+        let engine = Engine::new(Config {
+            track_dirty_pages: true,
+            ..Config::default()
+        });
+        let module = Module::new(&engine, wasm)?;
+        let kind = HarnessKind::detect(&module, &options.args)?;
+        let mut booted = Booted::boot(&module, kind, options)?;
+        let input = &input[..input.len().min(options.max_len)];
+        match booted.entry {
+            Entry::LibFuzzer { func, buffer } => {
+                booted
+                    .store
+                    .write_memory(booted.memory, u64::from(buffer), input)?;
+                booted.store.invoke(
+                    func,
+                    &[Val::I32(buffer as i32), Val::I32(input.len() as i32)],
+                )?;
+            }
+            Entry::Program => {
+                if kind == HarnessKind::File {
+                    booted
+                        .ctx
+                        .set_file_contents(INPUT_FILE_PATH, input.to_vec())?;
+                } else {
+                    booted.ctx.set_stdin_bytes(input.to_vec());
+                }
+            }
+        }
+        Ok(DebugStart {
+            module,
+            kind,
+            store: booted.store,
+            ctx: booted.ctx,
+            memory: booted.memory,
+        })
+    }
+}

@@ -1,0 +1,1 @@
+SELECT country, total, orders FROM revenue ORDER BY total DESC LIMIT 3;

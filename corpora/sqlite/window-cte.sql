@@ -1,0 +1,4 @@
+WITH RECURSIVE month(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM month WHERE m < 12)
+SELECT m, sum(cnt) OVER (ORDER BY m ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)
+FROM month LEFT JOIN (SELECT CAST(strftime('%m', placed) AS INTEGER) AS mo, count(*) AS cnt FROM orders GROUP BY mo)
+ON mo = m;
