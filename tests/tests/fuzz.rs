@@ -78,6 +78,27 @@ fn a_seeded_campaign_finds_the_planted_crash_past_the_magic_and_the_length_check
     let crashes = files(&out.join("crashes"));
     assert_eq!(crashes.len(), 1, "{crashes:?}");
     let crash = crashes.iter().next().expect("one crash");
+    // The summary names the command that opens the crash in the debugger.
+    let summary = String::from_utf8(
+        capicola()
+            .arg("fuzz")
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&out)
+            .args(["--resume", "--runs", "1", "-q"])
+            .output()
+            .expect("a resumed campaign runs")
+            .stdout,
+    )
+    .expect("UTF-8 summary");
+    assert!(
+        summary.contains(&format!(
+            "debug one:   capicola debug {} --input {}",
+            wasm.display(),
+            out.join("crashes").join(crash).display()
+        )),
+        "{summary}"
+    );
     assert!(crash.starts_with("out-of-bounds-memory-access-"), "{crash}");
     assert!(!files(&out.join("queue")).is_empty());
     let stats = std::fs::read_to_string(out.join("stats")).expect("stats written");

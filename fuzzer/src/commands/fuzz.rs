@@ -296,6 +296,17 @@ impl FuzzCommand {
                 self.target.display(),
                 out.join("crashes").display()
             );
+            // The newest crash, opened in the time-travel debugger.
+            let newest = capicola::fuzz::output::input_files(&out.join("crashes"))
+                .unwrap_or_default()
+                .into_iter()
+                .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+            if let Some(crash) = newest {
+                println!(
+                    "debug one:   {}",
+                    super::debug::debug_command_line(&self.target, &crash, &self.args)
+                );
+            }
         }
         Ok(Status::Success)
     }
