@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod ir;
+mod access;
 mod engine;
 mod error;
 mod exec;
@@ -20,6 +21,7 @@ mod types;
 mod value;
 pub mod wasi;
 
+pub use access::Access;
 pub use engine::{Config, Engine, Features};
 pub use error::{Error, FrameInfo, Trap, TrapKind};
 pub use ir::Op;

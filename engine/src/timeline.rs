@@ -95,6 +95,11 @@ pub enum WatchKind {
     Write,
     /// Writes that change their value.
     Change,
+    /// Every instruction that reads the bytes (host functions' reads are not seen). Runs one instruction at a
+    /// time while set: much slower than write watches.
+    Read,
+    /// Reads and writes.
+    Access,
 }
 
 /// A watch on `len` bytes of `memory` at `addr`.
@@ -115,6 +120,8 @@ pub struct WatchHit {
     pub location: Option<FrameInfo>,
     /// The host function that wrote, when it was not a Wasm instruction.
     pub host: Option<String>,
+    /// A write (false: a read, for `Read` and `Access` watches).
+    pub write: bool,
     pub old: Vec<u8>,
     pub new: Vec<u8>,
 }
@@ -562,6 +569,11 @@ impl<H: Host> Timeline<H> {
         let start = self.pos;
         let mut skip_at = skip_first.then_some(start);
         let watched = if events.watch { self.watch } else { None };
+        if let Some(w) = watched
+            && matches!(w.kind, WatchKind::Read | WatchKind::Access)
+        {
+            return self.forward_stepping(limit, events, skip_at, w);
+        }
         loop {
             if self.pos >= limit {
                 return Ok(Stop::Reached);
@@ -594,6 +606,69 @@ impl<H: Host> Timeline<H> {
                     }
                     skip_at = Some(self.pos);
                 }
+            }
+        }
+    }
+
+    /// `forward` with a read watch: one instruction at a time with the plain code, looking at what each is about
+    /// to read (`Store::next_accesses`) and checking breakpoints by position. Writes still stop through the
+    /// dirty-page tracker when the watch is `Access`.
+    fn forward_stepping(
+        &mut self,
+        limit: u64,
+        events: Events,
+        skip_at: Option<u64>,
+        w: Watchpoint,
+    ) -> Result<Stop, TimelineError> {
+        let write_watch = (w.kind == WatchKind::Access).then_some(w);
+        let lo = w.addr;
+        let hi = w.addr.saturating_add(w.len);
+        let interval = self.config.interval.max(1);
+        loop {
+            if self.pos >= limit {
+                return Ok(Stop::Reached);
+            }
+            if matches!(&self.end, Some((end, _)) if self.pos >= *end) {
+                return Ok(Stop::End);
+            }
+            // Builds the break positions of `events` but keeps the plain code installed.
+            self.arm(events, write_watch, true);
+            if skip_at != Some(self.pos)
+                && let Some(here) = self.current_code_position()
+                && self
+                    .installed
+                    .as_ref()
+                    .is_some_and(|p| p.points.contains_key(&here))
+                && let Some(stop) = self.break_stop(events)
+            {
+                self.disarm();
+                return Ok(stop);
+            }
+            let reads = self.store.next_accesses().into_iter().any(|a| {
+                !a.write && a.memory == w.memory && a.addr < hi && a.addr.saturating_add(a.len) > lo
+            });
+            let bytes = self.read_watched(w);
+            let slice = self.run_slice(1, write_watch);
+            self.disarm();
+            match slice? {
+                Slice::Done => {
+                    if reads {
+                        return Ok(Stop::Watch(WatchHit {
+                            position: self.pos - 1,
+                            location: self.store.previous_op_location(),
+                            host: None,
+                            write: false,
+                            old: bytes.clone(),
+                            new: bytes,
+                        }));
+                    }
+                    if self.pos.is_multiple_of(interval) {
+                        self.capture_here();
+                    }
+                }
+                Slice::End => return Ok(Stop::End),
+                Slice::Watch(hit) => return Ok(Stop::Watch(hit)),
+                Slice::Breakpoint => {}
             }
         }
     }
@@ -975,6 +1050,7 @@ impl<H: Host> Timeline<H> {
             position: self.pos.saturating_sub(1),
             location: self.store.previous_op_location(),
             host,
+            write: true,
             old: previous,
             new,
         }

@@ -435,3 +435,68 @@ fn a_host_that_answers_differently_on_replay_is_reported() {
     let err = t.seek(10).and_then(|_| t.seek(5000)).unwrap_err();
     assert!(err.to_string().contains("diverged"), "{err}");
 }
+
+/// Brute force: positions before each instruction that reads or writes `[addr, addr + len)`.
+fn accesses(addr: u64, len: u64, limit: u64) -> Vec<(u64, bool)> {
+    let (mut store, mut host, _) = start();
+    let mut out = Vec::new();
+    while store.fuel_consumed() < limit {
+        let pos = store.fuel_consumed();
+        for a in store.next_accesses() {
+            if a.addr < addr + len && a.addr + a.len > addr {
+                out.push((pos, a.write));
+            }
+        }
+        match store.run(1) {
+            Outcome::HostCall(call) => {
+                let HostAnswer::Return(v) = host.call(&mut store, &call) else {
+                    panic!()
+                };
+                store.host_return(&v).unwrap();
+            }
+            Outcome::OutOfFuel => {}
+            _ => break,
+        }
+    }
+    out
+}
+
+#[test]
+fn read_watches_stop_at_every_read_both_ways() {
+    let mut t = timeline(1000);
+    let end = end_of(&mut t);
+    let memory = t.host().memory.unwrap();
+    let expected = accesses(301, 1, end);
+    let reads: Vec<u64> = expected.iter().filter(|a| !a.1).map(|a| a.0).collect();
+    assert_eq!(reads.len(), 1, "{expected:?}");
+    for (kind, want) in [
+        (WatchKind::Read, reads.clone()),
+        (
+            WatchKind::Access,
+            expected.iter().map(|a| a.0).collect::<Vec<_>>(),
+        ),
+    ] {
+        t.seek(0).unwrap();
+        t.set_watchpoint(Some(Watchpoint {
+            memory,
+            addr: 301,
+            len: 1,
+            kind,
+        }))
+        .unwrap();
+        let mut seen = Vec::new();
+        while let Stop::Watch(hit) = t.continue_forward().unwrap() {
+            assert_eq!(t.position(), hit.position + 1);
+            seen.push(hit.position);
+        }
+        assert_eq!(seen, want, "{kind:?} forwards");
+        let Stop::Watch(hit) = t.continue_backward().unwrap() else {
+            panic!("{kind:?} backwards")
+        };
+        assert_eq!(hit.position, *want.last().unwrap());
+        assert!(!hit.write || kind == WatchKind::Access);
+        assert_eq!(t.position(), hit.position);
+    }
+    // The read is the load whose result leads to the trap: at the end's own function.
+    t.set_watchpoint(None).unwrap();
+}

@@ -390,3 +390,28 @@ fn replay_prints_the_command_that_opens_a_crash_in_the_debugger() {
     assert_eq!(stdout.matches("debug it:").count(), 1, "{stdout}");
     assert!(stdout.contains(&hint), "{stdout}");
 }
+
+#[test]
+fn a_read_watch_finds_where_the_corrupted_length_was_read() {
+    let fault = line_of("FAULT:");
+    let (code, stdout) = debug(
+        &crashdemo(),
+        b"AAAAAAAAAAAA",
+        "rwatch current+8 4\nreverse-continue\nreverse-continue\n",
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    let s = sections(&stdout);
+    assert!(s[1].contains("watching 4 bytes at"), "{}", s[1]);
+    // The last read before the trap is the faulting line's load of `current.len`.
+    let read = &s[2];
+    assert!(
+        read.contains("watch: read at position")
+            && read.contains("LLVMFuzzerTestOneInput+")
+            && read.contains(&format!("crash.c:{fault}"))
+            && read.contains("41 41 41 41"),
+        "{read}"
+    );
+    // Nothing read it earlier in the input's run: back to the start.
+    assert!(s[3].contains("start of the recording"), "{}", s[3]);
+}

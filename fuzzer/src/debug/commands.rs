@@ -32,7 +32,8 @@ moving (r- or reverse- goes backwards):
 stopping:
   break|b LOC       LOC: file.c:LINE, a function name, func[N], or *0xOFFSET (module byte offset)
   delete [N]        remove breakpoint N (all without N)
-  watch ADDR [LEN]  stop where the bytes change (both directions); watch-write: at every write; unwatch
+  watch ADDR [LEN]  stop where the bytes change (both directions); watch-write: at every write;
+                    rwatch: at every read (steps one instruction at a time); awatch: reads and writes; unwatch
   last-write ADDR [LEN]  when were these bytes last written, and by which instruction
 looking:
   where|bt  locals  stack  globals  x ADDR [LEN]  list  disas  position|pos  info  host-calls  output
@@ -93,12 +94,13 @@ pub fn execute(session: &mut Session, line: &str) -> Result<String, String> {
         }
         "break" | "b" => add_break(session, &args.join(" ")),
         "delete" | "d" => delete_break(session, args.first().copied()),
-        "watch" | "watch-write" => {
+        "watch" | "watch-write" | "rwatch" | "awatch" => {
             let (addr, len) = address_and_len(session, &args, 4)?;
-            let kind = if command == "watch" {
-                WatchKind::Change
-            } else {
-                WatchKind::Write
+            let kind = match command {
+                "watch" => WatchKind::Change,
+                "watch-write" => WatchKind::Write,
+                "rwatch" => WatchKind::Read,
+                _ => WatchKind::Access,
             };
             session
                 .timeline
@@ -308,6 +310,15 @@ pub fn report(session: &Session, stop: &Stop) -> String {
                 .find(|b| b.points.contains(bp))
                 .map_or_else(String::new, |b| format!(" {} ({})", b.id, b.spec));
             let _ = writeln!(out, "breakpoint{user}");
+        }
+        Stop::Watch(hit) if !hit.write => {
+            let _ = writeln!(
+                out,
+                "watch: read at position {}{}: {}",
+                hit.position,
+                writer(session, hit),
+                hex(&hit.new)
+            );
         }
         Stop::Watch(hit) => {
             let _ = writeln!(

@@ -128,6 +128,8 @@ struct Server<'a> {
     resume: Resume,
     /// The watch LLDB set, as it gave it (memory-space address and length).
     watch: Option<(u64, u64)>,
+    /// What the watch looks for, as the debugger asked.
+    watch_kind: breakpoints::WatchKind,
 }
 
 impl<'a> Server<'a> {
@@ -143,6 +145,7 @@ impl<'a> Server<'a> {
             libraries,
             resume: Resume::Continue,
             watch: None,
+            watch_kind: breakpoints::WatchKind::Write,
         }
     }
 
@@ -175,7 +178,7 @@ impl<'a> Server<'a> {
             Stop::Breakpoint(_) => SingleThreadStopReason::SwBreak(()),
             Stop::Watch(_) => SingleThreadStopReason::Watch {
                 tid: (),
-                kind: breakpoints::WatchKind::Write,
+                kind: self.watch_kind,
                 addr: self.watch.map_or(0, |(addr, _)| addr),
             },
             Stop::Start => SingleThreadStopReason::ReplayLog {
@@ -214,7 +217,7 @@ impl<'a> Server<'a> {
     }
 
     /// The watchable memory range LLDB names with `addr`/`len`.
-    fn watchpoint(&self, addr: u64, len: u64) -> Option<Watchpoint> {
+    fn watchpoint(&self, addr: u64, len: u64, kind: breakpoints::WatchKind) -> Option<Watchpoint> {
         let addr = WasmAddr::from_raw(addr)?;
         if addr.addr_type() != WasmAddrType::Memory {
             return None;
@@ -223,7 +226,11 @@ impl<'a> Server<'a> {
             memory: self.memory(addr.module_index())?,
             addr: u64::from(addr.offset()),
             len,
-            kind: WatchKind::Write,
+            kind: match kind {
+                breakpoints::WatchKind::Write => WatchKind::Write,
+                breakpoints::WatchKind::Read => WatchKind::Read,
+                breakpoints::WatchKind::ReadWrite => WatchKind::Access,
+            },
         })
     }
 
@@ -484,11 +491,11 @@ impl HwWatchpoint for Server<'_> {
         len: u64,
         kind: breakpoints::WatchKind,
     ) -> TargetResult<bool, Self> {
-        // The timeline watches writes, to one range at a time.
-        if kind != breakpoints::WatchKind::Write || self.watch.is_some() {
+        // The timeline watches one range at a time (reads by stepping one instruction at a time).
+        if self.watch.is_some() {
             return Ok(false);
         }
-        let Some(watch) = self.watchpoint(addr, len) else {
+        let Some(watch) = self.watchpoint(addr, len, kind) else {
             return Ok(false);
         };
         self.session
@@ -496,6 +503,7 @@ impl HwWatchpoint for Server<'_> {
             .set_watchpoint(Some(watch))
             .map_err(TargetError::Fatal)?;
         self.watch = Some((addr, len));
+        self.watch_kind = kind;
         Ok(true)
     }
 
