@@ -1,13 +1,13 @@
-//! The differential fuzzer's tests: a bounded smoke run of each oracle CI can build finds nothing, an injected bug is found by the wasmi oracle, every saved finding in `corpora/regressions/diff/` replays as fixed, and `capicola diff` runs as a user runs it.
+//! The differential fuzzer's tests: a bounded smoke run of each oracle CI can build finds nothing, an injected bug is found by the wasmi oracle, the guided search's op-level coverage map measures the engine and grows, every saved finding in `corpora/regressions/diff/` replays as fixed, and `capicola diff` runs as a user runs it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use capicola::diff::{
-    CampaignConfig, CapicolaEngine, Case, DiffEngine, DiffInstance, DiffValue, InstantiateFailure,
-    Limits, Mode, Oracle, Outcome, Rng, Source, Verdict, WasmiEngine, check_with, generate,
-    report_text, run_campaign,
+    CampaignConfig, CampaignReport, CapicolaEngine, Case, DiffEngine, DiffInstance, DiffValue,
+    InstantiateFailure, Limits, MAP_SIZE, Mode, OpCoverage, Oracle, Outcome, Rng, Source, Verdict,
+    WasmiEngine, check_with, features, generate, report_text, run_campaign,
 };
 use capicola_tests::capicola_bin;
 
@@ -29,23 +29,25 @@ fn explained(oracle: Oracle, report: &str) -> bool {
         .any(|(o, text)| *o == oracle && report.contains(text))
 }
 
-fn workers() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-/// Runs `oracle` over the smoke cases and fails on any finding, printing each in full.
-fn smoke(oracle: Oracle) {
+/// A campaign of `cases` cases of seed `seed` through `oracles`, on one worker: the same run every time.
+fn campaign(oracles: &[Oracle], cases: u64, seed: u64, guided: bool) -> CampaignReport {
     let config = CampaignConfig {
-        oracles: vec![oracle],
+        oracles: oracles.to_vec(),
         out: None,
-        jobs: workers(),
+        jobs: 1,
         max_total_time: None,
-        cases: Some(SMOKE_CASES),
-        seed: SMOKE_SEED,
+        cases: Some(cases),
+        seed,
         source: Source::Both,
         limits: Limits::default(),
+        guided,
     };
-    let report = run_campaign(&config, &|_| {}).expect("the oracles CI builds can run");
+    run_campaign(&config, &|_| {}).expect("the oracles CI builds can run")
+}
+
+/// Runs `oracle` over the smoke cases of the guided search and fails on any finding, printing each in full.
+fn smoke(oracle: Oracle) {
+    let report = campaign(&[oracle], SMOKE_CASES, SMOKE_SEED, true);
     let stats = report.stats[&oracle];
     println!("{oracle}: {stats:?}");
     let (known, unexplained): (Vec<String>, Vec<String>) = report
@@ -358,6 +360,102 @@ fn open_bugs_still_reproduce() {
     }
 }
 
+/// A case of one module whose exports are called with zeros.
+fn zero_case(wat: &str) -> Case {
+    let wasm = wat::parse_str(wat).expect("the module assembles");
+    Case::from_file(&wasm).expect("a plain module is a case")
+}
+
+/// The map measures what the engine ran: a module that loops over memory with arithmetic and traps reaches more
+/// features than one that returns a constant, the same case always gives the same map, and a trap has its entry.
+#[test]
+fn op_coverage_measures_what_the_engine_ran() {
+    let small = zero_case(r#"(module (func (export "f") (result i32) (i32.const 1)))"#);
+    let busy = zero_case(
+        r#"(module (memory 1)
+             (func (export "f") (param i32) (result i32) (local i32)
+               (loop $l
+                 (i32.store (local.get 1) (i32.rem_s (local.get 1) (i32.const 7)))
+                 (local.set 1 (i32.add (local.get 1) (i32.const 4)))
+                 (br_if $l (i32.lt_u (local.get 1) (i32.const 64))))
+               (i32.load (local.get 1)))
+             (func (export "trap") (unreachable)))"#,
+    );
+    let mut coverage = OpCoverage::new(Limits::default());
+    let mut map = vec![0; MAP_SIZE];
+    coverage.observe(&small, &mut map);
+    let small_features = features(&map);
+    coverage.observe(&busy, &mut map);
+    let busy_map = map.clone();
+    let busy_features = features(&map);
+    println!("features: constant {small_features}, loop {busy_features}");
+    assert!(small_features > 0);
+    assert!(busy_features > small_features + 10, "{busy_features}");
+    // The loop ran 16 times: some entry counted more than once.
+    assert!(busy_map.iter().any(|&n| n >= 16));
+    coverage.observe(&busy, &mut map);
+    assert_eq!(map, busy_map, "the same case gives the same map");
+}
+
+/// The guided search's map grows with the cases it runs and its queue keeps inputs, and a seeded run on one
+/// worker is the same run every time.
+#[test]
+fn guided_search_reaches_more_engine_features_as_it_runs() {
+    let report = campaign(&[Oracle::Reset], 200, 3, true);
+    println!(
+        "{} features after {} cases ({} kept); growth {:?}",
+        report.features, report.cases, report.corpus, report.growth
+    );
+    assert_eq!(report.cases, 200);
+    assert!(
+        report.corpus > 1,
+        "the search kept inputs: {}",
+        report.corpus
+    );
+    assert!(report.features > 200, "{}", report.features);
+    let features: Vec<usize> = report.growth.iter().map(|&(_, f, _)| f).collect();
+    assert!(features.windows(2).all(|w| w[0] <= w[1]), "{features:?}");
+    assert!(
+        features[features.len() - 1] > 2 * features[0],
+        "{features:?}"
+    );
+    let again = campaign(&[Oracle::Reset], 200, 3, true);
+    assert_eq!(again.growth, report.growth);
+    assert_eq!(again.corpus, report.corpus);
+}
+
+/// A seeded guided run on one worker is the same run in another process (no hash-map order or clock in it).
+#[test]
+fn cli_guided_run_repeats_in_another_process() {
+    let run = || {
+        let out = tempfile::tempdir().expect("a temporary folder can be made");
+        let output = capicola()
+            .args([
+                "diff",
+                "--against",
+                "reset",
+                "--cases",
+                "300",
+                "--seed",
+                "9",
+                "-o",
+            ])
+            .arg(out.path())
+            .output()
+            .expect("capicola runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{stdout}");
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("engine features") || l.starts_with("cases:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let first = run();
+    assert!(first.contains("guided"), "{first}");
+    assert_eq!(first, run());
+}
+
 #[test]
 fn saved_cases_read_back_the_same() {
     for index in 0..20 {
@@ -386,6 +484,7 @@ fn cli_runs_a_bounded_campaign_and_reproduces_a_case() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("20 cases in"), "{stdout}");
+    assert!(stdout.contains("engine features reached"), "{stdout}");
     for oracle in ["wasmi", "snapshot", "reset"] {
         assert!(stdout.contains(oracle), "{stdout}");
     }

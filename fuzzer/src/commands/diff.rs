@@ -32,8 +32,13 @@ use super::Status;
 /// re-checks one saved case (a plain module, .wasm or .wat, gets every export called with
 /// zeros).
 ///
-/// Case N of seed S is the same case on any machine and any -j. The search is seeded random,
-/// not yet guided by coverage.
+/// The search is guided by the engine's op-level coverage: LibAFL mutates inputs (byte strings
+/// the generators turn into cases) and keeps those that make capicola run an IR op kind, a pair
+/// of op kinds in sequence, a trap kind or a number of host calls (in AFL hit-count classes) that
+/// no kept input did. With -j 1, --seed S and --cases N it is the same run on any machine; a
+/// time limit or -j > 1 (workers share their finds) make it depend on timing. --unguided draws
+/// every case at random instead: case N of seed S is the same on any machine and any -j. Both
+/// print the engine features (entries of the coverage map) the cases reached.
 ///
 /// Exit codes: 0 no finding; 1 a mismatch or a panic was found; 2 a usage or I/O error.
 #[derive(Debug, clap::Args)]
@@ -62,6 +67,9 @@ pub struct DiffCommand {
     /// Seed of the generated cases.
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
+    /// Draw every case at random instead of guiding the search by coverage.
+    #[arg(long)]
+    unguided: bool,
     /// Where cases come from.
     #[arg(long, value_enum, value_name = "GENERATOR", default_value_t = Source::Both)]
     generator: Source,
@@ -99,6 +107,7 @@ impl DiffCommand {
             seed: self.seed,
             source: self.generator,
             limits,
+            guided: !self.unguided,
         };
         let report = run_campaign(&config, &|finding| {
             let what = if matches!(finding.outcome, capicola::diff::Outcome::Panicked(_)) {
@@ -124,6 +133,23 @@ impl DiffCommand {
             config.jobs,
             if config.jobs == 1 { "" } else { "s" }
         );
+        let (kinds, pairs, outcomes) = report.feature_parts;
+        println!(
+            "engine features reached: {} ({kinds} op kinds, {pairs} op-kind pairs, {outcomes} outcomes), {} with hit-count classes; {}",
+            report.features,
+            report.feature_classes,
+            if config.guided {
+                format!("guided, {} inputs kept", report.corpus)
+            } else {
+                "unguided".to_string()
+            },
+        );
+        let growth: Vec<String> = report
+            .growth
+            .iter()
+            .map(|(cases, features, classes)| format!("{cases}:{features}/{classes}"))
+            .collect();
+        println!("cases:features/classes {}", growth.join(" "));
         println!(
             "{:<9} {:>7} {:>7} {:>8} {:>5} {:>12} {:>7} {:>10}",
             "oracle",

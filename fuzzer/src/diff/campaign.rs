@@ -1,7 +1,10 @@
-//! A campaign: cases generated from a seed and checked by every chosen oracle on parallel workers, until a case count or a time limit, with each finding saved as `.wasm` + `.wat` + a report of what differed.
+//! A campaign: cases checked by every chosen oracle on parallel workers, until a case count or a time limit, with each finding saved as `.wasm` + `.wat` + a report of what differed.
 //!
-//! The search is seeded random: case `i` of seed `s` is the same case on any machine and for any number of
-//! workers. TODO: guide it by the engine's own coverage once the LibAFL executor lands in this crate.
+//! Two searches feed it. The guided one ([`super::search`], the default) mutates inputs with LibAFL and keeps
+//! those that make the engine do something new by its op-level coverage ([`super::coverage`]); with one worker,
+//! a seed and a case count it is the same run on any machine (a time limit, or workers sharing their finds, make
+//! it depend on timing). The unguided one draws input `i` of seed `s` at random: the same case on any machine
+//! and for any number of workers. Both measure the engine features every case reached, so the two compare.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -12,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::case::Case;
 use super::compare::Verdict;
+use super::coverage::{MAP_SIZE, OpCoverage};
 use super::engine::{Limits, MemoryDump};
 use super::generate::{Source, generate};
 use super::oracle::{Oracle, OracleError, Outcome};
@@ -36,6 +40,8 @@ pub struct CampaignConfig {
     pub seed: u64,
     pub source: Source,
     pub limits: Limits,
+    /// Guide the search by the engine's op-level coverage (otherwise: seeded random cases).
+    pub guided: bool,
 }
 
 /// How the cases of one oracle came out.
@@ -80,9 +86,10 @@ impl OracleStats {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub oracle: Oracle,
-    /// The campaign's seed and the case's number, which regenerate it.
+    /// The campaign's seed and the case's number, which regenerate it (in a guided campaign: with one worker).
     pub seed: u64,
     pub case_index: u64,
+    pub guided: bool,
     pub case: Case,
     pub outcome: Outcome,
     /// The saved `.wasm`, when the campaign saves findings.
@@ -95,11 +102,16 @@ impl Finding {
         let mut text = report_text(self.oracle, &self.case, &self.outcome);
         let _ = writeln!(
             text,
-            "generated as case {} of seed {} (capicola diff --seed {} --cases {})",
+            "generated as case {} of seed {} (capicola diff --seed {} --cases {}{})",
             self.case_index,
             self.seed,
             self.seed,
-            self.case_index + 1
+            self.case_index + 1,
+            if self.guided {
+                " -j 1: a guided search repeats only with one worker and no time limit"
+            } else {
+                " --unguided"
+            }
         );
         if let Some(path) = &self.saved {
             let _ = writeln!(
@@ -154,6 +166,17 @@ pub struct CampaignReport {
     /// Cases generated.
     pub cases: u64,
     pub elapsed: Duration,
+    /// Engine features (entries of the op-level coverage map) some case reached.
+    pub features: usize,
+    /// The same by part: op kinds, op-kind pairs, outcomes.
+    pub feature_parts: (usize, usize, usize),
+    /// (Entry, hit-count class) pairs some case reached: what the guided search looks for.
+    pub feature_classes: usize,
+    /// Features and feature classes reached after 1, 2, 4, 8... cases (and after the last), as (cases,
+    /// features, classes).
+    pub growth: Vec<(u64, usize, usize)>,
+    /// Inputs the guided search kept, summed over workers (0 when unguided).
+    pub corpus: u64,
 }
 
 /// Why a campaign could not run.
@@ -161,6 +184,8 @@ pub struct CampaignReport {
 pub enum CampaignError {
     #[error(transparent)]
     Oracle(#[from] OracleError),
+    #[error("the guided search failed: {0}")]
+    Search(String),
     #[error("cannot save a finding in {path}: {source}")]
     Save {
         path: PathBuf,
@@ -183,99 +208,210 @@ pub fn run_campaign(
             source,
         })?;
     }
-    let canonicalize_nans = config.oracles.iter().any(|o| o.crosses_engines());
-    let start = Instant::now();
-    let next = AtomicU64::new(0);
-    let shared = Mutex::new((CampaignReport::default(), HashSet::<u64>::new()));
-    let first_error: Mutex<Option<CampaignError>> = Mutex::new(None);
-    let worker = || {
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let out_of_cases = config.cases.is_some_and(|n| index >= n);
-            let out_of_time = config
-                .max_total_time
-                .is_some_and(|limit| start.elapsed() >= limit);
-            let failed = first_error.lock().map(|e| e.is_some()).unwrap_or(true);
-            if out_of_cases || out_of_time || failed {
-                return;
-            }
-            let mut rng = Rng::for_case(config.seed, index);
-            let case = generate(config.source, &mut rng, canonicalize_nans);
-            let mut results = Vec::new();
-            for &oracle in &config.oracles {
-                let began = Instant::now();
-                let outcome = match oracle.check(&case, config.limits) {
-                    Ok(outcome) => outcome,
-                    Err(e) => {
-                        if let Ok(mut slot) = first_error.lock() {
-                            slot.get_or_insert(e.into());
-                        }
-                        return;
-                    }
-                };
-                results.push((oracle, outcome, began.elapsed()));
-            }
-            let Ok(mut guard) = shared.lock() else { return };
-            let (report, seen) = &mut *guard;
-            report.cases += 1;
-            for (oracle, outcome, time) in results {
-                report
-                    .stats
-                    .entry(oracle)
-                    .or_default()
-                    .record(&outcome, time);
-                if !outcome.is_finding() {
-                    continue;
-                }
-                let mut finding = Finding {
-                    oracle,
-                    seed: config.seed,
-                    case_index: index,
-                    case: case.clone(),
-                    outcome,
-                    saved: None,
-                };
-                let bytes = finding.case.to_file();
-                let key = MemoryDump {
-                    bytes: bytes.clone(),
-                }
-                .hash()
-                    ^ oracle as u64;
-                if !seen.insert(key) {
-                    continue;
-                }
-                if let Some(out) = &config.out {
-                    match save(out, &mut finding, &bytes, key) {
-                        Ok(()) => {}
-                        Err(e) => {
-                            if let Ok(mut slot) = first_error.lock() {
-                                slot.get_or_insert(e);
-                            }
-                            return;
-                        }
-                    }
-                }
-                on_finding(&finding);
-                report.findings.push(finding);
-            }
+    let shared = Shared::new(config, on_finding);
+    let worker = |worker: usize| {
+        let result = if config.guided {
+            super::search::run_worker(&shared, worker)
+        } else {
+            unguided_worker(&shared);
+            Ok(())
+        };
+        if let Err(e) = result {
+            shared.fail(e);
         }
     };
     std::thread::scope(|scope| {
-        for _ in 0..config.jobs.max(1) {
+        for i in 0..config.jobs.max(1) {
             // Parsing and mutating modules recurses on deep nesting.
             std::thread::Builder::new()
                 .stack_size(WORKER_STACK)
-                .spawn_scoped(scope, worker)
+                .spawn_scoped(scope, move || worker(i))
                 .expect("a worker thread can be started");
         }
     });
-    if let Some(e) = first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
+    shared.finish()
+}
+
+/// The seeded random search: case `i` is [`generate`] of `Rng::for_case(seed, i)`.
+fn unguided_worker(shared: &Shared<'_>) {
+    let config = shared.config;
+    let mut coverage = OpCoverage::new(config.limits);
+    let mut map = vec![0; MAP_SIZE];
+    while let Some(index) = shared.claim() {
+        let mut rng = Rng::for_case(config.seed, index);
+        let case = generate(config.source, &mut rng, shared.canonicalize_nans);
+        coverage.observe(&case, &mut map);
+        shared.check(index, &case, &map);
     }
-    let (mut report, _) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    report.elapsed = start.elapsed();
-    report.findings.sort_by_key(|f| (f.case_index, f.oracle));
-    Ok(report)
+}
+
+/// What the workers of a campaign share: the case counter, the report, the findings seen and the features reached.
+pub(crate) struct Shared<'a> {
+    pub(crate) config: &'a CampaignConfig,
+    on_finding: &'a (dyn Fn(&Finding) + Sync),
+    pub(crate) canonicalize_nans: bool,
+    start: Instant,
+    next: AtomicU64,
+    report: Mutex<(CampaignReport, HashSet<u64>)>,
+    /// The hit-count classes (one bit each) some case reached, by map entry.
+    reached: Mutex<Vec<u8>>,
+    first_error: Mutex<Option<CampaignError>>,
+    /// Inputs the guided workers kept and share, with the worker that kept each.
+    pub(crate) pool: Mutex<Vec<(usize, Vec<u8>)>>,
+}
+
+impl<'a> Shared<'a> {
+    fn new(config: &'a CampaignConfig, on_finding: &'a (dyn Fn(&Finding) + Sync)) -> Shared<'a> {
+        Shared {
+            config,
+            on_finding,
+            canonicalize_nans: config.oracles.iter().any(|o| o.crosses_engines()),
+            start: Instant::now(),
+            next: AtomicU64::new(0),
+            report: Mutex::new((CampaignReport::default(), HashSet::new())),
+            reached: Mutex::new(vec![0; MAP_SIZE]),
+            first_error: Mutex::new(None),
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether the campaign is over: out of cases or time, or failed.
+    pub(crate) fn done(&self) -> bool {
+        self.config
+            .cases
+            .is_some_and(|n| self.next.load(Ordering::Relaxed) >= n)
+            || self
+                .config
+                .max_total_time
+                .is_some_and(|limit| self.start.elapsed() >= limit)
+            || self.first_error.lock().map(|e| e.is_some()).unwrap_or(true)
+    }
+
+    /// The number of the next case to run, or `None` when the campaign is over.
+    pub(crate) fn claim(&self) -> Option<u64> {
+        if self.done() {
+            return None;
+        }
+        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        if self.config.cases.is_some_and(|n| index >= n) {
+            return None;
+        }
+        Some(index)
+    }
+
+    pub(crate) fn fail(&self, e: CampaignError) {
+        if let Ok(mut slot) = self.first_error.lock() {
+            slot.get_or_insert(e);
+        }
+    }
+
+    /// Checks case `index` (whose op-level coverage is `map`) with every oracle, records the outcomes and saves
+    /// the findings.
+    pub(crate) fn check(&self, index: u64, case: &Case, map: &[u8]) {
+        let config = self.config;
+        let (features, parts, classes) = {
+            let Ok(mut reached) = self.reached.lock() else {
+                return;
+            };
+            for (r, &m) in reached.iter_mut().zip(map) {
+                *r |= super::coverage::class_bit(m);
+            }
+            (
+                super::coverage::features(&reached),
+                super::coverage::feature_parts(&reached),
+                reached.iter().map(|r| r.count_ones() as usize).sum(),
+            )
+        };
+        let mut results = Vec::new();
+        for &oracle in &config.oracles {
+            let began = Instant::now();
+            let outcome = match oracle.check(case, config.limits) {
+                Ok(outcome) => outcome,
+                Err(e) => return self.fail(e.into()),
+            };
+            results.push((oracle, outcome, began.elapsed()));
+        }
+        let Ok(mut guard) = self.report.lock() else {
+            return;
+        };
+        let (report, seen) = &mut *guard;
+        report.cases += 1;
+        if classes > report.feature_classes {
+            report.features = features;
+            report.feature_parts = parts;
+            report.feature_classes = classes;
+        }
+        if report.cases.is_power_of_two() {
+            report
+                .growth
+                .push((report.cases, report.features, report.feature_classes));
+        }
+        for (oracle, outcome, time) in results {
+            report
+                .stats
+                .entry(oracle)
+                .or_default()
+                .record(&outcome, time);
+            if !outcome.is_finding() {
+                continue;
+            }
+            let mut finding = Finding {
+                oracle,
+                seed: config.seed,
+                case_index: index,
+                guided: config.guided,
+                case: case.clone(),
+                outcome,
+                saved: None,
+            };
+            let bytes = finding.case.to_file();
+            let key = MemoryDump {
+                bytes: bytes.clone(),
+            }
+            .hash()
+                ^ oracle as u64;
+            if !seen.insert(key) {
+                continue;
+            }
+            if let Some(out) = &config.out
+                && let Err(e) = save(out, &mut finding, &bytes, key)
+            {
+                return self.fail(e);
+            }
+            (self.on_finding)(&finding);
+            report.findings.push(finding);
+        }
+    }
+
+    /// Counts inputs a guided worker kept.
+    pub(crate) fn add_corpus(&self, inputs: u64) {
+        if let Ok(mut guard) = self.report.lock() {
+            guard.0.corpus += inputs;
+        }
+    }
+
+    fn finish(self) -> Result<CampaignReport, CampaignError> {
+        if let Some(e) = self
+            .first_error
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+        {
+            return Err(e);
+        }
+        let (mut report, _) = self.report.into_inner().unwrap_or_else(|e| e.into_inner());
+        report.elapsed = self.start.elapsed();
+        if report
+            .growth
+            .last()
+            .is_some_and(|&(n, ..)| n != report.cases)
+        {
+            report
+                .growth
+                .push((report.cases, report.features, report.feature_classes));
+        }
+        report.findings.sort_by_key(|f| (f.case_index, f.oracle));
+        Ok(report)
+    }
 }
 
 /// Saves a finding as `<oracle>-<hash>.wasm` (the module with its calls), `.wat` (when it prints) and `.txt`.

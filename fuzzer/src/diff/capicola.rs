@@ -1,9 +1,11 @@
 //! capicola as a `DiffEngine`: run straight, paused and carried through serialized snapshots into fresh stores, or reset to a baseline after a dirtying run.
 
 use capicola_engine::{
-    Config, DecodeLimits, Engine, Error, Extern, ExternType, Func, Instance, Module, Outcome,
+    Config, DecodeLimits, Engine, Error, Extern, ExternType, Func, Instance, Module, Op, Outcome,
     Snapshot, Store, TrapKind, Val, ValType,
 };
+
+use super::case::Case;
 
 use super::engine::{
     CallOutcome, DiffEngine, DiffInstance, DiffValue, DiffValueType, FuncSig, InstanceState,
@@ -39,10 +41,21 @@ pub struct CapicolaEngine {
 
 impl CapicolaEngine {
     pub fn new(mode: Mode, limits: Limits) -> CapicolaEngine {
+        Self::with_coverage(mode, limits, false)
+    }
+
+    /// capicola run straight with the engine's edge coverage on, for [`CapicolaEngine::observe`]: the
+    /// instrumented code is never the code under test.
+    pub fn observer(limits: Limits) -> CapicolaEngine {
+        Self::with_coverage(Mode::Straight, limits, true)
+    }
+
+    fn with_coverage(mode: Mode, limits: Limits, coverage: bool) -> CapicolaEngine {
         let engine = Engine::new(Config {
             max_memory_bytes: limits.max_memory_bytes,
             max_table_elements: limits.max_table_elements,
             track_dirty_pages: matches!(mode, Mode::Reset { .. }),
+            coverage,
             ..Config::default()
         });
         CapicolaEngine {
@@ -50,6 +63,39 @@ impl CapicolaEngine {
             limits,
             mode,
         }
+    }
+
+    /// Runs `case` as the oracles do (its calls in order, up to the first that is inconclusive) and reports what
+    /// the engine did. Edge blocks are empty unless the engine is an [`CapicolaEngine::observer`].
+    pub fn observe(&self, case: &Case) -> Observation {
+        let mut observation = Observation::default();
+        let mut inst = match self.instance(&case.wasm) {
+            Ok(inst) => inst,
+            Err(failure) => {
+                observation.instantiation = Some(failure);
+                return observation;
+            }
+        };
+        for call in &case.calls {
+            let outcome = inst.call(&call.export, &call.args);
+            let conclusive = matches!(outcome, CallOutcome::Returned(_) | CallOutcome::Trapped(_));
+            observation.calls.push(outcome);
+            if !conclusive {
+                break;
+            }
+        }
+        observation.host_calls = inst.host_calls;
+        let base = inst.store.coverage_base(inst.instance) as usize;
+        let hits = inst.store.coverage().get(base..).unwrap_or_default();
+        observation.blocks = inst
+            .module
+            .edge_ops()
+            .into_iter()
+            .zip(hits)
+            .filter(|(_, hits)| **hits > 0)
+            .map(|(ops, &hits)| (hits, ops))
+            .collect();
+        observation
     }
 
     /// The engine's configuration, for a caller that builds its own store (a snapshot must come back into an
@@ -69,6 +115,25 @@ impl DiffEngine for CapicolaEngine {
     }
 
     fn instantiate(&mut self, wasm: &[u8]) -> Result<Box<dyn DiffInstance>, InstantiateFailure> {
+        Ok(Box::new(self.instance(wasm)?))
+    }
+}
+
+/// What capicola did with a case: see [`CapicolaEngine::observe`].
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    /// Why the module did not become an instance, if it did not.
+    pub instantiation: Option<InstantiateFailure>,
+    /// How each call ended, up to the first inconclusive one.
+    pub calls: Vec<CallOutcome>,
+    /// Host calls answered (the start function's and the calls').
+    pub host_calls: u64,
+    /// Every edge that ran, as its hit count (saturated at 255) and the ops it leads to (`Module::edge_ops`).
+    pub blocks: Vec<(u8, Vec<Op>)>,
+}
+
+impl CapicolaEngine {
+    fn instance(&self, wasm: &[u8]) -> Result<CapicolaInstance, InstantiateFailure> {
         let module = Module::new(&self.engine, wasm).map_err(|e| match e {
             Error::Unsupported(message) => InstantiateFailure::Unsupported(message),
             Error::Validation(message) => InstantiateFailure::Invalid(message),
@@ -88,8 +153,10 @@ impl DiffEngine for CapicolaEngine {
         };
         let mut inst = CapicolaInstance {
             engine: self.engine.clone(),
+            module,
             store,
             instance,
+            host_calls: 0,
             fuel: self.limits.fuel_per_call,
             mode: self.mode,
             rng: Rng::new(seed ^ u64::from_le_bytes(hash8(wasm))),
@@ -109,7 +176,7 @@ impl DiffEngine for CapicolaEngine {
         if let Mode::Reset { .. } = self.mode {
             inst.dirty_and_reset().map_err(InstantiateFailure::Error)?;
         }
-        Ok(Box::new(inst))
+        Ok(inst)
     }
 }
 
@@ -176,8 +243,11 @@ fn value_type(ty: ValType) -> DiffValueType {
 #[derive(Debug)]
 struct CapicolaInstance {
     engine: Engine,
+    module: Module,
     store: Store,
     instance: Instance,
+    /// Host calls answered by `run`.
+    host_calls: u64,
     fuel: u64,
     mode: Mode,
     rng: Rng,
@@ -265,6 +335,7 @@ impl CapicolaInstance {
                     }
                 }
                 Outcome::HostCall(call) => {
+                    self.host_calls += 1;
                     // A paused host call is part of the state too: round-trip some of them before answering.
                     if snapshots && self.rng.below(4) == 0 {
                         if let Err(e) = self.round_trip() {

@@ -1,4 +1,10 @@
-//! The generators: pseudo-random bytes turned into a case, either a `wasm-smith` module with calls on interesting values, or a spec-suite module mutated by `wasm-mutate` and called with the values of the suite's own assertions.
+//! The generators: an input (a byte string) turned into a case, either a `wasm-smith` module with calls on interesting values, or a spec-suite module mutated by `wasm-mutate` and called with the values of the suite's own assertions.
+//!
+//! An input is read as: byte 0 picks the generator (with [`Source::Both`]), bytes 1..9 seed the choice of
+//! arguments and of the oracles' pause points, and the rest drives the generator — `wasm-smith` reads it through
+//! `arbitrary::Unstructured`; the spec generator reads the seed module, whether and how often to mutate it, and
+//! each mutation's seed and kind from it. A byte string the guided search mutates thus keeps what it does not
+//! touch: the same module with other arguments, the same seed module with another mutation.
 
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
@@ -54,28 +60,53 @@ pub fn smith_config(canonicalize_nans: bool) -> wasm_smith::Config {
     }
 }
 
-/// Generates case number `rng` stands for.
+/// Bytes of an input before the generator's own: the generator (byte 0) and the seed of the arguments and pause
+/// points (bytes 1..9).
+pub const INPUT_HEADER: usize = 9;
+
+/// Longest input the generators read all of.
+pub const MAX_INPUT: usize = INPUT_HEADER + MAX_SMITH_INPUT as usize;
+
+/// The case `rng` stands for: [`case_from_input`] of a pseudo-random input of pseudo-random length.
 pub fn generate(source: Source, rng: &mut Rng, canonicalize_nans: bool) -> Case {
+    case_from_input(source, &random_input(rng), canonicalize_nans)
+}
+
+/// A pseudo-random input: the header and 1 to 4,096 bytes.
+pub fn random_input(rng: &mut Rng) -> Vec<u8> {
+    let mut input = vec![0; INPUT_HEADER + 1 + rng.below(MAX_SMITH_INPUT) as usize];
+    rng.fill(&mut input);
+    input
+}
+
+/// The case an input stands for (see the module's documentation); any byte string is one, a short one reading
+/// as if padded with zeros.
+pub fn case_from_input(source: Source, input: &[u8], canonicalize_nans: bool) -> Case {
+    let mut header = [0u8; INPUT_HEADER];
+    let n = input.len().min(INPUT_HEADER);
+    header[..n].copy_from_slice(&input[..n]);
+    let body = input.get(INPUT_HEADER..).unwrap_or_default();
+    let mut seed = [0u8; 8];
+    seed.copy_from_slice(&header[1..]);
+    let mut rng = Rng::new(u64::from_le_bytes(seed));
     let smith = match source {
         Source::Smith => true,
         Source::Spec => false,
-        Source::Both => rng.below(2) == 0,
+        Source::Both => header[0] & 1 == 0,
     };
     if smith {
-        smith_case(rng, canonicalize_nans)
+        smith_case(body, &mut rng, canonicalize_nans)
     } else {
-        spec_case(rng)
+        spec_case(&mut Unstructured::new(body), &mut rng)
     }
 }
 
-/// A `wasm-smith` module; every export is called once in export order, then (half of the time) again in a
-/// shuffled order, each time with interesting arguments.
-pub fn smith_case(rng: &mut Rng, canonicalize_nans: bool) -> Case {
-    let mut input = vec![0; 1 + rng.below(MAX_SMITH_INPUT) as usize];
-    rng.fill(&mut input);
+/// A `wasm-smith` module built from `input`; every export is called once in export order, then (half of the time)
+/// again in a shuffled order, each time with interesting arguments drawn from `rng`.
+pub fn smith_case(input: &[u8], rng: &mut Rng, canonicalize_nans: bool) -> Case {
     let wasm = wasm_smith::Module::new(
         smith_config(canonicalize_nans),
-        &mut Unstructured::new(&input),
+        &mut Unstructured::new(input),
     )
     .map(|m| m.to_bytes())
     .unwrap_or_default();
@@ -235,10 +266,11 @@ fn arg_value(arg: &WastArg<'_>) -> Option<DiffValue> {
     })
 }
 
-/// A spec-suite module (see [`pick_seed`]), as it is (one time in four) or after one to three `wasm-mutate` mutations, some of them
-/// free to change its meaning. The script's calls are kept where the export is still there with the same
-/// parameter types; exports no call names are called with interesting arguments.
-pub fn spec_case(rng: &mut Rng) -> Case {
+/// A spec-suite module (see [`pick_seed`]), as it is (one time in four) or after one to three `wasm-mutate`
+/// mutations, some of them free to change its meaning, all chosen by `u`. The script's calls are kept where the
+/// export is still there with the same parameter types; exports no call names are called with interesting
+/// arguments drawn from `rng`.
+pub fn spec_case(u: &mut Unstructured<'_>, rng: &mut Rng) -> Case {
     let seeds = spec_seeds();
     if seeds.is_empty() {
         return Case {
@@ -248,13 +280,14 @@ pub fn spec_case(rng: &mut Rng) -> Case {
             seed: 0,
         };
     }
-    let seed = pick_seed(seeds, rng);
+    let seed = pick_seed(seeds, u);
     let mut wasm = seed.wasm.clone();
     let mut mutations = Vec::new();
-    if rng.below(4) != 0 {
-        for _ in 0..1 + rng.below(3) {
-            let mutation_seed = rng.next_u64();
-            let preserve = rng.below(2) == 0;
+    let choice = byte(u);
+    if !choice.is_multiple_of(4) {
+        for _ in 0..1 + (choice >> 2) % 3 {
+            let mutation_seed = u64::from_le_bytes(bytes(u));
+            let preserve = byte(u) & 1 == 0;
             if let Some(mutated) = mutate(&wasm, mutation_seed, preserve) {
                 wasm = mutated;
                 mutations.push(format!(
@@ -305,12 +338,13 @@ pub fn spec_case(rng: &mut Rng) -> Case {
 
 /// A seed: half of the time uniformly, half of the time in proportion to its calls (uniformly over the suite's
 /// assertions, so that a module with hundreds of them is not drawn as rarely as one with a single call).
-fn pick_seed<'a>(seeds: &'a [SpecSeed], rng: &mut Rng) -> &'a SpecSeed {
-    if rng.below(2) == 0 {
-        return &seeds[rng.below(seeds.len() as u64) as usize];
+fn pick_seed<'a>(seeds: &'a [SpecSeed], u: &mut Unstructured<'_>) -> &'a SpecSeed {
+    let at = u64::from(u32::from_le_bytes(bytes(u)));
+    if at & 1 == 0 {
+        return &seeds[((at >> 1) % seeds.len() as u64) as usize];
     }
     let total: u64 = seeds.iter().map(|s| s.calls.len() as u64).sum();
-    let mut at = rng.below(total);
+    let mut at = (at >> 1) % total.max(1);
     for seed in seeds {
         let calls = seed.calls.len() as u64;
         if at < calls {
@@ -319,6 +353,18 @@ fn pick_seed<'a>(seeds: &'a [SpecSeed], rng: &mut Rng) -> &'a SpecSeed {
         at -= calls;
     }
     &seeds[seeds.len() - 1]
+}
+
+/// The next byte of `u`, 0 when it is used up.
+fn byte(u: &mut Unstructured<'_>) -> u8 {
+    bytes::<1>(u)[0]
+}
+
+/// The next `N` bytes of `u`, zeros past its end.
+fn bytes<const N: usize>(u: &mut Unstructured<'_>) -> [u8; N] {
+    let mut out = [0; N];
+    let _ = u.fill_buffer(&mut out);
+    out
 }
 
 /// One `wasm-mutate` mutation of `wasm`, or `None` when none applies (or the mutator panics).

@@ -13,10 +13,12 @@ pub mod campaign;
 mod capicola;
 pub mod case;
 pub mod compare;
+pub mod coverage;
 pub mod engine;
 pub mod generate;
 pub mod oracle;
 pub mod rng;
+mod search;
 mod wasmi;
 #[cfg(feature = "wasmtime")]
 mod wasmtime;
@@ -27,14 +29,18 @@ pub use self::wasmtime::{WASMTIME_FUEL_FACTOR, WasmtimeEngine};
 pub use campaign::{
     CampaignConfig, CampaignError, CampaignReport, Finding, OracleStats, report_text, run_campaign,
 };
-pub use capicola::{CapicolaEngine, Mode};
+pub use capicola::{CapicolaEngine, Mode, Observation};
 pub use case::{CALLS_SECTION, Call, Case, CaseError};
 pub use compare::{Difference, Verdict, compare, values_match};
+pub use coverage::{MAP_SIZE, OpCoverage, features};
 pub use engine::{
     CallOutcome, DiffEngine, DiffInstance, DiffValue, DiffValueType, FuncSig, InstanceState,
     InstantiateFailure, Limits, MemoryDump, TrapClass,
 };
-pub use generate::{Source, generate, smith_case, spec_case, spec_seeds};
+pub use generate::{
+    INPUT_HEADER, MAX_INPUT, Source, case_from_input, generate, random_input, smith_case,
+    spec_case, spec_seeds,
+};
 pub use oracle::{Oracle, OracleError, Outcome, check_with};
 pub use rng::Rng;
 
