@@ -16,10 +16,9 @@ pub const FUEL_PER_CALL: u64 = 100_000;
 pub const MAX_PAUSES_PER_CALL: usize = 16;
 
 /// Whether a [`Schedule::new`] pauses at host calls that the embedder made directly (an exported import called
-/// with no Wasm frame below it). Off until the engine restores such a pause: `Store::restore` wants an empty
-/// value stack there, but the call's arguments stay on it, so the snapshot of a valid store is refused
-/// (`corpora/regressions/engine/snapshot-outermost-host-call.wat`). [`Schedule::strict`] pauses there anyway.
-pub const PAUSE_AT_OUTERMOST_HOST_CALLS: bool = false;
+/// with no Wasm frame below it); `Store::restore` takes such pauses since
+/// `corpora/regressions/engine/snapshot-outermost-host-call.wat` was fixed.
+pub const PAUSE_AT_OUTERMOST_HOST_CALLS: bool = true;
 
 /// An engine with every feature and memory and table limits small enough that no input can exhaust the host's
 /// memory (as `harness::engine`).
@@ -192,10 +191,10 @@ pub fn decode_input(data: &[u8], valid: &[Vec<u8>]) -> Vec<u8> {
 /// Fuel a store restored by [`decode`] may use.
 pub const DECODE_FUEL: u64 = 20_000;
 
-/// Whether the stable tests let [`decode`] run the stores it restores. Off until the engine checks the reference
-/// cells of a restored value stack: a damaged one reaches a table and `call_indirect` panics
-/// (`corpora/regressions/engine/snapshot-bad-funcref-on-stack.bin`). The fuzz target always runs them.
-pub const RUN_RESTORED_STORES: bool = false;
+/// Whether the stable tests let [`decode`] run the stores it restores (the fuzz target always does). On since a
+/// bad function reference of a damaged snapshot traps where it would enter a table and restore checks locals
+/// (`corpora/regressions/engine/snapshot-bad-funcref-on-stack.bin`).
+pub const RUN_RESTORED_STORES: bool = true;
 
 /// The decode oracle: `bytes` decode to an error, or to a snapshot that restores against `module` (the fixed
 /// module, see [`decode_module`]) to an error or to a store that behaves — whose own capture restores again,

@@ -43,6 +43,9 @@ pub enum TrapKind {
     InvalidConversionToInteger,
     StackExhausted,
     NullReference,
+    /// A function reference naming no function of the store went into a table (only a damaged snapshot can
+    /// put one on the operand stack).
+    BadReference,
     /// A host function reported a trap.
     Host(String),
 }
@@ -62,6 +65,7 @@ impl TrapKind {
             TrapKind::InvalidConversionToInteger => "invalid conversion to integer",
             TrapKind::StackExhausted => "call stack exhausted",
             TrapKind::NullReference => "null reference",
+            TrapKind::BadReference => "reference to a missing function",
             TrapKind::Host(msg) => msg,
         }
     }

@@ -8,9 +8,10 @@ use crate::num;
 use crate::simd;
 use crate::store::{
     CMP_LOG_LIMIT, CmpValues, Frame, FuncInst, HostCall, InstanceData, MemoryInst, Status, Store,
-    host_call_on_stack,
+    TableInst, host_call_on_stack,
 };
 use crate::translate::{CMP_I32, CMP_I32_EQZ, CMP_I64, CMP_I64_EQZ, RETURN_TARGET};
+use crate::types::ValType;
 
 /// Why `execute` stopped without trapping.
 pub(crate) enum Exit {
@@ -118,6 +119,13 @@ fn effective(mem: &MemoryInst, addr: u64, offset: u64, len: usize) -> Option<usi
         return None;
     }
     Some(ea as usize)
+}
+
+/// Whether `cell` cannot go into table `t`: a function reference (index + 1) past the store's `funcs`. Valid code
+/// never makes one; only a damaged snapshot's operand stack can hold it.
+#[inline(always)]
+fn bad_ref(t: &TableInst, cell: u64, funcs: usize) -> bool {
+    t.ty.element == ValType::FuncRef && cell > funcs as u64
 }
 
 /// Checks that `[start, start + len)` lies inside a region of `size` units.
@@ -668,9 +676,13 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             let v = pop!(u64);
             let i = pop!(u64);
             let t = &mut tables[table_index!($table)];
+            let bad = bad_ref(t, v, funcs.len());
             let Some(slot) = usize::try_from(i).ok().and_then(|i| t.elems.get_mut(i)) else {
                 trap!(TrapKind::TableOutOfBounds)
             };
+            if bad {
+                trap!(TrapKind::BadReference)
+            }
             *slot = v;
         }};
         (TableSize $table:ident) => {
@@ -680,6 +692,9 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             let n = pop!(u64);
             let init = pop!(u64);
             let t = &mut tables[table_index!($table)];
+            if bad_ref(t, init, funcs.len()) {
+                trap!(TrapKind::BadReference)
+            }
             let failed = if t.ty.table64 {
                 u64::MAX
             } else {
@@ -695,6 +710,9 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             let Some(i) = in_bounds(i, n, t.elems.len()) else {
                 trap!(TrapKind::TableOutOfBounds)
             };
+            if bad_ref(t, v, funcs.len()) {
+                trap!(TrapKind::BadReference)
+            }
             t.elems[i..i + n as usize].fill(v);
         }};
         (TableCopy $dst:ident $src:ident) => {{

@@ -662,6 +662,19 @@ fn restore_exec(store: &Store, e: &ExecSnapshot) -> Result<ExecState, Error> {
                 let pc = frame.pc as usize;
                 let base = fp + body.local_cells as usize;
                 needed = needed.max(fp + body.max_cells as usize);
+                // Function references in locals must name functions of the store (the operand stack's cells have
+                // no recorded types: a bad reference there traps where it is used, as `call_indirect` checks).
+                let mut cell = fp;
+                for &ty in body.local_types.iter() {
+                    if ty == ValType::FuncRef
+                        && stack
+                            .get(cell)
+                            .is_some_and(|&r| r > store.funcs.len() as u64)
+                    {
+                        return Err(bad("a local holds a bad function reference"));
+                    }
+                    cell += ty.cells() as usize;
+                }
                 let innermost = i + 1 == n;
                 // The height the frame's own operand stack must have, and where the next frame (or the pending
                 // host call) starts.

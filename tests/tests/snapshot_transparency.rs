@@ -181,16 +181,9 @@ fn damaged_snapshot_files_give_errors_or_stores_that_run() {
     );
 }
 
-/// Regression files of engine bugs whose fix is pending, which the default test skips; the ignored strict test
-/// runs them. Remove a name once the engine is fixed.
-const PENDING_ENGINE_FIXES: &[&str] = &[
-    // `Store::restore` does not check the reference cells of the value stack: a local holding function 62 of 4
-    // goes into a table, and `call_indirect` through it panics (index out of bounds in `exec.rs`).
-    "snapshot-bad-funcref-on-stack.bin",
-    // A snapshot's own memory type lifts the engine's memory limit: `Store::restore` allocates 256 TiB and the
-    // process aborts (an allocation failure cannot be caught).
-    "snapshot-memory-over-engine-limit.bin",
-];
+/// Regression files of engine bugs whose fix is pending, which the default test skips; the strict test runs
+/// them. Add a name when a new bug is found before its fix, remove it with the fix.
+const PENDING_ENGINE_FIXES: &[&str] = &[];
 
 /// Every file of the engine's regression corpus, in name order.
 fn engine_regressions() -> Vec<PathBuf> {
@@ -282,7 +275,6 @@ fn engine_regressions_pass_the_snapshot_oracles() {
 
 /// The same with every file and every pause the oracle knows, those the engine cannot handle yet included.
 #[test]
-#[ignore = "engine bugs: Store::restore refuses a pause in a host call the embedder made directly, lets a snapshot's memory type lift the engine's memory limit, and does not check reference cells on the value stack (see PENDING_ENGINE_FIXES)"]
 fn engine_regressions_pass_the_strict_snapshot_oracles() {
     let valid = snapshots::valid_snapshots();
     let failures: Vec<String> = engine_regressions()

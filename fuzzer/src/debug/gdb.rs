@@ -260,6 +260,7 @@ fn signal(kind: &TrapKind) -> Signal {
         | TrapKind::UndefinedElement
         | TrapKind::IndirectCallToNull
         | TrapKind::NullReference
+        | TrapKind::BadReference
         | TrapKind::StackExhausted => Signal::SIGSEGV,
         TrapKind::IntegerOverflow
         | TrapKind::IntegerDivisionByZero

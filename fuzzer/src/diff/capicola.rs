@@ -223,6 +223,7 @@ pub(crate) fn trap_class(kind: &TrapKind) -> TrapClass {
         TrapKind::InvalidConversionToInteger => TrapClass::InvalidConversionToInteger,
         TrapKind::NullReference => TrapClass::NullReference,
         TrapKind::StackExhausted => TrapClass::Other("call stack exhausted".into()),
+        TrapKind::BadReference => TrapClass::Other("reference to a missing function".into()),
         TrapKind::Host(message) => TrapClass::Other(message.clone()),
     }
 }
