@@ -595,6 +595,15 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
         (LocalTeeV128 $index:ident) => {
             set!(u128, fp + $index as usize, get!(u128, sp - 2))
         };
+        (LocalCopy $src:ident $dst:ident) => {
+            set!(u64, fp + $dst as usize, get!(u64, fp + $src as usize))
+        };
+        (LocalSetConst32 $dst:ident $value:ident) => {
+            set!(u32, fp + $dst as usize, $value)
+        };
+        (LocalSetConst64 $dst:ident $value:ident) => {
+            set!(u64, fp + $dst as usize, $value)
+        };
         (GlobalGet $index:ident) => {
             push!(
                 u64,
@@ -822,7 +831,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             special { $($sname:ident { $($sf:ident : $sty:ty),* };)* }
             unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
             binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
-            fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident]
+            fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident $ftee:ident $fltee:ident $fctee:ident $flltee:ident $flctee:ident]
                 $(if [$j:ident $jl:ident $jc:ident $jll:ident $jlc:ident] else [$nj:ident $njl:ident $njc:ident $njll:ident $njlc:ident])?
                 : ($fa:ty, $fb:ty) -> $fr:ty = $ff:expr;)* }
             ternary { $($tname:ident : ($ta:ty, $tb:ty, $tc:ty) -> $tr:ty = $tf:expr;)* }
@@ -830,7 +839,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
             lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
             lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-            load { $($ldname:ident $([$ldl:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+            load { $($ldname:ident $([$ldl:ident $ldlc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
             store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
         ) => {
             loop {
@@ -912,6 +921,40 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                         Op::$flcto { a, c, dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
                             set!($fr, fp + dst as usize, f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c)));
+                        }
+                        Op::$ftee { dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let b = pop!($fb);
+                            let a = pop!($fa);
+                            let r = f(a, b);
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
+                        }
+                        Op::$fltee { b, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let a = pop!($fa);
+                            let r = f(a, get!($fb, fp + b as usize));
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
+                        }
+                        Op::$fctee { c, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let a = pop!($fa);
+                            let r = f(a, <$fb as Imm>::from_imm(c));
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
+                        }
+                        Op::$flltee { a, b, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let r = f(get!($fa, fp + a as usize), get!($fb, fp + b as usize));
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
+                        }
+                        Op::$flctee { a, c, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let r = f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c));
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
                         }
                         $(
                             Op::$j { target } => {
@@ -998,6 +1041,17 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                     $(Op::$ldl { a, offset } => {
                         let f: fn([u8; $ldn]) -> $ldr = $ldf;
                         let addr = get!(u64, fp + a as usize);
+                        let m = mem!(0);
+                        let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        push!($ldr, f(bytes));
+                    }
+                    Op::$ldlc { a, c, offset } => {
+                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
+                        // The address is an i32 sum, wrapping like `i32.add`, and only then offset.
+                        let addr = u64::from(get!(u32, fp + a as usize).wrapping_add(c));
                         let m = mem!(0);
                         let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
                             trap!(TrapKind::MemoryOutOfBounds)

@@ -66,7 +66,7 @@ macro_rules! define_op_enum {
         special { $($sname:ident { $($sf:ident : $sty:ty),* };)* }
         unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
         binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
-        fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident]
+        fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident $ftee:ident $fltee:ident $fctee:ident $flltee:ident $flctee:ident]
             $(if [$j:ident $jl:ident $jc:ident $jll:ident $jlc:ident] else [$nj:ident $njl:ident $njc:ident $njll:ident $njlc:ident])?
             : ($fa:ty, $fb:ty) -> $fr:ty = $ff:expr;)* }
         ternary { $($tname:ident : ($ta:ty, $tb:ty, $tc:ty) -> $tr:ty = $tf:expr;)* }
@@ -74,7 +74,7 @@ macro_rules! define_op_enum {
         binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
         lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
         lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-        load { $($ldname:ident $([$ldl:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+        load { $($ldname:ident $([$ldl:ident $ldlc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
         store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
     ) => {
         /// One instruction of the internal code. Generated from `for_each_op!`.
@@ -93,6 +93,11 @@ macro_rules! define_op_enum {
               $fcto { c: u32, dst: u32 },
               $fllto { a: u32, b: u32, dst: u32 },
               $flcto { a: u32, c: u32, dst: u32 },
+              $ftee { dst: u32 },
+              $fltee { b: u32, dst: u32 },
+              $fctee { c: u32, dst: u32 },
+              $flltee { a: u32, b: u32, dst: u32 },
+              $flctee { a: u32, c: u32, dst: u32 },
               $($j { target: u32 },
                 $jl { b: u32, target: u32 },
                 $jc { c: u32, target: u32 },
@@ -104,7 +109,7 @@ macro_rules! define_op_enum {
             $($btname {},)*
             $($lename { lane: u8 },)*
             $($lrname { lane: u8 },)*
-            $($ldname { mem: u32, offset: u64 }, $($ldl { a: u32, offset: u32 },)?)*
+            $($ldname { mem: u32, offset: u64 }, $($ldl { a: u32, offset: u32 }, $ldlc { a: u32, c: u32, offset: u32 },)?)*
             $($stname { mem: u32, offset: u64 },)*
             $($sttname { mem: u32, offset: u64 },)*
         }
@@ -126,6 +131,11 @@ macro_rules! define_op_enum {
                       Op::$fcto { .. } => stringify!($fcto),
                       Op::$fllto { .. } => stringify!($fllto),
                       Op::$flcto { .. } => stringify!($flcto),
+                      Op::$ftee { .. } => stringify!($ftee),
+                      Op::$fltee { .. } => stringify!($fltee),
+                      Op::$fctee { .. } => stringify!($fctee),
+                      Op::$flltee { .. } => stringify!($flltee),
+                      Op::$flctee { .. } => stringify!($flctee),
                       $(Op::$j { .. } => stringify!($j),
                         Op::$jl { .. } => stringify!($jl),
                         Op::$jc { .. } => stringify!($jc),
@@ -137,7 +147,7 @@ macro_rules! define_op_enum {
                     $(Op::$btname { .. } => stringify!($btname),)*
                     $(Op::$lename { .. } => stringify!($lename),)*
                     $(Op::$lrname { .. } => stringify!($lrname),)*
-                    $(Op::$ldname { .. } => stringify!($ldname), $(Op::$ldl { .. } => stringify!($ldl),)?)*
+                    $(Op::$ldname { .. } => stringify!($ldname), $(Op::$ldl { .. } => stringify!($ldl), Op::$ldlc { .. } => stringify!($ldlc),)?)*
                     $(Op::$stname { .. } => stringify!($stname),)*
                     $(Op::$sttname { .. } => stringify!($sttname),)*
                 }
@@ -182,6 +192,11 @@ macro_rules! define_op_enum {
                         (Op::$fc { c }, Op::LocalSet { index }) => Op::$fcto { c, dst: index },
                         (Op::$fll { a, b }, Op::LocalSet { index }) => Op::$fllto { a, b, dst: index },
                         (Op::$flc { a, c }, Op::LocalSet { index }) => Op::$flcto { a, c, dst: index },
+                        (Op::$fname {}, Op::LocalTee { index }) => Op::$ftee { dst: index },
+                        (Op::$fl { b }, Op::LocalTee { index }) => Op::$fltee { b, dst: index },
+                        (Op::$fc { c }, Op::LocalTee { index }) => Op::$fctee { c, dst: index },
+                        (Op::$fll { a, b }, Op::LocalTee { index }) => Op::$flltee { a, b, dst: index },
+                        (Op::$flc { a, c }, Op::LocalTee { index }) => Op::$flctee { a, c, dst: index },
                         $(
                             (Op::$fname {}, Op::JumpIfNez { target }) => Op::$j { target },
                             (Op::$fl { b }, Op::JumpIfNez { target }) => Op::$jl { b, target },
@@ -200,7 +215,15 @@ macro_rules! define_op_enum {
                             a: index,
                             offset: u32::try_from(offset).ok()?,
                         },
+                        (Op::I32AddLC { a, c }, Op::$ldname { mem: 0, offset }) => Op::$ldlc {
+                            a,
+                            c,
+                            offset: u32::try_from(offset).ok()?,
+                        },
                     )?)*
+                    (Op::LocalGet { index }, Op::LocalSet { index: dst }) => Op::LocalCopy { src: index, dst },
+                    (Op::Const32 { value }, Op::LocalSet { index }) => Op::LocalSetConst32 { dst: index, value },
+                    (Op::Const64 { value }, Op::LocalSet { index }) => Op::LocalSetConst64 { dst: index, value },
                     (Op::I32Eqz {}, Op::JumpIfNez { target }) => Op::JumpIfEqz { target },
                     (Op::I32Eqz {}, Op::JumpIfEqz { target }) => Op::JumpIfNez { target },
                     _ => return None,
