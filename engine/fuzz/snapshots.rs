@@ -118,7 +118,7 @@ pub fn valid_snapshots() -> Vec<Vec<u8>> {
         .invoke(run, &[Val::I32(9)])
         .expect("`run` takes one i32");
     files.push(encode(&store));
-    for fuel in [1, 17, 60, 400] {
+    for fuel in [1, 17, 60, 150] {
         loop {
             match store.run(fuel) {
                 Outcome::OutOfFuel => break,

@@ -20,23 +20,34 @@ macro_rules! define_access {
         special { $($sname:ident { $($sf:ident : $sty:ty),* };)* }
         unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
         binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
+        fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident $ftee:ident $fltee:ident $fctee:ident $flltee:ident $flctee:ident]
+            $(if [$j:ident $jl:ident $jc:ident $jll:ident $jlc:ident] else [$nj:ident $njl:ident $njc:ident $njll:ident $njlc:ident])?
+            : ($fa:ty, $fb:ty) -> $fr:ty = $ff:expr;)* }
         ternary { $($tname:ident : ($ta:ty, $tb:ty, $tc:ty) -> $tr:ty = $tf:expr;)* }
         unary_trap { $($utname:ident : ($uta:ty) -> $utr:ty = $utf:expr;)* }
         binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
         lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
         lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-        load { $($ldname:ident : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+        load { $($ldname:ident $([$ldl:ident $ldlc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
         store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
     ) => {
-        /// The accesses of `op` with the operand stack `stack[..sp]`: (instance memory index, address, length,
-        /// write).
-        fn op_accesses(op: Op, stack: &[u64], sp: usize) -> Vec<(u32, u64, u64, bool)> {
+        /// The accesses of `op` with the operand stack `stack[..sp]` and the frame's locals from `fp`: (instance
+        /// memory index, address, length, write).
+        fn op_accesses(op: Op, stack: &[u64], sp: usize, fp: usize) -> Vec<(u32, u64, u64, bool)> {
             // The cell `back` cells below the top.
             let cell = |back: usize| sp.checked_sub(back).and_then(|i| stack.get(i)).copied().unwrap_or(0);
+            let local = |a: u32| stack.get(fp + a as usize).copied().unwrap_or(0);
             match op {
                 $(Op::$ldname { mem, offset } => {
                     vec![(mem, cell(1).wrapping_add(offset), $ldn, false)]
-                })*
+                }
+                $(Op::$ldl { a, offset } => {
+                    vec![(0, local(a).wrapping_add(u64::from(offset)), $ldn, false)]
+                }
+                Op::$ldlc { a, c, offset } => {
+                    let addr = u64::from((local(a) as u32).wrapping_add(c));
+                    vec![(0, addr.wrapping_add(u64::from(offset)), $ldn, false)]
+                })?)*
                 $(Op::$stname { mem, offset } | Op::$sttname { mem, offset } => {
                     let value_cells = <$sta as StackValue>::CELLS;
                     vec![(mem, cell(1 + value_cells).wrapping_add(offset), $stn, true)]
@@ -80,7 +91,7 @@ impl Store {
         else {
             return Vec::new();
         };
-        op_accesses(op, &self.exec.stack, self.exec.sp)
+        op_accesses(op, &self.exec.stack, self.exec.sp, frame.fp as usize)
             .into_iter()
             .filter_map(|(mem, addr, len, write)| {
                 Some(Access {

@@ -1,7 +1,7 @@
 //! The interpreter: runs the internal code over explicit frames and a value stack of 64-bit cells, never recursing on the host stack.
 
 use crate::error::TrapKind;
-use crate::ir::{Op, StackValue};
+use crate::ir::{Imm, Op, StackValue};
 use crate::module::CmpFunc;
 use crate::module::FuncBody;
 use crate::num;
@@ -135,6 +135,28 @@ fn in_bounds(start: u64, len: u64, size: usize) -> Option<usize> {
     (end <= size as u64).then_some(start as usize)
 }
 
+/// Reads a `T` from the stack cells starting at `at`, without a bounds check.
+///
+/// # Safety
+/// `at + T::CELLS <= stack.len()`.
+#[inline(always)]
+unsafe fn read<T: StackValue>(stack: &[u64], at: usize) -> T {
+    debug_assert!(at + T::CELLS <= stack.len(), "stack read past the frame");
+    // SAFETY: the caller guarantees that the range lies inside `stack`.
+    T::read(unsafe { stack.get_unchecked(at..at + T::CELLS) }, 0)
+}
+
+/// Writes `v` to the stack cells starting at `at`, without a bounds check.
+///
+/// # Safety
+/// `at + T::CELLS <= stack.len()`.
+#[inline(always)]
+unsafe fn write<T: StackValue>(stack: &mut [u64], at: usize, v: T) {
+    debug_assert!(at + T::CELLS <= stack.len(), "stack write past the frame");
+    // SAFETY: the caller guarantees that the range lies inside `stack`.
+    v.write(unsafe { stack.get_unchecked_mut(at..at + T::CELLS) }, 0);
+}
+
 /// Runs the paused call until it finishes, traps, runs out of fuel or calls the host.
 #[allow(clippy::cognitive_complexity, clippy::too_many_lines)]
 pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKind> {
@@ -236,16 +258,36 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             pc = $target as usize;
         }};
     }
+    // Stack accesses go unchecked. SAFETY, for every `get!`, `set!`, `pop!` and `push!`: the cells an op reads
+    // or writes lie in its frame, below `fp + body.max_cells`: locals below `fp + local_cells`, operands below the
+    // operand stack height the validator proved for that op, which the translator's `max_cells` bounds (with
+    // `heights` recording it op by op). `stack.len()` is at least `fp + max_cells` for every frame: `call_func`
+    // grows the stack before pushing a frame, and snapshot restore grows it to the largest `fp + max_cells` of
+    // the frames it validated against `heights`.
+    macro_rules! get {
+        ($t:ty, $at:expr) => {{
+            let at: usize = $at;
+            // SAFETY: see above.
+            unsafe { read::<$t>(stack, at) }
+        }};
+    }
+    macro_rules! set {
+        ($t:ty, $at:expr, $v:expr) => {{
+            let (at, v): (usize, $t) = ($at, $v);
+            // SAFETY: see above.
+            unsafe { write::<$t>(stack, at, v) }
+        }};
+    }
     macro_rules! pop {
         ($t:ty) => {{
             sp -= <$t as StackValue>::CELLS;
-            <$t as StackValue>::read(stack, sp)
+            get!($t, sp)
         }};
     }
     macro_rules! push {
         ($t:ty, $v:expr) => {{
             let v: $t = $v;
-            v.write(stack, sp);
+            set!($t, sp, v);
             sp += <$t as StackValue>::CELLS;
         }};
     }
@@ -404,8 +446,14 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             }
         };
         (BrTable $len:ident) => {{
-            let i = pop!(u32).min($len);
-            let Op::BrTableEntry { target, drop, keep } = code[pc + i as usize] else {
+            let i = pop!(u32).min($len) as usize;
+            debug_assert!(
+                pc + i < code.len(),
+                "br_table entry past the end of the code"
+            );
+            // SAFETY: the translator emits `len + 1` entries right after a `BrTable { len }`.
+            let entry = *unsafe { code.get_unchecked(pc + i) };
+            let Op::BrTableEntry { target, drop, keep } = entry else {
                 unreachable!("br_table is followed by its entries")
             };
             if target == RETURN_TARGET {
@@ -523,47 +571,47 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
         };
         (Select) => {{
             let c = pop!(u32);
-            sp -= 1;
+            let b = pop!(u64);
             if c == 0 {
-                stack[sp - 1] = stack[sp];
+                set!(u64, sp - 1, b);
             }
         }};
         (SelectV128) => {{
             let c = pop!(u32);
-            sp -= 2;
+            let b = pop!(u128);
             if c == 0 {
-                stack[sp - 2] = stack[sp];
-                stack[sp - 1] = stack[sp + 1];
+                set!(u128, sp - 2, b);
             }
         }};
-        (LocalGet $index:ident) => {{
-            stack[sp] = stack[fp + $index as usize];
-            sp += 1;
-        }};
+        (LocalGet $index:ident) => {
+            push!(u64, get!(u64, fp + $index as usize))
+        };
         (LocalSet $index:ident) => {{
-            sp -= 1;
-            stack[fp + $index as usize] = stack[sp];
+            let v = pop!(u64);
+            set!(u64, fp + $index as usize, v);
         }};
         (LocalTee $index:ident) => {
-            stack[fp + $index as usize] = stack[sp - 1]
+            set!(u64, fp + $index as usize, get!(u64, sp - 1))
         };
-        (LocalGetV128 $index:ident) => {{
-            let at = fp + $index as usize;
-            stack[sp] = stack[at];
-            stack[sp + 1] = stack[at + 1];
-            sp += 2;
-        }};
+        (LocalGetV128 $index:ident) => {
+            push!(u128, get!(u128, fp + $index as usize))
+        };
         (LocalSetV128 $index:ident) => {{
-            sp -= 2;
-            let at = fp + $index as usize;
-            stack[at] = stack[sp];
-            stack[at + 1] = stack[sp + 1];
+            let v = pop!(u128);
+            set!(u128, fp + $index as usize, v);
         }};
-        (LocalTeeV128 $index:ident) => {{
-            let at = fp + $index as usize;
-            stack[at] = stack[sp - 2];
-            stack[at + 1] = stack[sp - 1];
-        }};
+        (LocalTeeV128 $index:ident) => {
+            set!(u128, fp + $index as usize, get!(u128, sp - 2))
+        };
+        (LocalCopy $src:ident $dst:ident) => {
+            set!(u64, fp + $dst as usize, get!(u64, fp + $src as usize))
+        };
+        (LocalSetConst32 $dst:ident $value:ident) => {
+            set!(u32, fp + $dst as usize, $value)
+        };
+        (LocalSetConst64 $dst:ident $value:ident) => {
+            set!(u64, fp + $dst as usize, $value)
+        };
         (GlobalGet $index:ident) => {
             push!(
                 u64,
@@ -801,12 +849,15 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             special { $($sname:ident { $($sf:ident : $sty:ty),* };)* }
             unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
             binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
+            fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident $ftee:ident $fltee:ident $fctee:ident $flltee:ident $flctee:ident]
+                $(if [$j:ident $jl:ident $jc:ident $jll:ident $jlc:ident] else [$nj:ident $njl:ident $njc:ident $njll:ident $njlc:ident])?
+                : ($fa:ty, $fb:ty) -> $fr:ty = $ff:expr;)* }
             ternary { $($tname:ident : ($ta:ty, $tb:ty, $tc:ty) -> $tr:ty = $tf:expr;)* }
             unary_trap { $($utname:ident : ($uta:ty) -> $utr:ty = $utf:expr;)* }
             binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
             lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
             lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-            load { $($ldname:ident : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+            load { $($ldname:ident $([$ldl:ident $ldlc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
             store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
         ) => {
             loop {
@@ -821,7 +872,11 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                     "stack height disagrees with the translator before op {pc} {:?}",
                     code[pc]
                 );
-                let op = code[pc];
+                debug_assert!(pc < code.len(), "pc {pc} past the end of the code");
+                // SAFETY: `pc` is in bounds: the translator ends every body with an op that never falls through
+                // and resolves every branch target inside the body; calls resume after their call op, which is
+                // never last; snapshot restore checks a paused frame's `pc` against the code's length.
+                let op = *unsafe { code.get_unchecked(pc) };
                 pc += 1;
                 match op {
                     $(Op::$sname { $($sf),* } => special!($sname $($sf)*),)*
@@ -836,6 +891,126 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                         let a = pop!($ba);
                         push!($br, f(a, b));
                     })*
+                    $(
+                        Op::$fname {} => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let b = pop!($fb);
+                            let a = pop!($fa);
+                            push!($fr, f(a, b));
+                        }
+                        Op::$fl { b } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let a = pop!($fa);
+                            push!($fr, f(a, get!($fb, fp + b as usize)));
+                        }
+                        Op::$fc { c } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let a = pop!($fa);
+                            push!($fr, f(a, <$fb as Imm>::from_imm(c)));
+                        }
+                        Op::$fll { a, b } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            push!($fr, f(get!($fa, fp + a as usize), get!($fb, fp + b as usize)));
+                        }
+                        Op::$flc { a, c } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            push!($fr, f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c)));
+                        }
+                        Op::$fto { dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let b = pop!($fb);
+                            let a = pop!($fa);
+                            set!($fr, fp + dst as usize, f(a, b));
+                        }
+                        Op::$flto { b, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let a = pop!($fa);
+                            set!($fr, fp + dst as usize, f(a, get!($fb, fp + b as usize)));
+                        }
+                        Op::$fcto { c, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let a = pop!($fa);
+                            set!($fr, fp + dst as usize, f(a, <$fb as Imm>::from_imm(c)));
+                        }
+                        Op::$fllto { a, b, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            set!($fr, fp + dst as usize, f(get!($fa, fp + a as usize), get!($fb, fp + b as usize)));
+                        }
+                        Op::$flcto { a, c, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            set!($fr, fp + dst as usize, f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c)));
+                        }
+                        Op::$ftee { dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let b = pop!($fb);
+                            let a = pop!($fa);
+                            let r = f(a, b);
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
+                        }
+                        Op::$fltee { b, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let a = pop!($fa);
+                            let r = f(a, get!($fb, fp + b as usize));
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
+                        }
+                        Op::$fctee { c, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let a = pop!($fa);
+                            let r = f(a, <$fb as Imm>::from_imm(c));
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
+                        }
+                        Op::$flltee { a, b, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let r = f(get!($fa, fp + a as usize), get!($fb, fp + b as usize));
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
+                        }
+                        Op::$flctee { a, c, dst } => {
+                            let f: fn($fa, $fb) -> $fr = $ff;
+                            let r = f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c));
+                            set!($fr, fp + dst as usize, r);
+                            push!($fr, r);
+                        }
+                        $(
+                            Op::$j { target } => {
+                                let f: fn($fa, $fb) -> $fr = $ff;
+                                let b = pop!($fb);
+                                let a = pop!($fa);
+                                if f(a, b) != 0 {
+                                    pc = target as usize;
+                                }
+                            }
+                            Op::$jl { b, target } => {
+                                let f: fn($fa, $fb) -> $fr = $ff;
+                                let a = pop!($fa);
+                                if f(a, get!($fb, fp + b as usize)) != 0 {
+                                    pc = target as usize;
+                                }
+                            }
+                            Op::$jc { c, target } => {
+                                let f: fn($fa, $fb) -> $fr = $ff;
+                                let a = pop!($fa);
+                                if f(a, <$fb as Imm>::from_imm(c)) != 0 {
+                                    pc = target as usize;
+                                }
+                            }
+                            Op::$jll { a, b, target } => {
+                                let f: fn($fa, $fb) -> $fr = $ff;
+                                if f(get!($fa, fp + a as usize), get!($fb, fp + b as usize)) != 0 {
+                                    pc = target as usize;
+                                }
+                            }
+                            Op::$jlc { a, c, target } => {
+                                let f: fn($fa, $fb) -> $fr = $ff;
+                                if f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c)) != 0 {
+                                    pc = target as usize;
+                                }
+                            }
+                        )?
+                    )*
                     $(Op::$tname {} => {
                         let f: fn($ta, $tb, $tc) -> $tr = $tf;
                         let c = pop!($tc);
@@ -880,7 +1055,28 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                         };
                         let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
                         push!($ldr, f(bytes));
-                    })*
+                    }
+                    $(Op::$ldl { a, offset } => {
+                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
+                        let addr = get!(u64, fp + a as usize);
+                        let m = mem!(0);
+                        let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        push!($ldr, f(bytes));
+                    }
+                    Op::$ldlc { a, c, offset } => {
+                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
+                        // The address is an i32 sum, wrapping like `i32.add`, and only then offset.
+                        let addr = u64::from(get!(u32, fp + a as usize).wrapping_add(c));
+                        let m = mem!(0);
+                        let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        push!($ldr, f(bytes));
+                    })?)*
                     $(Op::$stname { mem, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
                         let v = pop!($sta);

@@ -7,6 +7,8 @@ mod ir;
 mod access;
 mod engine;
 mod error;
+// Unchecked stack and code accesses on the hot path, each with its SAFETY argument.
+#[allow(unsafe_code)]
 mod exec;
 mod linker;
 mod module;

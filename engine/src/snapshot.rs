@@ -21,7 +21,7 @@ use crate::types::{FuncType, GlobalType, MemoryType, TableType, ValType};
 /// First bytes of every snapshot file.
 pub const MAGIC: [u8; 8] = *b"CAPISNAP";
 /// Version of the snapshot format this engine reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Granularity at which memory is stored (and, later, tracked for reset).
 pub const SNAPSHOT_PAGE: usize = 4096;
 

@@ -49,6 +49,10 @@ struct Translator<'a> {
     max_height: u32,
     /// Operand stack height in cells before each emitted op.
     heights: Vec<u32>,
+    /// Fuse op sequences (off with coverage or comparison logging, whose ops and edges are per Wasm operator).
+    fuse: bool,
+    /// First op that may be fused with ops after it: the last branch target.
+    fuse_floor: usize,
     /// Coverage: count edges; `edges` gives each op's taken edge, `edge_sites` each edge's Wasm offset.
     coverage: bool,
     cmplog: bool,
@@ -113,6 +117,8 @@ pub(crate) fn translate_function(
         height: 0,
         max_height: 0,
         heights: Vec::new(),
+        fuse: !module.engine.config().coverage && !module.engine.config().cmplog,
+        fuse_floor: 0,
         coverage: module.engine.config().coverage,
         cmplog: module.engine.config().cmplog,
         edge_base,
@@ -136,6 +142,19 @@ pub(crate) fn translate_function(
         t.track_height(arity);
     }
     reader.finish().map_err(invalid)?;
+    if !matches!(
+        t.code.last(),
+        Some(
+            Op::Return {}
+                | Op::Unreachable {}
+                | Op::Jump { .. }
+                | Op::Br { .. }
+                | Op::BrTableEntry { .. }
+        )
+    ) {
+        // The interpreter fetches ops unchecked: execution must never run past the end of the body.
+        t.emit(Op::Unreachable {});
+    }
     let sites = std::mem::take(&mut t.edge_sites);
     let edges = if t.coverage {
         std::mem::take(&mut t.edges)
@@ -241,10 +260,27 @@ impl Translator<'_> {
         if self.coverage {
             self.edges.push(u32::MAX);
         }
+        let (mut op, mut offset, mut height) = (op, self.offset, self.height);
+        // Peephole: merge the op with the ones before it while they form a fused op, never reaching back past a
+        // label. The fused op stands where its first part stood: that part's Wasm offset and stack height.
+        while self.fuse && self.code.len() > self.fuse_floor {
+            let Some(fused) = self.code.last().and_then(|&last| last.fuse(op)) else {
+                break;
+            };
+            self.code.pop();
+            offset = self.offsets.pop().expect("one offset per op");
+            height = self.heights.pop().expect("one height per op");
+            op = fused;
+        }
         self.code.push(op);
-        self.offsets.push(self.offset);
-        self.heights.push(self.height);
+        self.offsets.push(offset);
+        self.heights.push(height);
         self.code.len() - 1
+    }
+
+    /// Marks the current position as a branch target: ops emitted from here on are not fused with earlier ones.
+    fn label(&mut self) {
+        self.fuse_floor = self.code.len();
     }
 
     fn pc(&self) -> u32 {
@@ -305,7 +341,10 @@ impl Translator<'_> {
             | Op::Br { target, .. }
             | Op::BrIfNez { target, .. }
             | Op::BrTableEntry { target, .. } => *target = to,
-            other => unreachable!("patching a non-branch op {other:?}"),
+            other => match other.fused_target_mut() {
+                Some(target) => *target = to,
+                None => unreachable!("patching a non-branch op {other:?}"),
+            },
         }
     }
 
@@ -373,6 +412,7 @@ impl Translator<'_> {
 
     fn push_ctrl(&mut self, blockty: BlockType, is_loop: bool, dead: bool) -> Result<(), Error> {
         let (params, results) = self.block_cells(blockty)?;
+        self.label();
         self.ctrl.push(Ctrl {
             loop_pc: is_loop.then(|| self.pc()),
             patches: Vec::new(),
@@ -416,6 +456,7 @@ impl Translator<'_> {
                         c.patches.push(at);
                     }
                 }
+                self.label();
                 let pc = self.pc();
                 if let Some(p) = self.ctrl.last_mut().and_then(|c| c.else_patch.take()) {
                     self.set_target(p, pc);
@@ -434,6 +475,7 @@ impl Translator<'_> {
                     }
                     return Ok(());
                 }
+                self.label();
                 let pc = self.pc();
                 for p in frame.else_patch.into_iter().chain(frame.patches) {
                     self.set_target(p, pc);

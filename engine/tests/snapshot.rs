@@ -108,7 +108,7 @@ fn hostile_bytes_give_errors_not_panics() {
     let engine = Engine::default();
     let (module, mut store, run) = setup(&engine);
     store.invoke(run, &[Val::I32(5)]).unwrap();
-    assert_eq!(store.run(200), Outcome::OutOfFuel);
+    assert_eq!(store.run(100), Outcome::OutOfFuel);
     let bytes = store.capture().to_bytes().unwrap();
     let limits = DecodeLimits::default();
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;

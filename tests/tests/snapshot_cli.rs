@@ -342,7 +342,10 @@ fn snapshot_info_prints_the_header_sizes_and_where_the_call_is_paused() {
         .assert()
         .success()
         .stdout(predicate::str::contains(format!("file: {size} bytes\n")))
-        .stdout(predicate::str::contains("format version: 1\n"))
+        .stdout(predicate::str::contains(format!(
+            "format version: {}\n",
+            capicola_engine::FORMAT_VERSION
+        )))
         .stdout(predicate::str::contains(format!(
             "engine version: {}\n",
             env!("CARGO_PKG_VERSION")

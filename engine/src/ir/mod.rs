@@ -66,12 +66,15 @@ macro_rules! define_op_enum {
         special { $($sname:ident { $($sf:ident : $sty:ty),* };)* }
         unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
         binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
+        fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident $ftee:ident $fltee:ident $fctee:ident $flltee:ident $flctee:ident]
+            $(if [$j:ident $jl:ident $jc:ident $jll:ident $jlc:ident] else [$nj:ident $njl:ident $njc:ident $njll:ident $njlc:ident])?
+            : ($fa:ty, $fb:ty) -> $fr:ty = $ff:expr;)* }
         ternary { $($tname:ident : ($ta:ty, $tb:ty, $tc:ty) -> $tr:ty = $tf:expr;)* }
         unary_trap { $($utname:ident : ($uta:ty) -> $utr:ty = $utf:expr;)* }
         binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
         lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
         lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-        load { $($ldname:ident : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+        load { $($ldname:ident $([$ldl:ident $ldlc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
         store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
     ) => {
         /// One instruction of the internal code. Generated from `for_each_op!`.
@@ -80,12 +83,33 @@ macro_rules! define_op_enum {
             $($sname { $($sf: $sty),* },)*
             $($uname {},)*
             $($bname {},)*
+            $($fname {},
+              $fl { b: u32 },
+              $fc { c: u32 },
+              $fll { a: u32, b: u32 },
+              $flc { a: u32, c: u32 },
+              $fto { dst: u32 },
+              $flto { b: u32, dst: u32 },
+              $fcto { c: u32, dst: u32 },
+              $fllto { a: u32, b: u32, dst: u32 },
+              $flcto { a: u32, c: u32, dst: u32 },
+              $ftee { dst: u32 },
+              $fltee { b: u32, dst: u32 },
+              $fctee { c: u32, dst: u32 },
+              $flltee { a: u32, b: u32, dst: u32 },
+              $flctee { a: u32, c: u32, dst: u32 },
+              $($j { target: u32 },
+                $jl { b: u32, target: u32 },
+                $jc { c: u32, target: u32 },
+                $jll { a: u32, b: u32, target: u32 },
+                $jlc { a: u32, c: u32, target: u32 },)?
+            )*
             $($tname {},)*
             $($utname {},)*
             $($btname {},)*
             $($lename { lane: u8 },)*
             $($lrname { lane: u8 },)*
-            $($ldname { mem: u32, offset: u64 },)*
+            $($ldname { mem: u32, offset: u64 }, $($ldl { a: u32, offset: u32 }, $ldlc { a: u32, c: u32, offset: u32 },)?)*
             $($stname { mem: u32, offset: u64 },)*
             $($sttname { mem: u32, offset: u64 },)*
         }
@@ -97,12 +121,33 @@ macro_rules! define_op_enum {
                     $(Op::$sname { .. } => stringify!($sname),)*
                     $(Op::$uname { .. } => stringify!($uname),)*
                     $(Op::$bname { .. } => stringify!($bname),)*
+                    $(Op::$fname { .. } => stringify!($fname),
+                      Op::$fl { .. } => stringify!($fl),
+                      Op::$fc { .. } => stringify!($fc),
+                      Op::$fll { .. } => stringify!($fll),
+                      Op::$flc { .. } => stringify!($flc),
+                      Op::$fto { .. } => stringify!($fto),
+                      Op::$flto { .. } => stringify!($flto),
+                      Op::$fcto { .. } => stringify!($fcto),
+                      Op::$fllto { .. } => stringify!($fllto),
+                      Op::$flcto { .. } => stringify!($flcto),
+                      Op::$ftee { .. } => stringify!($ftee),
+                      Op::$fltee { .. } => stringify!($fltee),
+                      Op::$fctee { .. } => stringify!($fctee),
+                      Op::$flltee { .. } => stringify!($flltee),
+                      Op::$flctee { .. } => stringify!($flctee),
+                      $(Op::$j { .. } => stringify!($j),
+                        Op::$jl { .. } => stringify!($jl),
+                        Op::$jc { .. } => stringify!($jc),
+                        Op::$jll { .. } => stringify!($jll),
+                        Op::$jlc { .. } => stringify!($jlc),)?
+                    )*
                     $(Op::$tname { .. } => stringify!($tname),)*
                     $(Op::$utname { .. } => stringify!($utname),)*
                     $(Op::$btname { .. } => stringify!($btname),)*
                     $(Op::$lename { .. } => stringify!($lename),)*
                     $(Op::$lrname { .. } => stringify!($lrname),)*
-                    $(Op::$ldname { .. } => stringify!($ldname),)*
+                    $(Op::$ldname { .. } => stringify!($ldname), $(Op::$ldl { .. } => stringify!($ldl), Op::$ldlc { .. } => stringify!($ldlc),)?)*
                     $(Op::$stname { .. } => stringify!($stname),)*
                     $(Op::$sttname { .. } => stringify!($sttname),)*
                 }
@@ -121,6 +166,7 @@ macro_rules! define_op_enum {
                 Some(match *op {
                     $(Operator::$uname => Op::$uname {},)*
                     $(Operator::$bname => Op::$bname {},)*
+                    $(Operator::$fname => Op::$fname {},)*
                     $(Operator::$tname => Op::$tname {},)*
                     $(Operator::$utname => Op::$utname {},)*
                     $(Operator::$btname => Op::$btname {},)*
@@ -131,8 +177,122 @@ macro_rules! define_op_enum {
                     _ => return None,
                 })
             }
+
+            /// The op that does what `self` followed by `next` does, when there is one (the translator's peephole).
+            pub(crate) fn fuse(self, next: Op) -> Option<Op> {
+                Some(match (self, next) {
+                    $(
+                        (Op::LocalGet { index }, Op::$fname {}) => Op::$fl { b: index },
+                        (Op::Const32 { value }, Op::$fname {}) => Op::$fc { c: <$fb as Imm>::imm(u64::from(value))? },
+                        (Op::Const64 { value }, Op::$fname {}) => Op::$fc { c: <$fb as Imm>::imm(value)? },
+                        (Op::LocalGet { index }, Op::$fl { b }) => Op::$fll { a: index, b },
+                        (Op::LocalGet { index }, Op::$fc { c }) => Op::$flc { a: index, c },
+                        (Op::$fname {}, Op::LocalSet { index }) => Op::$fto { dst: index },
+                        (Op::$fl { b }, Op::LocalSet { index }) => Op::$flto { b, dst: index },
+                        (Op::$fc { c }, Op::LocalSet { index }) => Op::$fcto { c, dst: index },
+                        (Op::$fll { a, b }, Op::LocalSet { index }) => Op::$fllto { a, b, dst: index },
+                        (Op::$flc { a, c }, Op::LocalSet { index }) => Op::$flcto { a, c, dst: index },
+                        (Op::$fname {}, Op::LocalTee { index }) => Op::$ftee { dst: index },
+                        (Op::$fl { b }, Op::LocalTee { index }) => Op::$fltee { b, dst: index },
+                        (Op::$fc { c }, Op::LocalTee { index }) => Op::$fctee { c, dst: index },
+                        (Op::$fll { a, b }, Op::LocalTee { index }) => Op::$flltee { a, b, dst: index },
+                        (Op::$flc { a, c }, Op::LocalTee { index }) => Op::$flctee { a, c, dst: index },
+                        $(
+                            (Op::$fname {}, Op::JumpIfNez { target }) => Op::$j { target },
+                            (Op::$fl { b }, Op::JumpIfNez { target }) => Op::$jl { b, target },
+                            (Op::$fc { c }, Op::JumpIfNez { target }) => Op::$jc { c, target },
+                            (Op::$fll { a, b }, Op::JumpIfNez { target }) => Op::$jll { a, b, target },
+                            (Op::$flc { a, c }, Op::JumpIfNez { target }) => Op::$jlc { a, c, target },
+                            (Op::$fname {}, Op::JumpIfEqz { target }) => Op::$nj { target },
+                            (Op::$fl { b }, Op::JumpIfEqz { target }) => Op::$njl { b, target },
+                            (Op::$fc { c }, Op::JumpIfEqz { target }) => Op::$njc { c, target },
+                            (Op::$fll { a, b }, Op::JumpIfEqz { target }) => Op::$njll { a, b, target },
+                            (Op::$flc { a, c }, Op::JumpIfEqz { target }) => Op::$njlc { a, c, target },
+                        )?
+                    )*
+                    $($(
+                        (Op::LocalGet { index }, Op::$ldname { mem: 0, offset }) => Op::$ldl {
+                            a: index,
+                            offset: u32::try_from(offset).ok()?,
+                        },
+                        (Op::I32AddLC { a, c }, Op::$ldname { mem: 0, offset }) => Op::$ldlc {
+                            a,
+                            c,
+                            offset: u32::try_from(offset).ok()?,
+                        },
+                    )?)*
+                    (Op::LocalGet { index }, Op::LocalSet { index: dst }) => Op::LocalCopy { src: index, dst },
+                    (Op::Const32 { value }, Op::LocalSet { index }) => Op::LocalSetConst32 { dst: index, value },
+                    (Op::Const64 { value }, Op::LocalSet { index }) => Op::LocalSetConst64 { dst: index, value },
+                    (Op::I32Eqz {}, Op::JumpIfNez { target }) => Op::JumpIfEqz { target },
+                    (Op::I32Eqz {}, Op::JumpIfEqz { target }) => Op::JumpIfNez { target },
+                    _ => return None,
+                })
+            }
+
+            /// The branch target of a fused compare-and-jump op.
+            pub(crate) fn fused_target_mut(&mut self) -> Option<&mut u32> {
+                match self {
+                    $($(
+                        Op::$j { target }
+                        | Op::$jl { target, .. }
+                        | Op::$jc { target, .. }
+                        | Op::$jll { target, .. }
+                        | Op::$jlc { target, .. } => Some(target),
+                    )?)*
+                    _ => None,
+                }
+            }
         }
     };
+}
+
+/// Values that a 32-bit immediate of a fused op can hold: the translator asks `imm` whether a constant fits, the
+/// interpreter turns the immediate back into the value with `from_imm`.
+pub(crate) trait Imm: Sized {
+    fn imm(cell: u64) -> Option<u32>;
+    fn from_imm(c: u32) -> Self;
+}
+
+impl Imm for i32 {
+    fn imm(cell: u64) -> Option<u32> {
+        Some(cell as u32)
+    }
+    #[inline(always)]
+    fn from_imm(c: u32) -> Self {
+        c as i32
+    }
+}
+
+impl Imm for i64 {
+    fn imm(cell: u64) -> Option<u32> {
+        i32::try_from(cell as i64).ok().map(|v| v as u32)
+    }
+    #[inline(always)]
+    fn from_imm(c: u32) -> Self {
+        i64::from(c as i32)
+    }
+}
+
+impl Imm for f32 {
+    fn imm(cell: u64) -> Option<u32> {
+        Some(cell as u32)
+    }
+    #[inline(always)]
+    fn from_imm(c: u32) -> Self {
+        f32::from_bits(c)
+    }
+}
+
+impl Imm for f64 {
+    fn imm(_: u64) -> Option<u32> {
+        // A 64-bit float constant does not fit.
+        None
+    }
+    #[inline(always)]
+    fn from_imm(c: u32) -> Self {
+        f64::from(f32::from_bits(c))
+    }
 }
 
 for_each_op!(define_op_enum);

@@ -3,9 +3,16 @@
 //! Groups:
 //! - `special`: control flow, variables, calls, tables, bulk memory — semantics written by hand in the interpreter;
 //! - `unary`, `binary`, `ternary`: pure operations on stack values, named like the Wasm operator they translate;
+//! - `fused`: binary operations that also have register forms reading their operands from locals (`L`) or an
+//!   immediate (`C`) instead of the stack, or writing their result to a local (`To`): `I32AddLC { a, c }` is
+//!   `local.get a; i32.const c; i32.add`, `I32AddLTo { b, dst }` is `local.get b; i32.add; local.set dst`.
+//!   Integer comparisons also have branching forms (`JumpIf...`, `if [own] else [negation's]`) that take the place
+//!   of the comparison and the conditional jump after it. A fused op is one instruction (one unit of fuel);
 //! - `unary_trap`, `binary_trap`: like above, returning `Result<_, TrapKind>`;
 //! - `lane_extract`, `lane_replace`: SIMD lane operations with a `lane` immediate;
-//! - `load`, `store`: memory accesses of N bytes with a `mem` index and a constant `offset`; every store has a
+//! - `load`, `store`: memory accesses of N bytes with a `mem` index and a constant `offset`; a scalar load has a
+//!   forms `[..L ..LC]` that read their address from a local, or add an i32 immediate to it first
+//!   (memory 0, offset below 2^32); every store has a
 //!   `Tracked` twin, emitted when the engine tracks dirty pages, that also marks the pages it writes.
 
 /// Calls `$m!` with the whole instruction list.
@@ -38,6 +45,9 @@ macro_rules! for_each_op {
                 LocalGetV128 { index: u32 };
                 LocalSetV128 { index: u32 };
                 LocalTeeV128 { index: u32 };
+                LocalCopy { src: u32, dst: u32 };
+                LocalSetConst32 { dst: u32, value: u32 };
+                LocalSetConst64 { dst: u32, value: u64 };
                 GlobalGet { index: u32 };
                 GlobalSet { index: u32 };
                 GlobalGetV128 { index: u32 };
@@ -201,71 +211,13 @@ macro_rules! for_each_op {
                 I32x4TruncSatF64x2UZero: (u128) -> u128 = simd::i32x4_trunc_sat_f64x2_u_zero;
             }
             binary {
-                I32Eq: (i32, i32) -> i32 = |a, b| (a == b) as i32;
-                I32Ne: (i32, i32) -> i32 = |a, b| (a != b) as i32;
-                I32LtS: (i32, i32) -> i32 = |a, b| (a < b) as i32;
-                I32LtU: (i32, i32) -> i32 = |a, b| ((a as u32) < (b as u32)) as i32;
-                I32GtS: (i32, i32) -> i32 = |a, b| (a > b) as i32;
-                I32GtU: (i32, i32) -> i32 = |a, b| ((a as u32) > (b as u32)) as i32;
-                I32LeS: (i32, i32) -> i32 = |a, b| (a <= b) as i32;
-                I32LeU: (i32, i32) -> i32 = |a, b| ((a as u32) <= (b as u32)) as i32;
-                I32GeS: (i32, i32) -> i32 = |a, b| (a >= b) as i32;
-                I32GeU: (i32, i32) -> i32 = |a, b| ((a as u32) >= (b as u32)) as i32;
-                I64Eq: (i64, i64) -> i32 = |a, b| (a == b) as i32;
-                I64Ne: (i64, i64) -> i32 = |a, b| (a != b) as i32;
-                I64LtS: (i64, i64) -> i32 = |a, b| (a < b) as i32;
-                I64LtU: (i64, i64) -> i32 = |a, b| ((a as u64) < (b as u64)) as i32;
-                I64GtS: (i64, i64) -> i32 = |a, b| (a > b) as i32;
-                I64GtU: (i64, i64) -> i32 = |a, b| ((a as u64) > (b as u64)) as i32;
-                I64LeS: (i64, i64) -> i32 = |a, b| (a <= b) as i32;
-                I64LeU: (i64, i64) -> i32 = |a, b| ((a as u64) <= (b as u64)) as i32;
-                I64GeS: (i64, i64) -> i32 = |a, b| (a >= b) as i32;
-                I64GeU: (i64, i64) -> i32 = |a, b| ((a as u64) >= (b as u64)) as i32;
-                F32Eq: (f32, f32) -> i32 = |a, b| (a == b) as i32;
-                F32Ne: (f32, f32) -> i32 = |a, b| (a != b) as i32;
-                F32Lt: (f32, f32) -> i32 = |a, b| (a < b) as i32;
-                F32Gt: (f32, f32) -> i32 = |a, b| (a > b) as i32;
-                F32Le: (f32, f32) -> i32 = |a, b| (a <= b) as i32;
-                F32Ge: (f32, f32) -> i32 = |a, b| (a >= b) as i32;
-                F64Eq: (f64, f64) -> i32 = |a, b| (a == b) as i32;
-                F64Ne: (f64, f64) -> i32 = |a, b| (a != b) as i32;
-                F64Lt: (f64, f64) -> i32 = |a, b| (a < b) as i32;
-                F64Gt: (f64, f64) -> i32 = |a, b| (a > b) as i32;
-                F64Le: (f64, f64) -> i32 = |a, b| (a <= b) as i32;
-                F64Ge: (f64, f64) -> i32 = |a, b| (a >= b) as i32;
-                I32Add: (i32, i32) -> i32 = i32::wrapping_add;
-                I32Sub: (i32, i32) -> i32 = i32::wrapping_sub;
-                I32Mul: (i32, i32) -> i32 = i32::wrapping_mul;
-                I32And: (i32, i32) -> i32 = |a, b| a & b;
-                I32Or: (i32, i32) -> i32 = |a, b| a | b;
-                I32Xor: (i32, i32) -> i32 = |a, b| a ^ b;
-                I32Shl: (i32, i32) -> i32 = |a, b| a.wrapping_shl(b as u32);
-                I32ShrS: (i32, i32) -> i32 = |a, b| a.wrapping_shr(b as u32);
-                I32ShrU: (i32, i32) -> i32 = |a, b| (a as u32).wrapping_shr(b as u32) as i32;
                 I32Rotl: (i32, i32) -> i32 = |a, b| a.rotate_left(b as u32);
                 I32Rotr: (i32, i32) -> i32 = |a, b| a.rotate_right(b as u32);
-                I64Add: (i64, i64) -> i64 = i64::wrapping_add;
-                I64Sub: (i64, i64) -> i64 = i64::wrapping_sub;
-                I64Mul: (i64, i64) -> i64 = i64::wrapping_mul;
-                I64And: (i64, i64) -> i64 = |a, b| a & b;
-                I64Or: (i64, i64) -> i64 = |a, b| a | b;
-                I64Xor: (i64, i64) -> i64 = |a, b| a ^ b;
-                I64Shl: (i64, i64) -> i64 = |a, b| a.wrapping_shl(b as u32);
-                I64ShrS: (i64, i64) -> i64 = |a, b| a.wrapping_shr(b as u32);
-                I64ShrU: (i64, i64) -> i64 = |a, b| (a as u64).wrapping_shr(b as u32) as i64;
                 I64Rotl: (i64, i64) -> i64 = |a, b| a.rotate_left(b as u32);
                 I64Rotr: (i64, i64) -> i64 = |a, b| a.rotate_right(b as u32);
-                F32Add: (f32, f32) -> f32 = |a, b| a + b;
-                F32Sub: (f32, f32) -> f32 = |a, b| a - b;
-                F32Mul: (f32, f32) -> f32 = |a, b| a * b;
-                F32Div: (f32, f32) -> f32 = |a, b| a / b;
                 F32Min: (f32, f32) -> f32 = num::f32_min;
                 F32Max: (f32, f32) -> f32 = num::f32_max;
                 F32Copysign: (f32, f32) -> f32 = num::f32_copysign;
-                F64Add: (f64, f64) -> f64 = |a, b| a + b;
-                F64Sub: (f64, f64) -> f64 = |a, b| a - b;
-                F64Mul: (f64, f64) -> f64 = |a, b| a * b;
-                F64Div: (f64, f64) -> f64 = |a, b| a / b;
                 F64Min: (f64, f64) -> f64 = num::f64_min;
                 F64Max: (f64, f64) -> f64 = num::f64_max;
                 F64Copysign: (f64, f64) -> f64 = num::f64_copysign;
@@ -402,6 +354,144 @@ macro_rules! for_each_op {
                 F64x2PMin: (u128, u128) -> u128 = simd::f64x2_p_min;
                 F64x2PMax: (u128, u128) -> u128 = simd::f64x2_p_max;
             }
+            fused {
+                I32Eq [I32EqL I32EqC I32EqLL I32EqLC I32EqTo I32EqLTo I32EqCTo I32EqLLTo I32EqLCTo I32EqTee I32EqLTee I32EqCTee I32EqLLTee I32EqLCTee]
+                    if [JumpIfI32Eq JumpIfI32EqL JumpIfI32EqC JumpIfI32EqLL JumpIfI32EqLC] else [JumpIfI32Ne JumpIfI32NeL JumpIfI32NeC JumpIfI32NeLL JumpIfI32NeLC]
+                    : (i32, i32) -> i32 = |a, b| (a == b) as i32;
+                I32Ne [I32NeL I32NeC I32NeLL I32NeLC I32NeTo I32NeLTo I32NeCTo I32NeLLTo I32NeLCTo I32NeTee I32NeLTee I32NeCTee I32NeLLTee I32NeLCTee]
+                    if [JumpIfI32Ne JumpIfI32NeL JumpIfI32NeC JumpIfI32NeLL JumpIfI32NeLC] else [JumpIfI32Eq JumpIfI32EqL JumpIfI32EqC JumpIfI32EqLL JumpIfI32EqLC]
+                    : (i32, i32) -> i32 = |a, b| (a != b) as i32;
+                I32LtS [I32LtSL I32LtSC I32LtSLL I32LtSLC I32LtSTo I32LtSLTo I32LtSCTo I32LtSLLTo I32LtSLCTo I32LtSTee I32LtSLTee I32LtSCTee I32LtSLLTee I32LtSLCTee]
+                    if [JumpIfI32LtS JumpIfI32LtSL JumpIfI32LtSC JumpIfI32LtSLL JumpIfI32LtSLC] else [JumpIfI32GeS JumpIfI32GeSL JumpIfI32GeSC JumpIfI32GeSLL JumpIfI32GeSLC]
+                    : (i32, i32) -> i32 = |a, b| (a < b) as i32;
+                I32LtU [I32LtUL I32LtUC I32LtULL I32LtULC I32LtUTo I32LtULTo I32LtUCTo I32LtULLTo I32LtULCTo I32LtUTee I32LtULTee I32LtUCTee I32LtULLTee I32LtULCTee]
+                    if [JumpIfI32LtU JumpIfI32LtUL JumpIfI32LtUC JumpIfI32LtULL JumpIfI32LtULC] else [JumpIfI32GeU JumpIfI32GeUL JumpIfI32GeUC JumpIfI32GeULL JumpIfI32GeULC]
+                    : (i32, i32) -> i32 = |a, b| ((a as u32) < (b as u32)) as i32;
+                I32GtS [I32GtSL I32GtSC I32GtSLL I32GtSLC I32GtSTo I32GtSLTo I32GtSCTo I32GtSLLTo I32GtSLCTo I32GtSTee I32GtSLTee I32GtSCTee I32GtSLLTee I32GtSLCTee]
+                    if [JumpIfI32GtS JumpIfI32GtSL JumpIfI32GtSC JumpIfI32GtSLL JumpIfI32GtSLC] else [JumpIfI32LeS JumpIfI32LeSL JumpIfI32LeSC JumpIfI32LeSLL JumpIfI32LeSLC]
+                    : (i32, i32) -> i32 = |a, b| (a > b) as i32;
+                I32GtU [I32GtUL I32GtUC I32GtULL I32GtULC I32GtUTo I32GtULTo I32GtUCTo I32GtULLTo I32GtULCTo I32GtUTee I32GtULTee I32GtUCTee I32GtULLTee I32GtULCTee]
+                    if [JumpIfI32GtU JumpIfI32GtUL JumpIfI32GtUC JumpIfI32GtULL JumpIfI32GtULC] else [JumpIfI32LeU JumpIfI32LeUL JumpIfI32LeUC JumpIfI32LeULL JumpIfI32LeULC]
+                    : (i32, i32) -> i32 = |a, b| ((a as u32) > (b as u32)) as i32;
+                I32LeS [I32LeSL I32LeSC I32LeSLL I32LeSLC I32LeSTo I32LeSLTo I32LeSCTo I32LeSLLTo I32LeSLCTo I32LeSTee I32LeSLTee I32LeSCTee I32LeSLLTee I32LeSLCTee]
+                    if [JumpIfI32LeS JumpIfI32LeSL JumpIfI32LeSC JumpIfI32LeSLL JumpIfI32LeSLC] else [JumpIfI32GtS JumpIfI32GtSL JumpIfI32GtSC JumpIfI32GtSLL JumpIfI32GtSLC]
+                    : (i32, i32) -> i32 = |a, b| (a <= b) as i32;
+                I32LeU [I32LeUL I32LeUC I32LeULL I32LeULC I32LeUTo I32LeULTo I32LeUCTo I32LeULLTo I32LeULCTo I32LeUTee I32LeULTee I32LeUCTee I32LeULLTee I32LeULCTee]
+                    if [JumpIfI32LeU JumpIfI32LeUL JumpIfI32LeUC JumpIfI32LeULL JumpIfI32LeULC] else [JumpIfI32GtU JumpIfI32GtUL JumpIfI32GtUC JumpIfI32GtULL JumpIfI32GtULC]
+                    : (i32, i32) -> i32 = |a, b| ((a as u32) <= (b as u32)) as i32;
+                I32GeS [I32GeSL I32GeSC I32GeSLL I32GeSLC I32GeSTo I32GeSLTo I32GeSCTo I32GeSLLTo I32GeSLCTo I32GeSTee I32GeSLTee I32GeSCTee I32GeSLLTee I32GeSLCTee]
+                    if [JumpIfI32GeS JumpIfI32GeSL JumpIfI32GeSC JumpIfI32GeSLL JumpIfI32GeSLC] else [JumpIfI32LtS JumpIfI32LtSL JumpIfI32LtSC JumpIfI32LtSLL JumpIfI32LtSLC]
+                    : (i32, i32) -> i32 = |a, b| (a >= b) as i32;
+                I32GeU [I32GeUL I32GeUC I32GeULL I32GeULC I32GeUTo I32GeULTo I32GeUCTo I32GeULLTo I32GeULCTo I32GeUTee I32GeULTee I32GeUCTee I32GeULLTee I32GeULCTee]
+                    if [JumpIfI32GeU JumpIfI32GeUL JumpIfI32GeUC JumpIfI32GeULL JumpIfI32GeULC] else [JumpIfI32LtU JumpIfI32LtUL JumpIfI32LtUC JumpIfI32LtULL JumpIfI32LtULC]
+                    : (i32, i32) -> i32 = |a, b| ((a as u32) >= (b as u32)) as i32;
+                I64Eq [I64EqL I64EqC I64EqLL I64EqLC I64EqTo I64EqLTo I64EqCTo I64EqLLTo I64EqLCTo I64EqTee I64EqLTee I64EqCTee I64EqLLTee I64EqLCTee]
+                    if [JumpIfI64Eq JumpIfI64EqL JumpIfI64EqC JumpIfI64EqLL JumpIfI64EqLC] else [JumpIfI64Ne JumpIfI64NeL JumpIfI64NeC JumpIfI64NeLL JumpIfI64NeLC]
+                    : (i64, i64) -> i32 = |a, b| (a == b) as i32;
+                I64Ne [I64NeL I64NeC I64NeLL I64NeLC I64NeTo I64NeLTo I64NeCTo I64NeLLTo I64NeLCTo I64NeTee I64NeLTee I64NeCTee I64NeLLTee I64NeLCTee]
+                    if [JumpIfI64Ne JumpIfI64NeL JumpIfI64NeC JumpIfI64NeLL JumpIfI64NeLC] else [JumpIfI64Eq JumpIfI64EqL JumpIfI64EqC JumpIfI64EqLL JumpIfI64EqLC]
+                    : (i64, i64) -> i32 = |a, b| (a != b) as i32;
+                I64LtS [I64LtSL I64LtSC I64LtSLL I64LtSLC I64LtSTo I64LtSLTo I64LtSCTo I64LtSLLTo I64LtSLCTo I64LtSTee I64LtSLTee I64LtSCTee I64LtSLLTee I64LtSLCTee]
+                    if [JumpIfI64LtS JumpIfI64LtSL JumpIfI64LtSC JumpIfI64LtSLL JumpIfI64LtSLC] else [JumpIfI64GeS JumpIfI64GeSL JumpIfI64GeSC JumpIfI64GeSLL JumpIfI64GeSLC]
+                    : (i64, i64) -> i32 = |a, b| (a < b) as i32;
+                I64LtU [I64LtUL I64LtUC I64LtULL I64LtULC I64LtUTo I64LtULTo I64LtUCTo I64LtULLTo I64LtULCTo I64LtUTee I64LtULTee I64LtUCTee I64LtULLTee I64LtULCTee]
+                    if [JumpIfI64LtU JumpIfI64LtUL JumpIfI64LtUC JumpIfI64LtULL JumpIfI64LtULC] else [JumpIfI64GeU JumpIfI64GeUL JumpIfI64GeUC JumpIfI64GeULL JumpIfI64GeULC]
+                    : (i64, i64) -> i32 = |a, b| ((a as u64) < (b as u64)) as i32;
+                I64GtS [I64GtSL I64GtSC I64GtSLL I64GtSLC I64GtSTo I64GtSLTo I64GtSCTo I64GtSLLTo I64GtSLCTo I64GtSTee I64GtSLTee I64GtSCTee I64GtSLLTee I64GtSLCTee]
+                    if [JumpIfI64GtS JumpIfI64GtSL JumpIfI64GtSC JumpIfI64GtSLL JumpIfI64GtSLC] else [JumpIfI64LeS JumpIfI64LeSL JumpIfI64LeSC JumpIfI64LeSLL JumpIfI64LeSLC]
+                    : (i64, i64) -> i32 = |a, b| (a > b) as i32;
+                I64GtU [I64GtUL I64GtUC I64GtULL I64GtULC I64GtUTo I64GtULTo I64GtUCTo I64GtULLTo I64GtULCTo I64GtUTee I64GtULTee I64GtUCTee I64GtULLTee I64GtULCTee]
+                    if [JumpIfI64GtU JumpIfI64GtUL JumpIfI64GtUC JumpIfI64GtULL JumpIfI64GtULC] else [JumpIfI64LeU JumpIfI64LeUL JumpIfI64LeUC JumpIfI64LeULL JumpIfI64LeULC]
+                    : (i64, i64) -> i32 = |a, b| ((a as u64) > (b as u64)) as i32;
+                I64LeS [I64LeSL I64LeSC I64LeSLL I64LeSLC I64LeSTo I64LeSLTo I64LeSCTo I64LeSLLTo I64LeSLCTo I64LeSTee I64LeSLTee I64LeSCTee I64LeSLLTee I64LeSLCTee]
+                    if [JumpIfI64LeS JumpIfI64LeSL JumpIfI64LeSC JumpIfI64LeSLL JumpIfI64LeSLC] else [JumpIfI64GtS JumpIfI64GtSL JumpIfI64GtSC JumpIfI64GtSLL JumpIfI64GtSLC]
+                    : (i64, i64) -> i32 = |a, b| (a <= b) as i32;
+                I64LeU [I64LeUL I64LeUC I64LeULL I64LeULC I64LeUTo I64LeULTo I64LeUCTo I64LeULLTo I64LeULCTo I64LeUTee I64LeULTee I64LeUCTee I64LeULLTee I64LeULCTee]
+                    if [JumpIfI64LeU JumpIfI64LeUL JumpIfI64LeUC JumpIfI64LeULL JumpIfI64LeULC] else [JumpIfI64GtU JumpIfI64GtUL JumpIfI64GtUC JumpIfI64GtULL JumpIfI64GtULC]
+                    : (i64, i64) -> i32 = |a, b| ((a as u64) <= (b as u64)) as i32;
+                I64GeS [I64GeSL I64GeSC I64GeSLL I64GeSLC I64GeSTo I64GeSLTo I64GeSCTo I64GeSLLTo I64GeSLCTo I64GeSTee I64GeSLTee I64GeSCTee I64GeSLLTee I64GeSLCTee]
+                    if [JumpIfI64GeS JumpIfI64GeSL JumpIfI64GeSC JumpIfI64GeSLL JumpIfI64GeSLC] else [JumpIfI64LtS JumpIfI64LtSL JumpIfI64LtSC JumpIfI64LtSLL JumpIfI64LtSLC]
+                    : (i64, i64) -> i32 = |a, b| (a >= b) as i32;
+                I64GeU [I64GeUL I64GeUC I64GeULL I64GeULC I64GeUTo I64GeULTo I64GeUCTo I64GeULLTo I64GeULCTo I64GeUTee I64GeULTee I64GeUCTee I64GeULLTee I64GeULCTee]
+                    if [JumpIfI64GeU JumpIfI64GeUL JumpIfI64GeUC JumpIfI64GeULL JumpIfI64GeULC] else [JumpIfI64LtU JumpIfI64LtUL JumpIfI64LtUC JumpIfI64LtULL JumpIfI64LtULC]
+                    : (i64, i64) -> i32 = |a, b| ((a as u64) >= (b as u64)) as i32;
+                F32Eq [F32EqL F32EqC F32EqLL F32EqLC F32EqTo F32EqLTo F32EqCTo F32EqLLTo F32EqLCTo F32EqTee F32EqLTee F32EqCTee F32EqLLTee F32EqLCTee]
+                    : (f32, f32) -> i32 = |a, b| (a == b) as i32;
+                F32Ne [F32NeL F32NeC F32NeLL F32NeLC F32NeTo F32NeLTo F32NeCTo F32NeLLTo F32NeLCTo F32NeTee F32NeLTee F32NeCTee F32NeLLTee F32NeLCTee]
+                    : (f32, f32) -> i32 = |a, b| (a != b) as i32;
+                F32Lt [F32LtL F32LtC F32LtLL F32LtLC F32LtTo F32LtLTo F32LtCTo F32LtLLTo F32LtLCTo F32LtTee F32LtLTee F32LtCTee F32LtLLTee F32LtLCTee]
+                    : (f32, f32) -> i32 = |a, b| (a < b) as i32;
+                F32Gt [F32GtL F32GtC F32GtLL F32GtLC F32GtTo F32GtLTo F32GtCTo F32GtLLTo F32GtLCTo F32GtTee F32GtLTee F32GtCTee F32GtLLTee F32GtLCTee]
+                    : (f32, f32) -> i32 = |a, b| (a > b) as i32;
+                F32Le [F32LeL F32LeC F32LeLL F32LeLC F32LeTo F32LeLTo F32LeCTo F32LeLLTo F32LeLCTo F32LeTee F32LeLTee F32LeCTee F32LeLLTee F32LeLCTee]
+                    : (f32, f32) -> i32 = |a, b| (a <= b) as i32;
+                F32Ge [F32GeL F32GeC F32GeLL F32GeLC F32GeTo F32GeLTo F32GeCTo F32GeLLTo F32GeLCTo F32GeTee F32GeLTee F32GeCTee F32GeLLTee F32GeLCTee]
+                    : (f32, f32) -> i32 = |a, b| (a >= b) as i32;
+                F64Eq [F64EqL F64EqC F64EqLL F64EqLC F64EqTo F64EqLTo F64EqCTo F64EqLLTo F64EqLCTo F64EqTee F64EqLTee F64EqCTee F64EqLLTee F64EqLCTee]
+                    : (f64, f64) -> i32 = |a, b| (a == b) as i32;
+                F64Ne [F64NeL F64NeC F64NeLL F64NeLC F64NeTo F64NeLTo F64NeCTo F64NeLLTo F64NeLCTo F64NeTee F64NeLTee F64NeCTee F64NeLLTee F64NeLCTee]
+                    : (f64, f64) -> i32 = |a, b| (a != b) as i32;
+                F64Lt [F64LtL F64LtC F64LtLL F64LtLC F64LtTo F64LtLTo F64LtCTo F64LtLLTo F64LtLCTo F64LtTee F64LtLTee F64LtCTee F64LtLLTee F64LtLCTee]
+                    : (f64, f64) -> i32 = |a, b| (a < b) as i32;
+                F64Gt [F64GtL F64GtC F64GtLL F64GtLC F64GtTo F64GtLTo F64GtCTo F64GtLLTo F64GtLCTo F64GtTee F64GtLTee F64GtCTee F64GtLLTee F64GtLCTee]
+                    : (f64, f64) -> i32 = |a, b| (a > b) as i32;
+                F64Le [F64LeL F64LeC F64LeLL F64LeLC F64LeTo F64LeLTo F64LeCTo F64LeLLTo F64LeLCTo F64LeTee F64LeLTee F64LeCTee F64LeLLTee F64LeLCTee]
+                    : (f64, f64) -> i32 = |a, b| (a <= b) as i32;
+                F64Ge [F64GeL F64GeC F64GeLL F64GeLC F64GeTo F64GeLTo F64GeCTo F64GeLLTo F64GeLCTo F64GeTee F64GeLTee F64GeCTee F64GeLLTee F64GeLCTee]
+                    : (f64, f64) -> i32 = |a, b| (a >= b) as i32;
+                I32Add [I32AddL I32AddC I32AddLL I32AddLC I32AddTo I32AddLTo I32AddCTo I32AddLLTo I32AddLCTo I32AddTee I32AddLTee I32AddCTee I32AddLLTee I32AddLCTee]
+                    : (i32, i32) -> i32 = i32::wrapping_add;
+                I32Sub [I32SubL I32SubC I32SubLL I32SubLC I32SubTo I32SubLTo I32SubCTo I32SubLLTo I32SubLCTo I32SubTee I32SubLTee I32SubCTee I32SubLLTee I32SubLCTee]
+                    : (i32, i32) -> i32 = i32::wrapping_sub;
+                I32Mul [I32MulL I32MulC I32MulLL I32MulLC I32MulTo I32MulLTo I32MulCTo I32MulLLTo I32MulLCTo I32MulTee I32MulLTee I32MulCTee I32MulLLTee I32MulLCTee]
+                    : (i32, i32) -> i32 = i32::wrapping_mul;
+                I32And [I32AndL I32AndC I32AndLL I32AndLC I32AndTo I32AndLTo I32AndCTo I32AndLLTo I32AndLCTo I32AndTee I32AndLTee I32AndCTee I32AndLLTee I32AndLCTee]
+                    : (i32, i32) -> i32 = |a, b| a & b;
+                I32Or [I32OrL I32OrC I32OrLL I32OrLC I32OrTo I32OrLTo I32OrCTo I32OrLLTo I32OrLCTo I32OrTee I32OrLTee I32OrCTee I32OrLLTee I32OrLCTee]
+                    : (i32, i32) -> i32 = |a, b| a | b;
+                I32Xor [I32XorL I32XorC I32XorLL I32XorLC I32XorTo I32XorLTo I32XorCTo I32XorLLTo I32XorLCTo I32XorTee I32XorLTee I32XorCTee I32XorLLTee I32XorLCTee]
+                    : (i32, i32) -> i32 = |a, b| a ^ b;
+                I32Shl [I32ShlL I32ShlC I32ShlLL I32ShlLC I32ShlTo I32ShlLTo I32ShlCTo I32ShlLLTo I32ShlLCTo I32ShlTee I32ShlLTee I32ShlCTee I32ShlLLTee I32ShlLCTee]
+                    : (i32, i32) -> i32 = |a, b| a.wrapping_shl(b as u32);
+                I32ShrS [I32ShrSL I32ShrSC I32ShrSLL I32ShrSLC I32ShrSTo I32ShrSLTo I32ShrSCTo I32ShrSLLTo I32ShrSLCTo I32ShrSTee I32ShrSLTee I32ShrSCTee I32ShrSLLTee I32ShrSLCTee]
+                    : (i32, i32) -> i32 = |a, b| a.wrapping_shr(b as u32);
+                I32ShrU [I32ShrUL I32ShrUC I32ShrULL I32ShrULC I32ShrUTo I32ShrULTo I32ShrUCTo I32ShrULLTo I32ShrULCTo I32ShrUTee I32ShrULTee I32ShrUCTee I32ShrULLTee I32ShrULCTee]
+                    : (i32, i32) -> i32 = |a, b| (a as u32).wrapping_shr(b as u32) as i32;
+                I64Add [I64AddL I64AddC I64AddLL I64AddLC I64AddTo I64AddLTo I64AddCTo I64AddLLTo I64AddLCTo I64AddTee I64AddLTee I64AddCTee I64AddLLTee I64AddLCTee]
+                    : (i64, i64) -> i64 = i64::wrapping_add;
+                I64Sub [I64SubL I64SubC I64SubLL I64SubLC I64SubTo I64SubLTo I64SubCTo I64SubLLTo I64SubLCTo I64SubTee I64SubLTee I64SubCTee I64SubLLTee I64SubLCTee]
+                    : (i64, i64) -> i64 = i64::wrapping_sub;
+                I64Mul [I64MulL I64MulC I64MulLL I64MulLC I64MulTo I64MulLTo I64MulCTo I64MulLLTo I64MulLCTo I64MulTee I64MulLTee I64MulCTee I64MulLLTee I64MulLCTee]
+                    : (i64, i64) -> i64 = i64::wrapping_mul;
+                I64And [I64AndL I64AndC I64AndLL I64AndLC I64AndTo I64AndLTo I64AndCTo I64AndLLTo I64AndLCTo I64AndTee I64AndLTee I64AndCTee I64AndLLTee I64AndLCTee]
+                    : (i64, i64) -> i64 = |a, b| a & b;
+                I64Or [I64OrL I64OrC I64OrLL I64OrLC I64OrTo I64OrLTo I64OrCTo I64OrLLTo I64OrLCTo I64OrTee I64OrLTee I64OrCTee I64OrLLTee I64OrLCTee]
+                    : (i64, i64) -> i64 = |a, b| a | b;
+                I64Xor [I64XorL I64XorC I64XorLL I64XorLC I64XorTo I64XorLTo I64XorCTo I64XorLLTo I64XorLCTo I64XorTee I64XorLTee I64XorCTee I64XorLLTee I64XorLCTee]
+                    : (i64, i64) -> i64 = |a, b| a ^ b;
+                I64Shl [I64ShlL I64ShlC I64ShlLL I64ShlLC I64ShlTo I64ShlLTo I64ShlCTo I64ShlLLTo I64ShlLCTo I64ShlTee I64ShlLTee I64ShlCTee I64ShlLLTee I64ShlLCTee]
+                    : (i64, i64) -> i64 = |a, b| a.wrapping_shl(b as u32);
+                I64ShrS [I64ShrSL I64ShrSC I64ShrSLL I64ShrSLC I64ShrSTo I64ShrSLTo I64ShrSCTo I64ShrSLLTo I64ShrSLCTo I64ShrSTee I64ShrSLTee I64ShrSCTee I64ShrSLLTee I64ShrSLCTee]
+                    : (i64, i64) -> i64 = |a, b| a.wrapping_shr(b as u32);
+                I64ShrU [I64ShrUL I64ShrUC I64ShrULL I64ShrULC I64ShrUTo I64ShrULTo I64ShrUCTo I64ShrULLTo I64ShrULCTo I64ShrUTee I64ShrULTee I64ShrUCTee I64ShrULLTee I64ShrULCTee]
+                    : (i64, i64) -> i64 = |a, b| (a as u64).wrapping_shr(b as u32) as i64;
+                F32Add [F32AddL F32AddC F32AddLL F32AddLC F32AddTo F32AddLTo F32AddCTo F32AddLLTo F32AddLCTo F32AddTee F32AddLTee F32AddCTee F32AddLLTee F32AddLCTee]
+                    : (f32, f32) -> f32 = |a, b| a + b;
+                F32Sub [F32SubL F32SubC F32SubLL F32SubLC F32SubTo F32SubLTo F32SubCTo F32SubLLTo F32SubLCTo F32SubTee F32SubLTee F32SubCTee F32SubLLTee F32SubLCTee]
+                    : (f32, f32) -> f32 = |a, b| a - b;
+                F32Mul [F32MulL F32MulC F32MulLL F32MulLC F32MulTo F32MulLTo F32MulCTo F32MulLLTo F32MulLCTo F32MulTee F32MulLTee F32MulCTee F32MulLLTee F32MulLCTee]
+                    : (f32, f32) -> f32 = |a, b| a * b;
+                F32Div [F32DivL F32DivC F32DivLL F32DivLC F32DivTo F32DivLTo F32DivCTo F32DivLLTo F32DivLCTo F32DivTee F32DivLTee F32DivCTee F32DivLLTee F32DivLCTee]
+                    : (f32, f32) -> f32 = |a, b| a / b;
+                F64Add [F64AddL F64AddC F64AddLL F64AddLC F64AddTo F64AddLTo F64AddCTo F64AddLLTo F64AddLCTo F64AddTee F64AddLTee F64AddCTee F64AddLLTee F64AddLCTee]
+                    : (f64, f64) -> f64 = |a, b| a + b;
+                F64Sub [F64SubL F64SubC F64SubLL F64SubLC F64SubTo F64SubLTo F64SubCTo F64SubLLTo F64SubLCTo F64SubTee F64SubLTee F64SubCTee F64SubLLTee F64SubLCTee]
+                    : (f64, f64) -> f64 = |a, b| a - b;
+                F64Mul [F64MulL F64MulC F64MulLL F64MulLC F64MulTo F64MulLTo F64MulCTo F64MulLLTo F64MulLCTo F64MulTee F64MulLTee F64MulCTee F64MulLLTee F64MulLCTee]
+                    : (f64, f64) -> f64 = |a, b| a * b;
+                F64Div [F64DivL F64DivC F64DivLL F64DivLC F64DivTo F64DivLTo F64DivCTo F64DivLLTo F64DivLCTo F64DivTee F64DivLTee F64DivCTee F64DivLLTee F64DivLCTee]
+                    : (f64, f64) -> f64 = |a, b| a / b;
+            }
             ternary {
                 V128Bitselect: (u128, u128, u128) -> u128 = simd::v128_bitselect;
             }
@@ -444,20 +534,20 @@ macro_rules! for_each_op {
                 F64x2ReplaceLane: (u128, f64) -> u128 = simd::f64x2_replace_lane;
             }
             load {
-                I32Load: 4 -> i32 = i32::from_le_bytes;
-                I64Load: 8 -> i64 = i64::from_le_bytes;
-                F32Load: 4 -> u32 = u32::from_le_bytes;
-                F64Load: 8 -> u64 = u64::from_le_bytes;
-                I32Load8S: 1 -> i32 = |b| i32::from(b[0] as i8);
-                I32Load8U: 1 -> i32 = |b| i32::from(b[0]);
-                I32Load16S: 2 -> i32 = |b| i32::from(i16::from_le_bytes(b));
-                I32Load16U: 2 -> i32 = |b| i32::from(u16::from_le_bytes(b));
-                I64Load8S: 1 -> i64 = |b| i64::from(b[0] as i8);
-                I64Load8U: 1 -> i64 = |b| i64::from(b[0]);
-                I64Load16S: 2 -> i64 = |b| i64::from(i16::from_le_bytes(b));
-                I64Load16U: 2 -> i64 = |b| i64::from(u16::from_le_bytes(b));
-                I64Load32S: 4 -> i64 = |b| i64::from(i32::from_le_bytes(b));
-                I64Load32U: 4 -> i64 = |b| i64::from(u32::from_le_bytes(b));
+                I32Load [I32LoadL I32LoadLC]: 4 -> i32 = i32::from_le_bytes;
+                I64Load [I64LoadL I64LoadLC]: 8 -> i64 = i64::from_le_bytes;
+                F32Load [F32LoadL F32LoadLC]: 4 -> u32 = u32::from_le_bytes;
+                F64Load [F64LoadL F64LoadLC]: 8 -> u64 = u64::from_le_bytes;
+                I32Load8S [I32Load8SL I32Load8SLC]: 1 -> i32 = |b| i32::from(b[0] as i8);
+                I32Load8U [I32Load8UL I32Load8ULC]: 1 -> i32 = |b| i32::from(b[0]);
+                I32Load16S [I32Load16SL I32Load16SLC]: 2 -> i32 = |b| i32::from(i16::from_le_bytes(b));
+                I32Load16U [I32Load16UL I32Load16ULC]: 2 -> i32 = |b| i32::from(u16::from_le_bytes(b));
+                I64Load8S [I64Load8SL I64Load8SLC]: 1 -> i64 = |b| i64::from(b[0] as i8);
+                I64Load8U [I64Load8UL I64Load8ULC]: 1 -> i64 = |b| i64::from(b[0]);
+                I64Load16S [I64Load16SL I64Load16SLC]: 2 -> i64 = |b| i64::from(i16::from_le_bytes(b));
+                I64Load16U [I64Load16UL I64Load16ULC]: 2 -> i64 = |b| i64::from(u16::from_le_bytes(b));
+                I64Load32S [I64Load32SL I64Load32SLC]: 4 -> i64 = |b| i64::from(i32::from_le_bytes(b));
+                I64Load32U [I64Load32UL I64Load32ULC]: 4 -> i64 = |b| i64::from(u32::from_le_bytes(b));
                 V128Load8x8S: 8 -> u128 = |b| simd::v128_load8x8_s(u64::from_le_bytes(b));
                 V128Load8x8U: 8 -> u128 = |b| simd::v128_load8x8_u(u64::from_le_bytes(b));
                 V128Load16x4S: 8 -> u128 = |b| simd::v128_load16x4_s(u64::from_le_bytes(b));
