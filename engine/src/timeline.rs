@@ -459,8 +459,8 @@ impl<H: Host> Timeline<H> {
             Some((end, _)) => position.min(*end),
             None => position,
         };
-        if target < self.pos || self.nearest_checkpoint(target).1 > self.pos {
-            let (i, _) = self.nearest_checkpoint(target);
+        let (i, at) = self.nearest_checkpoint(target);
+        if target < self.pos || at > self.pos {
             self.restore(i);
         }
         let stop = self.forward(target, Events::NONE, true)?;

@@ -6,6 +6,18 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+/// The line number (from 1) of `harnesses/crashdemo/crash.c` that carries `marker`.
+pub fn crashdemo_line(marker: &str) -> usize {
+    let path = workspace_root().join("harnesses/crashdemo/crash.c");
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    source
+        .lines()
+        .position(|l| l.contains(marker))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("no line with {marker} in {}", path.display()))
+}
+
 /// The workspace's root folder.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

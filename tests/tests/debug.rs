@@ -6,19 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use capicola_tests::c_programs::{build_harness, workspace_root};
+use capicola_tests::c_programs::{build_harness, crashdemo_line};
 use capicola_tests::capicola_bin;
-
-/// The line of `harnesses/crashdemo/crash.c` that carries `marker`.
-fn line_of(marker: &str) -> usize {
-    let source =
-        std::fs::read_to_string(workspace_root().join("harnesses/crashdemo/crash.c")).unwrap();
-    source
-        .lines()
-        .position(|l| l.contains(marker))
-        .map(|i| i + 1)
-        .unwrap_or_else(|| panic!("no line with {marker}"))
-}
 
 /// Runs `capicola debug TARGET --input INPUT --batch SCRIPT`; returns (exit code, stdout).
 fn debug(target: &Path, input: &[u8], script: &str, extra: &[&str]) -> (i32, String) {
@@ -83,8 +72,8 @@ fn crashdemo() -> PathBuf {
 #[test]
 fn from_the_trap_back_to_the_corrupting_write_and_forward_again() {
     let target = crashdemo();
-    let bug = line_of("BUG:");
-    let fault = line_of("FAULT:");
+    let bug = crashdemo_line("BUG:");
+    let fault = crashdemo_line("FAULT:");
     let script = format!(
         "where
 x current 12
@@ -343,7 +332,7 @@ fn the_terminal_ui_shows_source_stack_locals_and_memory() {
         .chunks(160)
         .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
         .collect();
-    let fault = line_of("FAULT:");
+    let fault = crashdemo_line("FAULT:");
     assert!(opening.contains("end: trap"), "{opening}");
     // The source pane marks the faulting line.
     assert!(
@@ -393,7 +382,7 @@ fn replay_prints_the_command_that_opens_a_crash_in_the_debugger() {
 
 #[test]
 fn a_read_watch_finds_where_the_corrupted_length_was_read() {
-    let fault = line_of("FAULT:");
+    let fault = crashdemo_line("FAULT:");
     let (code, stdout) = debug(
         &crashdemo(),
         b"AAAAAAAAAAAA",

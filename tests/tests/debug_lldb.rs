@@ -7,22 +7,11 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use capicola_tests::c_programs::{build_harness, workspace_root};
+use capicola_tests::c_programs::{build_harness, crashdemo_line};
 use capicola_tests::capicola_bin;
 
 /// The debugger the test drives (Debian's build has LLDB's Wasm plugin; `bash .ci/setup` installs it).
 const LLDB: &str = "lldb-22";
-
-/// The line of `harnesses/crashdemo/crash.c` that carries `marker`.
-fn line_of(marker: &str) -> usize {
-    let source =
-        std::fs::read_to_string(workspace_root().join("harnesses/crashdemo/crash.c")).unwrap();
-    source
-        .lines()
-        .position(|l| l.contains(marker))
-        .map(|i| i + 1)
-        .unwrap_or_else(|| panic!("no line with {marker}"))
-}
 
 /// Reads all of `pipe` on a thread of its own, so that the child never blocks on a full pipe.
 fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
@@ -89,8 +78,8 @@ fn lldb_sets_a_line_breakpoint_reads_a_local_and_continues_backwards() {
         "{LLDB} is not installed: `bash .ci/setup` installs Debian's package, which has LLDB's Wasm plugin"
     );
     let target = build_harness("crashdemo");
-    let bug = line_of("BUG:");
-    let fault = line_of("FAULT:");
+    let bug = crashdemo_line("BUG:");
+    let fault = crashdemo_line("FAULT:");
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("crash.in");
     std::fs::write(&input, b"AAAAAAAAAAAA").unwrap();

@@ -9,7 +9,7 @@ use capicola::fuzz::output::{input_files, write_atomic};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::fuzz::{TargetArgs, load_target, read_module};
+use super::fuzz::{TargetArgs, expand_inputs, load_target, read_module};
 
 /// Minimizes a corpus: copies to OUT a subset of the inputs that covers every edge, in every hit-count class,
 /// that the whole corpus covers (as afl-cmin: for each edge the smallest input reaching it, rarest edges first).
@@ -46,17 +46,7 @@ impl CminCommand {
                 cmplog: false,
             },
         )?;
-        let mut files = Vec::new();
-        for input in &self.inputs {
-            if input.is_dir() {
-                files.extend(
-                    input_files(input)
-                        .with_context(|| format!("cannot list {}", input.display()))?,
-                );
-            } else {
-                files.push(input.clone());
-            }
-        }
+        let files = expand_inputs(&self.inputs)?;
         let mut inputs = Vec::with_capacity(files.len());
         for file in &files {
             inputs.push(

@@ -157,12 +157,7 @@ impl DebugCommand {
                     }
                 }
             }
-            None if !self.no_tui
-                && std::io::stdin().is_terminal()
-                && std::io::stderr().is_terminal() =>
-            {
-                capicola::debug::tui::run(&mut session, &opening)?;
-            }
+            None if tui => capicola::debug::tui::run(&mut session, &opening)?,
             None => failed = prompt(&mut session)?,
         }
         Ok(if failed {

@@ -63,6 +63,22 @@ impl TargetArgs {
 }
 
 /// Reads a module: binary, or WebAssembly text.
+/// The input files named by `inputs`: each a file, or a folder standing for every input file in it.
+pub fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            files.extend(
+                capicola::fuzz::output::input_files(input)
+                    .with_context(|| format!("cannot list {}", input.display()))?,
+            );
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
 pub fn read_module(path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let binary = wat::parse_bytes(&bytes)

@@ -3,13 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use capicola::fuzz::output::input_files;
 use capicola::fuzz::{Instrumentation, Outcome};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::debug::{DebugCommand, debug_command_line};
-use super::fuzz::{TargetArgs, load_target, read_module};
+use super::fuzz::{TargetArgs, expand_inputs, load_target, read_module};
 
 /// Runs inputs through a fuzz target, as `capicola fuzz` runs them, and prints what each did: `ok`, the trap
 /// and its Wasm backtrace (with function names from the name section), or the stack where the fuel ran out.
@@ -51,17 +50,7 @@ impl ReplayCommand {
                 cmplog: false,
             },
         )?;
-        let mut files = Vec::new();
-        for input in &self.inputs {
-            if input.is_dir() {
-                files.extend(
-                    input_files(input)
-                        .with_context(|| format!("cannot list {}", input.display()))?,
-                );
-            } else {
-                files.push(input.clone());
-            }
-        }
+        let files = expand_inputs(&self.inputs)?;
         let (mut crashed, mut timed_out) = (false, false);
         let mut first_crash = None;
         for file in &files {
