@@ -158,8 +158,33 @@ unsafe fn write<T: StackValue>(stack: &mut [u64], at: usize, v: T) {
 }
 
 /// Runs the paused call until it finishes, traps, runs out of fuel or calls the host.
-#[allow(clippy::cognitive_complexity, clippy::too_many_lines)]
+///
+/// Fuel is one unit per op, exact at every pause, but the interpreter does not count op by op. The code is cut
+/// into regions that end at ops that may transfer control (`FuncBody::rest`); entering a region at some op charges
+/// every op from there to the region's end at once, and an early exit (a trap, a watched write, a breakpoint)
+/// gives back what did not run. When the fuel left cannot pay for the rest of a region, the run goes on op by op
+/// until the fuel is spent (`run::<true>`), and switches back once a region's rest fits again.
 pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKind> {
+    // A paused call may stand in the middle of a region nobody paid for: start op by op, which hands over to
+    // region charging at the first op whose region's rest the fuel covers (normally the first).
+    let mut exact = true;
+    loop {
+        let exit = if exact {
+            run::<true>(store, fuel)?
+        } else {
+            run::<false>(store, fuel)?
+        };
+        match exit {
+            Some(exit) => return Ok(exit),
+            None => exact = !exact,
+        }
+    }
+}
+
+/// The interpreter proper, charging fuel op by op (`EXACT`) or region by region. `Ok(None)`: switch modes; the
+/// registers were saved into the frame.
+#[allow(clippy::cognitive_complexity, clippy::too_many_lines)]
+fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Exit>, TrapKind> {
     let config = store.engine.config();
     let (max_depth, max_stack) = (
         config.max_call_depth as usize,
@@ -189,11 +214,12 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
     // Kept in a register; written back on every exit.
     let mut fuel_left = *fuel;
     let Some(frame) = frames.last().copied() else {
-        return Ok(Exit::Finished);
+        return Ok(Some(Exit::Finished));
     };
     let mut inst: &InstanceData = &instances[frame.instance as usize];
     let mut body: &FuncBody = &inst.module.inner.bodies[frame.body as usize];
     let mut code: &[Op] = &body.code;
+    let mut rest: &[u32] = &body.rest;
     let mut pc = frame.pc as usize;
     let mut fp = frame.fp as usize;
 
@@ -207,15 +233,49 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             *fuel = fuel_left;
         }};
     }
+    // The ops of the current region from `at` to its end.
+    macro_rules! rest_at {
+        ($at:expr) => {{
+            let at: usize = $at;
+            debug_assert!(at < rest.len(), "fuel region entry {at} past the end of the code");
+            // SAFETY: `rest` has one entry per op of `code` (the translator builds both, and every frame's body
+            // keeps them together) and `at` is the index of an op: `pc` or `pc - 1` under the same guarantees as
+            // the op fetch below.
+            *unsafe { rest.get_unchecked(at) }
+        }};
+    }
+    // Control entered the code at `pc`: pay for the rest of its region, or go on op by op if the fuel cannot.
+    macro_rules! charge {
+        () => {{
+            if !EXACT {
+                let n = u64::from(rest_at!(pc));
+                if fuel_left < n {
+                    save!(pc);
+                    return Ok(None);
+                }
+                fuel_left -= n;
+            }
+        }};
+    }
+    // The op before `pc` ran and control leaves its region early: give back the fuel of the ops after it.
+    macro_rules! refund_rest {
+        () => {{
+            if !EXACT {
+                fuel_left += u64::from(rest_at!(pc - 1)) - 1;
+            }
+        }};
+    }
     // A watched write completed: pause after the writing op.
     macro_rules! watch_stop {
         () => {{
+            refund_rest!();
             save!(pc);
-            return Ok(Exit::Watch);
+            return Ok(Some(Exit::Watch));
         }};
     }
     macro_rules! trap {
         ($kind:expr) => {{
+            refund_rest!();
             save!(pc - 1);
             return Err($kind);
         }};
@@ -230,6 +290,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             inst = &instances[f.instance as usize];
             body = &inst.module.inner.bodies[f.body as usize];
             code = &body.code;
+            rest = &body.rest;
             pc = f.pc as usize;
             fp = f.fp as usize;
         }};
@@ -243,7 +304,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             if frames.is_empty() {
                 *saved_sp = sp;
                 *fuel = fuel_left;
-                return Ok(Exit::Finished);
+                return Ok(Some(Exit::Finished));
             }
             load_frame!();
         }};
@@ -309,7 +370,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                     *saved_sp = sp;
                     *fuel = fuel_left;
                     *status = Status::InHost(f);
-                    return Ok(Exit::HostCall(call));
+                    return Ok(Some(Exit::HostCall(call)));
                 }
                 Err(kind) => trap!(kind),
             }
@@ -424,27 +485,32 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
         (Unreachable) => {
             trap!(TrapKind::Unreachable)
         };
-        (Jump $target:ident) => {
-            pc = $target as usize
-        };
-        (JumpIfNez $target:ident) => {
+        (Jump $target:ident) => {{
+            pc = $target as usize;
+            charge!();
+        }};
+        (JumpIfNez $target:ident) => {{
             if pop!(u32) != 0 {
                 pc = $target as usize;
             }
-        };
-        (JumpIfEqz $target:ident) => {
+            charge!();
+        }};
+        (JumpIfEqz $target:ident) => {{
             if pop!(u32) == 0 {
                 pc = $target as usize;
             }
-        };
-        (Br $target:ident $drop:ident $keep:ident) => {
-            branch!($target, $drop, $keep)
-        };
-        (BrIfNez $target:ident $drop:ident $keep:ident) => {
+            charge!();
+        }};
+        (Br $target:ident $drop:ident $keep:ident) => {{
+            branch!($target, $drop, $keep);
+            charge!();
+        }};
+        (BrIfNez $target:ident $drop:ident $keep:ident) => {{
             if pop!(u32) != 0 {
                 branch!($target, $drop, $keep);
             }
-        };
+            charge!();
+        }};
         (BrTable $len:ident) => {{
             let i = pop!(u32).min($len) as usize;
             debug_assert!(
@@ -461,50 +527,61 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             } else {
                 branch!(target, drop, keep);
             }
+            charge!();
         }};
-        (BrTableEntry $target:ident $drop:ident $keep:ident) => {
+        (BrTableEntry $target:ident $drop:ident $keep:ident) => {{
             if $target == RETURN_TARGET {
                 do_return!();
             } else {
                 branch!($target, $drop, $keep);
             }
-        };
-        (Return) => {
-            do_return!()
-        };
+            charge!();
+        }};
+        (Return) => {{
+            do_return!();
+            charge!();
+        }};
         (Break) => {{
             // The op was not executed: give its fuel back and stay on it.
-            fuel_left += 1;
+            fuel_left += if EXACT {
+                1
+            } else {
+                u64::from(rest_at!(pc - 1))
+            };
             save!(pc - 1);
-            return Ok(Exit::Breakpoint);
+            return Ok(Some(Exit::Breakpoint));
         }};
         (Cov $edge:ident) => {
             hit!($edge)
         };
-        (JumpIfNezCov $target:ident) => {
+        (JumpIfNezCov $target:ident) => {{
             if pop!(u32) != 0 {
                 hit!(body.edges[pc - 1]);
                 pc = $target as usize;
             }
-        };
-        (JumpIfEqzCov $target:ident) => {
+            charge!();
+        }};
+        (JumpIfEqzCov $target:ident) => {{
             if pop!(u32) == 0 {
                 hit!(body.edges[pc - 1]);
                 pc = $target as usize;
             }
-        };
-        (BrIfNezCov $target:ident $drop:ident $keep:ident) => {
+            charge!();
+        }};
+        (BrIfNezCov $target:ident $drop:ident $keep:ident) => {{
             if pop!(u32) != 0 {
                 hit!(body.edges[pc - 1]);
                 branch!($target, $drop, $keep);
             }
-        };
-        (ReturnIfNezCov) => {
+            charge!();
+        }};
+        (ReturnIfNezCov) => {{
             if pop!(u32) != 0 {
                 hit!(body.edges[pc - 1]);
                 do_return!();
             }
-        };
+            charge!();
+        }};
         (BrTableCov $len:ident) => {{
             let i = pop!(u32).min($len) as usize;
             hit!(body.edges[pc + i]);
@@ -516,6 +593,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             } else {
                 branch!(target, drop, keep);
             }
+            charge!();
         }};
         (CmpLog $kind:ident) => {
             match $kind {
@@ -547,24 +625,29 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                 }
             }
         };
-        (ReturnIfNez) => {
+        (ReturnIfNez) => {{
             if pop!(u32) != 0 {
                 do_return!();
             }
-        };
-        (Call $func:ident) => {
-            call!(inst.funcs[$func as usize])
-        };
+            charge!();
+        }};
+        (Call $func:ident) => {{
+            call!(inst.funcs[$func as usize]);
+            charge!();
+        }};
         (CallIndirect $type_index:ident $table:ident) => {{
             let f = indirect_target!($type_index, $table);
-            call!(f)
+            call!(f);
+            charge!();
         }};
-        (ReturnCall $func:ident) => {
-            tail_call!(inst.funcs[$func as usize])
-        };
+        (ReturnCall $func:ident) => {{
+            tail_call!(inst.funcs[$func as usize]);
+            charge!();
+        }};
         (ReturnCallIndirect $type_index:ident $table:ident) => {{
             let f = indirect_target!($type_index, $table);
-            tail_call!(f)
+            tail_call!(f);
+            charge!();
         }};
         (Drop $cells:ident) => {
             sp -= $cells as usize
@@ -860,12 +943,21 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
             load { $($ldname:ident $([$ldl:ident $ldlc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
             store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
         ) => {
+            {
+            // Region by region, the region entered at the paused op is paid for first.
+            charge!();
             loop {
-                if fuel_left == 0 {
-                    save!(pc);
-                    return Ok(Exit::OutOfFuel);
+                if EXACT {
+                    if fuel_left >= u64::from(rest_at!(pc)) {
+                        save!(pc);
+                        return Ok(None);
+                    }
+                    if fuel_left == 0 {
+                        save!(pc);
+                        return Ok(Some(Exit::OutOfFuel));
+                    }
+                    fuel_left -= 1;
                 }
-                fuel_left -= 1;
                 debug_assert_eq!(
                     sp,
                     fp + body.local_cells as usize + body.heights[pc] as usize,
@@ -982,6 +1074,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                                 if f(a, b) != 0 {
                                     pc = target as usize;
                                 }
+                                charge!();
                             }
                             Op::$jl { b, target } => {
                                 let f: fn($fa, $fb) -> $fr = $ff;
@@ -989,6 +1082,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                                 if f(a, get!($fb, fp + b as usize)) != 0 {
                                     pc = target as usize;
                                 }
+                                charge!();
                             }
                             Op::$jc { c, target } => {
                                 let f: fn($fa, $fb) -> $fr = $ff;
@@ -996,18 +1090,21 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                                 if f(a, <$fb as Imm>::from_imm(c)) != 0 {
                                     pc = target as usize;
                                 }
+                                charge!();
                             }
                             Op::$jll { a, b, target } => {
                                 let f: fn($fa, $fb) -> $fr = $ff;
                                 if f(get!($fa, fp + a as usize), get!($fb, fp + b as usize)) != 0 {
                                     pc = target as usize;
                                 }
+                                charge!();
                             }
                             Op::$jlc { a, c, target } => {
                                 let f: fn($fa, $fb) -> $fr = $ff;
                                 if f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c)) != 0 {
                                     pc = target as usize;
                                 }
+                                charge!();
                             }
                         )?
                     )*
@@ -1101,6 +1198,7 @@ pub(crate) fn execute(store: &mut Store, fuel: &mut u64) -> Result<Exit, TrapKin
                         }
                     })*
                 }
+            }
             }
         };
     }

@@ -77,6 +77,11 @@ pub(crate) struct FuncBody {
     pub(crate) offsets: Box<[u32]>,
     /// Operand stack height in cells (above the locals) before each op.
     pub(crate) heights: Box<[u32]>,
+    /// Fuel regions: for each op, how many ops run from it to the end of its region (itself and the region's
+    /// last op included). A region ends at an op that may transfer control (`Op::ends_region`), so once entered at
+    /// any op, all of its remaining ops run unless one traps or pauses. The interpreter charges `rest` when
+    /// control enters the code at an op and gives back what did not run when it leaves early.
+    pub(crate) rest: Box<[u32]>,
     /// With coverage: the edge counted when the op at that index takes its branch (`u32::MAX` for none).
     pub(crate) edges: Box<[u32]>,
     /// v128 constants and shuffle masks referenced by index from the code.

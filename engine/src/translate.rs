@@ -155,6 +155,12 @@ pub(crate) fn translate_function(
         // The interpreter fetches ops unchecked: execution must never run past the end of the body.
         t.emit(Op::Unreachable {});
     }
+    let mut rest = vec![0u32; t.code.len()];
+    let mut run = 0u32;
+    for (i, op) in t.code.iter().enumerate().rev() {
+        run = if op.ends_region() { 1 } else { run + 1 };
+        rest[i] = run;
+    }
     let sites = std::mem::take(&mut t.edge_sites);
     let edges = if t.coverage {
         std::mem::take(&mut t.edges)
@@ -173,6 +179,7 @@ pub(crate) fn translate_function(
             result_cells: ty.result_cells(),
             local_cells,
             heights: t.heights.into(),
+            rest: rest.into(),
             // The operand stack never exceeds `max_height`; a call's arguments are part of it.
             max_cells: local_cells + t.max_height + 2,
         },
