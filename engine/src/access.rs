@@ -28,8 +28,8 @@ macro_rules! define_access {
         binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
         lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
         lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-        load { $($ldname:ident $([$ldl:ident $ldlc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-        store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+        load { $($ldname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+        store { $($stname:ident / $sttname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
     ) => {
         /// The accesses of `op` with the operand stack `stack[..sp]` and the frame's locals from `fp`: (instance
         /// memory index, address, length, write).
@@ -47,11 +47,32 @@ macro_rules! define_access {
                 Op::$ldlc { a, c, offset } => {
                     let addr = u64::from((local(a) as u32).wrapping_add(c));
                     vec![(0, addr.wrapping_add(u64::from(offset)), $ldn, false)]
+                }
+                Op::$ldll { a, b, offset } => {
+                    let addr = u64::from((local(a) as u32).wrapping_add(local(b) as u32));
+                    vec![(0, addr.wrapping_add(u64::from(offset)), $ldn, false)]
+                }
+                Op::$ldc { c, offset } => {
+                    let addr = u64::from((cell(1) as u32).wrapping_add(c));
+                    vec![(0, addr.wrapping_add(u64::from(offset)), $ldn, false)]
                 })?)*
                 $(Op::$stname { mem, offset } | Op::$sttname { mem, offset } => {
                     let value_cells = <$sta as StackValue>::CELLS;
                     vec![(mem, cell(1 + value_cells).wrapping_add(offset), $stn, true)]
-                })*
+                }
+                // The value comes from a local: the address is the top operand, or a local too.
+                $(Op::$stv { offset, .. } | Op::$sttv { offset, .. } => {
+                    vec![(0, cell(1).wrapping_add(u64::from(offset)), $stn, true)]
+                }
+                Op::$stlv { a, offset, .. } | Op::$sttlv { a, offset, .. } => {
+                    vec![(0, local(a).wrapping_add(u64::from(offset)), $stn, true)]
+                })?)*
+                Op::F32AddLoadL { a, offset } | Op::F32SubLoadL { a, offset } | Op::F32MulLoadL { a, offset } => {
+                    vec![(0, local(a).wrapping_add(u64::from(offset)), 4, false)]
+                }
+                Op::F64AddLoadL { a, offset } | Op::F64SubLoadL { a, offset } | Op::F64MulLoadL { a, offset } => {
+                    vec![(0, local(a).wrapping_add(u64::from(offset)), 8, false)]
+                }
                 Op::V128Load8Lane { mem, offset, .. } => vec![(mem, cell(3).wrapping_add(offset), 1, false)],
                 Op::V128Load16Lane { mem, offset, .. } => vec![(mem, cell(3).wrapping_add(offset), 2, false)],
                 Op::V128Load32Lane { mem, offset, .. } => vec![(mem, cell(3).wrapping_add(offset), 4, false)],

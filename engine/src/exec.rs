@@ -450,6 +450,24 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             );
         }};
     }
+    // A float operation whose second operand is loaded from memory 0 at the address in local `a` plus `offset`;
+    // the first is on the stack.
+    macro_rules! load_operand {
+        ($a:expr, $offset:expr, $t:ty, $bits:ty, $bytes:literal, $f:expr) => {{
+            let addr = get!(u64, fp + $a as usize);
+            let m = mem!(0);
+            let Some(ea) = effective(m, addr, u64::from($offset), $bytes) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            let bytes: [u8; $bytes] = m.data[ea..ea + $bytes]
+                .try_into()
+                .expect("range has the array's length");
+            let b = <$t>::from_bits(<$bits>::from_le_bytes(bytes));
+            let f: fn($t, $t) -> $t = $f;
+            let a = pop!($t);
+            push!($t, f(a, b));
+        }};
+    }
     macro_rules! store_lane {
         ($mem:expr, $lane:expr, $offset:expr, $bytes:literal) => {{
             let v = pop!(u128);
@@ -695,6 +713,80 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         (LocalSetConst64 $dst:ident $value:ident) => {
             set!(u64, fp + $dst as usize, $value)
         };
+        (LocalCopy2 $src:ident $dst:ident $src2:ident $dst2:ident) => {{
+            set!(u64, fp + $dst as usize, get!(u64, fp + $src as usize));
+            set!(u64, fp + $dst2 as usize, get!(u64, fp + $src2 as usize));
+        }};
+        (SelectTo $dst:ident) => {{
+            let c = pop!(u32);
+            let b = pop!(u64);
+            let a = pop!(u64);
+            set!(u64, fp + $dst as usize, if c != 0 { a } else { b });
+        }};
+        (SelectTee $dst:ident) => {{
+            let c = pop!(u32);
+            let b = pop!(u64);
+            let r = if c != 0 { get!(u64, sp - 1) } else { b };
+            set!(u64, sp - 1, r);
+            set!(u64, fp + $dst as usize, r);
+        }};
+        (I64ExtendI32UL $a:ident) => {
+            push!(u64, u64::from(get!(u32, fp + $a as usize)))
+        };
+        (F32AddLoadL $a:ident $offset:ident) => {
+            load_operand!($a, $offset, f32, u32, 4, |a, b| a + b)
+        };
+        (F32SubLoadL $a:ident $offset:ident) => {
+            load_operand!($a, $offset, f32, u32, 4, |a, b| a - b)
+        };
+        (F32MulLoadL $a:ident $offset:ident) => {
+            load_operand!($a, $offset, f32, u32, 4, |a, b| a * b)
+        };
+        (F64AddLoadL $a:ident $offset:ident) => {
+            load_operand!($a, $offset, f64, u64, 8, |a, b| a + b)
+        };
+        (F64SubLoadL $a:ident $offset:ident) => {
+            load_operand!($a, $offset, f64, u64, 8, |a, b| a - b)
+        };
+        (F64MulLoadL $a:ident $offset:ident) => {
+            load_operand!($a, $offset, f64, u64, 8, |a, b| a * b)
+        };
+        (JumpIfLocalNez $index:ident $target:ident) => {
+            if get!(u32, fp + $index as usize) != 0 {
+                pc = $target as usize;
+            }
+        };
+        (JumpIfLocalEqz $index:ident $target:ident) => {
+            if get!(u32, fp + $index as usize) == 0 {
+                pc = $target as usize;
+            }
+        };
+        (I32AddJumpIfNe $local:ident $step:ident $target:ident) => {{
+            let other = pop!(u32);
+            let at = fp + $local as usize;
+            let v = get!(u32, at).wrapping_add($step as u32);
+            set!(u32, at, v);
+            if other != v {
+                pc = $target as usize;
+            }
+        }};
+        (I32AddJumpIfNeC $local:ident $step:ident $limit:ident $target:ident) => {{
+            let at = fp + $local as usize;
+            let v = get!(u32, at).wrapping_add($step as u32);
+            set!(u32, at, v);
+            if v != $limit {
+                pc = $target as usize;
+            }
+        }};
+        (I32AddJumpIfNeL $local:ident $step:ident $other:ident $target:ident) => {{
+            let at = fp + $local as usize;
+            let v = get!(u32, at).wrapping_add($step as u32);
+            set!(u32, at, v);
+            // `other` is not `local` (the translator checks): reading it after the write reads its old value.
+            if get!(u32, fp + $other as usize) != v {
+                pc = $target as usize;
+            }
+        }};
         (GlobalGet $index:ident) => {
             push!(
                 u64,
@@ -940,8 +1032,8 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
             lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
             lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-            load { $($ldname:ident $([$ldl:ident $ldlc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-            store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+            load { $($ldname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+            store { $($stname:ident / $sttname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
         ) => {
             {
             // Region by region, the region entered at the paused op is paid for first.
@@ -1173,6 +1265,28 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                         };
                         let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
                         push!($ldr, f(bytes));
+                    }
+                    Op::$ldll { a, b, offset } => {
+                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
+                        // The address is an i32 sum, wrapping like `i32.add`, and only then offset.
+                        let addr = u64::from(get!(u32, fp + a as usize).wrapping_add(get!(u32, fp + b as usize)));
+                        let m = mem!(0);
+                        let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        push!($ldr, f(bytes));
+                    }
+                    Op::$ldc { c, offset } => {
+                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
+                        // As above, the stack operand being the first term.
+                        let addr = u64::from(pop!(u32).wrapping_add(c));
+                        let m = mem!(0);
+                        let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        push!($ldr, f(bytes));
                     })?)*
                     $(Op::$stname { mem, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
@@ -1197,6 +1311,52 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                             watch_stop!();
                         }
                     })*
+                    $($(Op::$stv { v, offset } => {
+                        let f: fn($sta) -> [u8; $stn] = $stf;
+                        let v = get!($sta, fp + v as usize);
+                        let addr = pop!(u64);
+                        let m = mem_mut!(0);
+                        let Some(ea) = effective(m, addr, u64::from(offset), $stn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                    }
+                    Op::$stlv { a, v, offset } => {
+                        let f: fn($sta) -> [u8; $stn] = $stf;
+                        let v = get!($sta, fp + v as usize);
+                        let addr = get!(u64, fp + a as usize);
+                        let m = mem_mut!(0);
+                        let Some(ea) = effective(m, addr, u64::from(offset), $stn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                    }
+                    Op::$sttv { v, offset } => {
+                        let f: fn($sta) -> [u8; $stn] = $stf;
+                        let v = get!($sta, fp + v as usize);
+                        let addr = pop!(u64);
+                        let m = mem_mut!(0);
+                        let Some(ea) = effective(m, addr, u64::from(offset), $stn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                        if m.mark_dirty(ea, $stn) {
+                            watch_stop!();
+                        }
+                    }
+                    Op::$sttlv { a, v, offset } => {
+                        let f: fn($sta) -> [u8; $stn] = $stf;
+                        let v = get!($sta, fp + v as usize);
+                        let addr = get!(u64, fp + a as usize);
+                        let m = mem_mut!(0);
+                        let Some(ea) = effective(m, addr, u64::from(offset), $stn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                        if m.mark_dirty(ea, $stn) {
+                            watch_stop!();
+                        }
+                    })?)*
                 }
             }
             }

@@ -74,8 +74,8 @@ macro_rules! define_op_enum {
         binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
         lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
         lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-        load { $($ldname:ident $([$ldl:ident $ldlc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-        store { $($stname:ident / $sttname:ident : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+        load { $($ldname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+        store { $($stname:ident / $sttname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
     ) => {
         /// One instruction of the internal code. Generated from `for_each_op!`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,9 +109,19 @@ macro_rules! define_op_enum {
             $($btname {},)*
             $($lename { lane: u8 },)*
             $($lrname { lane: u8 },)*
-            $($ldname { mem: u32, offset: u64 }, $($ldl { a: u32, offset: u32 }, $ldlc { a: u32, c: u32, offset: u32 },)?)*
-            $($stname { mem: u32, offset: u64 },)*
-            $($sttname { mem: u32, offset: u64 },)*
+            $($ldname { mem: u32, offset: u64 },
+              $($ldl { a: u32, offset: u32 },
+                $ldlc { a: u32, c: u32, offset: u32 },
+                $ldll { a: u32, b: u32, offset: u32 },
+                $ldc { c: u32, offset: u32 },)?
+            )*
+            $($stname { mem: u32, offset: u64 },
+              $sttname { mem: u32, offset: u64 },
+              $($stv { v: u32, offset: u32 },
+                $stlv { a: u32, v: u32, offset: u32 },
+                $sttv { v: u32, offset: u32 },
+                $sttlv { a: u32, v: u32, offset: u32 },)?
+            )*
         }
 
         impl Op {
@@ -147,16 +157,29 @@ macro_rules! define_op_enum {
                     $(Op::$btname { .. } => stringify!($btname),)*
                     $(Op::$lename { .. } => stringify!($lename),)*
                     $(Op::$lrname { .. } => stringify!($lrname),)*
-                    $(Op::$ldname { .. } => stringify!($ldname), $(Op::$ldl { .. } => stringify!($ldl), Op::$ldlc { .. } => stringify!($ldlc),)?)*
-                    $(Op::$stname { .. } => stringify!($stname),)*
-                    $(Op::$sttname { .. } => stringify!($sttname),)*
+                    $(Op::$ldname { .. } => stringify!($ldname),
+                      $(Op::$ldl { .. } => stringify!($ldl),
+                        Op::$ldlc { .. } => stringify!($ldlc),
+                        Op::$ldll { .. } => stringify!($ldll),
+                        Op::$ldc { .. } => stringify!($ldc),)?
+                    )*
+                    $(Op::$stname { .. } => stringify!($stname),
+                      Op::$sttname { .. } => stringify!($sttname),
+                      $(Op::$stv { .. } => stringify!($stv),
+                        Op::$stlv { .. } => stringify!($stlv),
+                        Op::$sttv { .. } => stringify!($sttv),
+                        Op::$sttlv { .. } => stringify!($sttlv),)?
+                    )*
                 }
             }
 
             /// The dirty-page-tracking twin of a store op; any other op is returned as it is.
             pub(crate) fn tracked(self) -> Op {
                 match self {
-                    $(Op::$stname { mem, offset } => Op::$sttname { mem, offset },)*
+                    $(Op::$stname { mem, offset } => Op::$sttname { mem, offset },
+                      $(Op::$stv { v, offset } => Op::$sttv { v, offset },
+                        Op::$stlv { a, v, offset } => Op::$sttlv { a, v, offset },)?
+                    )*
                     other => other,
                 }
             }
@@ -181,6 +204,10 @@ macro_rules! define_op_enum {
             /// The op that does what `self` followed by `next` does, when there is one (the translator's peephole).
             pub(crate) fn fuse(self, next: Op) -> Option<Op> {
                 Some(match (self, next) {
+                    // `x & 0xffff_ffff` keeps the low half: what zero-extending the i32 in the cell's low half does
+                    // (an i32 reads the low 32 bits of its cell). Before the generic rules, whose immediate cannot
+                    // hold this constant.
+                    (Op::Const64 { value: 0xffff_ffff }, Op::I64And {}) => Op::I64ExtendI32U {},
                     $(
                         (Op::LocalGet { index }, Op::$fname {}) => Op::$fl { b: index },
                         (Op::Const32 { value }, Op::$fname {}) => Op::$fc { c: <$fb as Imm>::imm(u64::from(value))? },
@@ -220,17 +247,88 @@ macro_rules! define_op_enum {
                             c,
                             offset: u32::try_from(offset).ok()?,
                         },
+                        (Op::I32AddLL { a, b }, Op::$ldname { mem: 0, offset }) => Op::$ldll {
+                            a,
+                            b,
+                            offset: u32::try_from(offset).ok()?,
+                        },
+                        (Op::I32AddC { c }, Op::$ldname { mem: 0, offset }) => Op::$ldc {
+                            c,
+                            offset: u32::try_from(offset).ok()?,
+                        },
+                    )?)*
+                    $($(
+                        (Op::LocalGet { index }, Op::$stname { mem: 0, offset }) => Op::$stv {
+                            v: index,
+                            offset: u32::try_from(offset).ok()?,
+                        },
+                        (Op::LocalGet { index }, Op::$sttname { mem: 0, offset }) => Op::$sttv {
+                            v: index,
+                            offset: u32::try_from(offset).ok()?,
+                        },
+                        (Op::LocalGet { index }, Op::$stv { v, offset }) => Op::$stlv { a: index, v, offset },
+                        (Op::LocalGet { index }, Op::$sttv { v, offset }) => Op::$sttlv { a: index, v, offset },
                     )?)*
                     (Op::LocalGet { index }, Op::LocalSet { index: dst }) => Op::LocalCopy { src: index, dst },
                     (Op::Const32 { value }, Op::LocalSet { index }) => Op::LocalSetConst32 { dst: index, value },
                     (Op::Const64 { value }, Op::LocalSet { index }) => Op::LocalSetConst64 { dst: index, value },
                     (Op::I32Eqz {}, Op::JumpIfNez { target }) => Op::JumpIfEqz { target },
                     (Op::I32Eqz {}, Op::JumpIfEqz { target }) => Op::JumpIfNez { target },
+                    (Op::LocalCopy { src, dst }, Op::LocalCopy { src: src2, dst: dst2 }) => Op::LocalCopy2 {
+                        src: u16::try_from(src).ok()?,
+                        dst: u16::try_from(dst).ok()?,
+                        src2: u16::try_from(src2).ok()?,
+                        dst2: u16::try_from(dst2).ok()?,
+                    },
+                    (Op::LocalGet { index }, Op::I64ExtendI32U {}) => Op::I64ExtendI32UL { a: index },
+                    (Op::F32LoadL { a, offset }, Op::F32Add {}) => Op::F32AddLoadL { a, offset },
+                    (Op::F32LoadL { a, offset }, Op::F32Sub {}) => Op::F32SubLoadL { a, offset },
+                    (Op::F32LoadL { a, offset }, Op::F32Mul {}) => Op::F32MulLoadL { a, offset },
+                    (Op::F64LoadL { a, offset }, Op::F64Add {}) => Op::F64AddLoadL { a, offset },
+                    (Op::F64LoadL { a, offset }, Op::F64Sub {}) => Op::F64SubLoadL { a, offset },
+                    (Op::F64LoadL { a, offset }, Op::F64Mul {}) => Op::F64MulLoadL { a, offset },
+                    (Op::Select {}, Op::LocalSet { index }) => Op::SelectTo { dst: index },
+                    (Op::Select {}, Op::LocalTee { index }) => Op::SelectTee { dst: index },
+                    (Op::LocalGet { index }, Op::JumpIfNez { target }) => Op::JumpIfLocalNez { index, target },
+                    (Op::LocalGet { index }, Op::JumpIfEqz { target }) => Op::JumpIfLocalEqz { index, target },
+                    // The counted loop: the tee writes back to the local it read, whose index fits 16 bits. (That
+                    // field sits right after the tag, where the interpreter reads it for every op: a signed one there
+                    // would cost every op a sign extension.)
+                    (Op::I32AddLCTee { a, c, dst }, Op::JumpIfI32Ne { target }) if a == dst => Op::I32AddJumpIfNe {
+                        local: u16::try_from(a).ok()?,
+                        step: c as i32,
+                        target,
+                    },
+                    (Op::I32AddLCTee { a, c, dst }, Op::JumpIfI32NeC { c: limit, target }) if a == dst => {
+                        Op::I32AddJumpIfNeC {
+                            local: u16::try_from(a).ok()?,
+                            step: c as i32,
+                            limit,
+                            target,
+                        }
+                    }
+                    (Op::I32AddLCTee { a, c, dst }, Op::JumpIfNez { target }) if a == dst => Op::I32AddJumpIfNeC {
+                        local: u16::try_from(a).ok()?,
+                        step: c as i32,
+                        limit: 0,
+                        target,
+                    },
+                    // The other operand was read before the increment: it must be another local.
+                    (Op::LocalGet { index }, Op::I32AddJumpIfNe { local, step, target })
+                        if index != u32::from(local) =>
+                    {
+                        Op::I32AddJumpIfNeL {
+                            local,
+                            step,
+                            other: index,
+                            target,
+                        }
+                    }
                     _ => return None,
                 })
             }
 
-            /// The branch target of a fused compare-and-jump op.
+            /// The branch target of a fused op that jumps.
             pub(crate) fn fused_target_mut(&mut self) -> Option<&mut u32> {
                 match self {
                     $($(
@@ -240,6 +338,11 @@ macro_rules! define_op_enum {
                         | Op::$jll { target, .. }
                         | Op::$jlc { target, .. } => Some(target),
                     )?)*
+                    Op::JumpIfLocalNez { target, .. }
+                    | Op::JumpIfLocalEqz { target, .. }
+                    | Op::I32AddJumpIfNe { target, .. }
+                    | Op::I32AddJumpIfNeC { target, .. }
+                    | Op::I32AddJumpIfNeL { target, .. } => Some(target),
                     _ => None,
                 }
             }

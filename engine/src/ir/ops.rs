@@ -10,10 +10,14 @@
 //!   of the comparison and the conditional jump after it. A fused op is one instruction (one unit of fuel);
 //! - `unary_trap`, `binary_trap`: like above, returning `Result<_, TrapKind>`;
 //! - `lane_extract`, `lane_replace`: SIMD lane operations with a `lane` immediate;
-//! - `load`, `store`: memory accesses of N bytes with a `mem` index and a constant `offset`; a scalar load has a
-//!   forms `[..L ..LC]` that read their address from a local, or add an i32 immediate to it first
-//!   (memory 0, offset below 2^32); every store has a
-//!   `Tracked` twin, emitted when the engine tracks dirty pages, that also marks the pages it writes.
+//! - `load`, `store`: memory accesses of N bytes with a `mem` index and a constant `offset`; a scalar (and the plain
+//!   `v128`) load has forms `[..L ..LC ..LL ..C]` on memory 0 with an offset below 2^32 whose address is a local
+//!   (`L`), a local plus an i32 immediate (`LC`, `local.get a; i32.const c; i32.add; load`), the sum of two locals
+//!   (`LL`, `local.get a; local.get b; i32.add; load`) or the stack operand plus an immediate (`C`, `i32.const c;
+//!   i32.add; load`), the sums wrapping like `i32.add`. Every store has a `Tracked` twin, emitted when the engine
+//!   tracks dirty pages, that also marks the pages it writes; a scalar store also has forms on memory 0 (offset
+//!   below 2^32) that take the value from a local (`V`, `local.get v; store`) or the address and the value from
+//!   locals (`LV`, `local.get a; local.get v; store`), each with its own `Tracked` twin.
 
 /// Calls `$m!` with the whole instruction list.
 #[macro_export]
@@ -48,6 +52,29 @@ macro_rules! for_each_op {
                 LocalCopy { src: u32, dst: u32 };
                 LocalSetConst32 { dst: u32, value: u32 };
                 LocalSetConst64 { dst: u32, value: u64 };
+                // Fused forms written by hand: two `LocalCopy`s in a row; `select` whose result goes to a local
+                // (`select; local.set dst`, `select; local.tee dst`); `local.get x; br_if` and `local.get x;
+                // i32.eqz; br_if`; and the counted loop's `local.get i; i32.const step; i32.add; local.tee i`
+                // followed by a jump if `i` differs from the operand below it, from an immediate (`br_if` alone:
+                // from 0) or from another local; `local.get a; i64.extend_i32_u` (also `local.get a; i64.const
+                // 0xffff_ffff; i64.and`); float arithmetic whose second operand is loaded from the address in a local
+                // (`local.get a; f32.load offset; f32.add`, the first operand on the stack; memory 0, offset below
+                // 2^32). Their translation rules are in `Op::fuse`.
+                LocalCopy2 { src: u16, dst: u16, src2: u16, dst2: u16 };
+                SelectTo { dst: u32 };
+                SelectTee { dst: u32 };
+                JumpIfLocalNez { index: u32, target: u32 };
+                JumpIfLocalEqz { index: u32, target: u32 };
+                I32AddJumpIfNe { local: u16, step: i32, target: u32 };
+                I32AddJumpIfNeC { local: u16, step: i32, limit: u32, target: u32 };
+                I32AddJumpIfNeL { local: u16, step: i32, other: u32, target: u32 };
+                I64ExtendI32UL { a: u32 };
+                F32AddLoadL { a: u32, offset: u32 };
+                F32SubLoadL { a: u32, offset: u32 };
+                F32MulLoadL { a: u32, offset: u32 };
+                F64AddLoadL { a: u32, offset: u32 };
+                F64SubLoadL { a: u32, offset: u32 };
+                F64MulLoadL { a: u32, offset: u32 };
                 GlobalGet { index: u32 };
                 GlobalSet { index: u32 };
                 GlobalGetV128 { index: u32 };
@@ -211,10 +238,6 @@ macro_rules! for_each_op {
                 I32x4TruncSatF64x2UZero: (u128) -> u128 = simd::i32x4_trunc_sat_f64x2_u_zero;
             }
             binary {
-                I32Rotl: (i32, i32) -> i32 = |a, b| a.rotate_left(b as u32);
-                I32Rotr: (i32, i32) -> i32 = |a, b| a.rotate_right(b as u32);
-                I64Rotl: (i64, i64) -> i64 = |a, b| a.rotate_left(b as u32);
-                I64Rotr: (i64, i64) -> i64 = |a, b| a.rotate_right(b as u32);
                 F32Min: (f32, f32) -> f32 = num::f32_min;
                 F32Max: (f32, f32) -> f32 = num::f32_max;
                 F32Copysign: (f32, f32) -> f32 = num::f32_copysign;
@@ -457,6 +480,10 @@ macro_rules! for_each_op {
                     : (i32, i32) -> i32 = |a, b| a.wrapping_shr(b as u32);
                 I32ShrU [I32ShrUL I32ShrUC I32ShrULL I32ShrULC I32ShrUTo I32ShrULTo I32ShrUCTo I32ShrULLTo I32ShrULCTo I32ShrUTee I32ShrULTee I32ShrUCTee I32ShrULLTee I32ShrULCTee]
                     : (i32, i32) -> i32 = |a, b| (a as u32).wrapping_shr(b as u32) as i32;
+                I32Rotl [I32RotlL I32RotlC I32RotlLL I32RotlLC I32RotlTo I32RotlLTo I32RotlCTo I32RotlLLTo I32RotlLCTo I32RotlTee I32RotlLTee I32RotlCTee I32RotlLLTee I32RotlLCTee]
+                    : (i32, i32) -> i32 = |a, b| a.rotate_left(b as u32);
+                I32Rotr [I32RotrL I32RotrC I32RotrLL I32RotrLC I32RotrTo I32RotrLTo I32RotrCTo I32RotrLLTo I32RotrLCTo I32RotrTee I32RotrLTee I32RotrCTee I32RotrLLTee I32RotrLCTee]
+                    : (i32, i32) -> i32 = |a, b| a.rotate_right(b as u32);
                 I64Add [I64AddL I64AddC I64AddLL I64AddLC I64AddTo I64AddLTo I64AddCTo I64AddLLTo I64AddLCTo I64AddTee I64AddLTee I64AddCTee I64AddLLTee I64AddLCTee]
                     : (i64, i64) -> i64 = i64::wrapping_add;
                 I64Sub [I64SubL I64SubC I64SubLL I64SubLC I64SubTo I64SubLTo I64SubCTo I64SubLLTo I64SubLCTo I64SubTee I64SubLTee I64SubCTee I64SubLLTee I64SubLCTee]
@@ -475,6 +502,10 @@ macro_rules! for_each_op {
                     : (i64, i64) -> i64 = |a, b| a.wrapping_shr(b as u32);
                 I64ShrU [I64ShrUL I64ShrUC I64ShrULL I64ShrULC I64ShrUTo I64ShrULTo I64ShrUCTo I64ShrULLTo I64ShrULCTo I64ShrUTee I64ShrULTee I64ShrUCTee I64ShrULLTee I64ShrULCTee]
                     : (i64, i64) -> i64 = |a, b| (a as u64).wrapping_shr(b as u32) as i64;
+                I64Rotl [I64RotlL I64RotlC I64RotlLL I64RotlLC I64RotlTo I64RotlLTo I64RotlCTo I64RotlLLTo I64RotlLCTo I64RotlTee I64RotlLTee I64RotlCTee I64RotlLLTee I64RotlLCTee]
+                    : (i64, i64) -> i64 = |a, b| a.rotate_left(b as u32);
+                I64Rotr [I64RotrL I64RotrC I64RotrLL I64RotrLC I64RotrTo I64RotrLTo I64RotrCTo I64RotrLLTo I64RotrLCTo I64RotrTee I64RotrLTee I64RotrCTee I64RotrLLTee I64RotrLCTee]
+                    : (i64, i64) -> i64 = |a, b| a.rotate_right(b as u32);
                 F32Add [F32AddL F32AddC F32AddLL F32AddLC F32AddTo F32AddLTo F32AddCTo F32AddLLTo F32AddLCTo F32AddTee F32AddLTee F32AddCTee F32AddLLTee F32AddLCTee]
                     : (f32, f32) -> f32 = |a, b| a + b;
                 F32Sub [F32SubL F32SubC F32SubLL F32SubLC F32SubTo F32SubLTo F32SubCTo F32SubLLTo F32SubLCTo F32SubTee F32SubLTee F32SubCTee F32SubLLTee F32SubLCTee]
@@ -534,20 +565,20 @@ macro_rules! for_each_op {
                 F64x2ReplaceLane: (u128, f64) -> u128 = simd::f64x2_replace_lane;
             }
             load {
-                I32Load [I32LoadL I32LoadLC]: 4 -> i32 = i32::from_le_bytes;
-                I64Load [I64LoadL I64LoadLC]: 8 -> i64 = i64::from_le_bytes;
-                F32Load [F32LoadL F32LoadLC]: 4 -> u32 = u32::from_le_bytes;
-                F64Load [F64LoadL F64LoadLC]: 8 -> u64 = u64::from_le_bytes;
-                I32Load8S [I32Load8SL I32Load8SLC]: 1 -> i32 = |b| i32::from(b[0] as i8);
-                I32Load8U [I32Load8UL I32Load8ULC]: 1 -> i32 = |b| i32::from(b[0]);
-                I32Load16S [I32Load16SL I32Load16SLC]: 2 -> i32 = |b| i32::from(i16::from_le_bytes(b));
-                I32Load16U [I32Load16UL I32Load16ULC]: 2 -> i32 = |b| i32::from(u16::from_le_bytes(b));
-                I64Load8S [I64Load8SL I64Load8SLC]: 1 -> i64 = |b| i64::from(b[0] as i8);
-                I64Load8U [I64Load8UL I64Load8ULC]: 1 -> i64 = |b| i64::from(b[0]);
-                I64Load16S [I64Load16SL I64Load16SLC]: 2 -> i64 = |b| i64::from(i16::from_le_bytes(b));
-                I64Load16U [I64Load16UL I64Load16ULC]: 2 -> i64 = |b| i64::from(u16::from_le_bytes(b));
-                I64Load32S [I64Load32SL I64Load32SLC]: 4 -> i64 = |b| i64::from(i32::from_le_bytes(b));
-                I64Load32U [I64Load32UL I64Load32ULC]: 4 -> i64 = |b| i64::from(u32::from_le_bytes(b));
+                I32Load [I32LoadL I32LoadLC I32LoadLL I32LoadC]: 4 -> i32 = i32::from_le_bytes;
+                I64Load [I64LoadL I64LoadLC I64LoadLL I64LoadC]: 8 -> i64 = i64::from_le_bytes;
+                F32Load [F32LoadL F32LoadLC F32LoadLL F32LoadC]: 4 -> u32 = u32::from_le_bytes;
+                F64Load [F64LoadL F64LoadLC F64LoadLL F64LoadC]: 8 -> u64 = u64::from_le_bytes;
+                I32Load8S [I32Load8SL I32Load8SLC I32Load8SLL I32Load8SC]: 1 -> i32 = |b| i32::from(b[0] as i8);
+                I32Load8U [I32Load8UL I32Load8ULC I32Load8ULL I32Load8UC]: 1 -> i32 = |b| i32::from(b[0]);
+                I32Load16S [I32Load16SL I32Load16SLC I32Load16SLL I32Load16SC]: 2 -> i32 = |b| i32::from(i16::from_le_bytes(b));
+                I32Load16U [I32Load16UL I32Load16ULC I32Load16ULL I32Load16UC]: 2 -> i32 = |b| i32::from(u16::from_le_bytes(b));
+                I64Load8S [I64Load8SL I64Load8SLC I64Load8SLL I64Load8SC]: 1 -> i64 = |b| i64::from(b[0] as i8);
+                I64Load8U [I64Load8UL I64Load8ULC I64Load8ULL I64Load8UC]: 1 -> i64 = |b| i64::from(b[0]);
+                I64Load16S [I64Load16SL I64Load16SLC I64Load16SLL I64Load16SC]: 2 -> i64 = |b| i64::from(i16::from_le_bytes(b));
+                I64Load16U [I64Load16UL I64Load16ULC I64Load16ULL I64Load16UC]: 2 -> i64 = |b| i64::from(u16::from_le_bytes(b));
+                I64Load32S [I64Load32SL I64Load32SLC I64Load32SLL I64Load32SC]: 4 -> i64 = |b| i64::from(i32::from_le_bytes(b));
+                I64Load32U [I64Load32UL I64Load32ULC I64Load32ULL I64Load32UC]: 4 -> i64 = |b| i64::from(u32::from_le_bytes(b));
                 V128Load8x8S: 8 -> u128 = |b| simd::v128_load8x8_s(u64::from_le_bytes(b));
                 V128Load8x8U: 8 -> u128 = |b| simd::v128_load8x8_u(u64::from_le_bytes(b));
                 V128Load16x4S: 8 -> u128 = |b| simd::v128_load16x4_s(u64::from_le_bytes(b));
@@ -560,18 +591,18 @@ macro_rules! for_each_op {
                 V128Load64Splat: 8 -> u128 = |b| simd::v128_load64_splat(u64::from_le_bytes(b));
                 V128Load32Zero: 4 -> u128 = |b| simd::v128_load32_zero(u32::from_le_bytes(b));
                 V128Load64Zero: 8 -> u128 = |b| simd::v128_load64_zero(u64::from_le_bytes(b));
-                V128Load: 16 -> u128 = u128::from_le_bytes;
+                V128Load [V128LoadL V128LoadLC V128LoadLL V128LoadC]: 16 -> u128 = u128::from_le_bytes;
             }
             store {
-                I32Store / I32StoreTracked: (i32) -> 4 = i32::to_le_bytes;
-                I64Store / I64StoreTracked: (i64) -> 8 = i64::to_le_bytes;
-                F32Store / F32StoreTracked: (u32) -> 4 = u32::to_le_bytes;
-                F64Store / F64StoreTracked: (u64) -> 8 = u64::to_le_bytes;
-                I32Store8 / I32Store8Tracked: (i32) -> 1 = |v| [v as u8];
-                I32Store16 / I32Store16Tracked: (i32) -> 2 = |v| (v as u16).to_le_bytes();
-                I64Store8 / I64Store8Tracked: (i64) -> 1 = |v| [v as u8];
-                I64Store16 / I64Store16Tracked: (i64) -> 2 = |v| (v as u16).to_le_bytes();
-                I64Store32 / I64Store32Tracked: (i64) -> 4 = |v| (v as u32).to_le_bytes();
+                I32Store / I32StoreTracked [I32StoreV I32StoreLV I32StoreVTracked I32StoreLVTracked]: (i32) -> 4 = i32::to_le_bytes;
+                I64Store / I64StoreTracked [I64StoreV I64StoreLV I64StoreVTracked I64StoreLVTracked]: (i64) -> 8 = i64::to_le_bytes;
+                F32Store / F32StoreTracked [F32StoreV F32StoreLV F32StoreVTracked F32StoreLVTracked]: (u32) -> 4 = u32::to_le_bytes;
+                F64Store / F64StoreTracked [F64StoreV F64StoreLV F64StoreVTracked F64StoreLVTracked]: (u64) -> 8 = u64::to_le_bytes;
+                I32Store8 / I32Store8Tracked [I32Store8V I32Store8LV I32Store8VTracked I32Store8LVTracked]: (i32) -> 1 = |v| [v as u8];
+                I32Store16 / I32Store16Tracked [I32Store16V I32Store16LV I32Store16VTracked I32Store16LVTracked]: (i32) -> 2 = |v| (v as u16).to_le_bytes();
+                I64Store8 / I64Store8Tracked [I64Store8V I64Store8LV I64Store8VTracked I64Store8LVTracked]: (i64) -> 1 = |v| [v as u8];
+                I64Store16 / I64Store16Tracked [I64Store16V I64Store16LV I64Store16VTracked I64Store16LVTracked]: (i64) -> 2 = |v| (v as u16).to_le_bytes();
+                I64Store32 / I64Store32Tracked [I64Store32V I64Store32LV I64Store32VTracked I64Store32LVTracked]: (i64) -> 4 = |v| (v as u32).to_le_bytes();
                 V128Store / V128StoreTracked: (u128) -> 16 = u128::to_le_bytes;
             }
         }
