@@ -751,16 +751,18 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         (F64MulLoadL $a:ident $offset:ident) => {
             load_operand!($a, $offset, f64, u64, 8, |a, b| a * b)
         };
-        (JumpIfLocalNez $index:ident $target:ident) => {
+        (JumpIfLocalNez $index:ident $target:ident) => {{
             if get!(u32, fp + $index as usize) != 0 {
                 pc = $target as usize;
             }
-        };
-        (JumpIfLocalEqz $index:ident $target:ident) => {
+            charge!();
+        }};
+        (JumpIfLocalEqz $index:ident $target:ident) => {{
             if get!(u32, fp + $index as usize) == 0 {
                 pc = $target as usize;
             }
-        };
+            charge!();
+        }};
         (I32AddJumpIfNe $local:ident $step:ident $target:ident) => {{
             let other = pop!(u32);
             let at = fp + $local as usize;
@@ -769,6 +771,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             if other != v {
                 pc = $target as usize;
             }
+            charge!();
         }};
         (I32AddJumpIfNeC $local:ident $step:ident $limit:ident $target:ident) => {{
             let at = fp + $local as usize;
@@ -777,6 +780,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             if v != $limit {
                 pc = $target as usize;
             }
+            charge!();
         }};
         (I32AddJumpIfNeL $local:ident $step:ident $other:ident $target:ident) => {{
             let at = fp + $local as usize;
@@ -786,6 +790,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             if get!(u32, fp + $other as usize) != v {
                 pc = $target as usize;
             }
+            charge!();
         }};
         (GlobalGet $index:ident) => {
             push!(
@@ -1040,7 +1045,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             charge!();
             loop {
                 if EXACT {
-                    if fuel_left >= u64::from(rest_at!(pc)) {
+                    // Strictly more: a run given a single unit of fuel never leaves this loop, so one-op steps count
+                    // every op one by one (the fuel tests compare region charging against them).
+                    if fuel_left > u64::from(rest_at!(pc)) {
                         save!(pc);
                         return Ok(None);
                     }

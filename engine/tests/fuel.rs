@@ -28,6 +28,23 @@ const PROGRAM: &str = r#"
     (if (result i32) (i32.eqz (local.get $n))
       (then (i32.const 7))
       (else (return_call $count_down (i32.sub (local.get $n) (i32.const 1))))))
+  ;; Counted loops in the shapes the translator fuses into add-and-jump and local-test-and-jump ops.
+  (func $loops (param $n i32) (result i32)
+    (local $i i32) (local $j i32) (local $s i32) (local $flag i32)
+    (loop $a
+      (local.set $s (i32.add (local.get $s) (local.get $i)))
+      (br_if $a (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (loop $b
+      (local.set $s (i32.xor (local.get $s) (local.get $j)))
+      (br_if $b (i32.ne (local.tee $j (i32.add (local.get $j) (i32.const 1))) (i32.const 9))))
+    (local.set $flag (i32.and (local.get $s) (i32.const 1)))
+    (block $out
+      (br_if $out (local.get $flag))
+      (local.set $s (i32.add (local.get $s) (i32.const 3))))
+    (block $out2
+      (br_if $out2 (i32.eqz (local.get $flag)))
+      (local.set $s (i32.sub (local.get $s) (i32.const 5))))
+    (local.get $s))
   (func (export "main") (result i32)
     (local $i i32) (local $acc i32)
     (loop $l
@@ -41,6 +58,7 @@ const PROGRAM: &str = r#"
       (if (i32.eqz (i32.and (local.get $i) (i32.const 15)))
         (then (local.set $acc (i32.add (local.get $acc) (call $host (local.get $i))))))
       (local.set $acc (i32.add (local.get $acc) (call $count_down (i32.const 5))))
+      (local.set $acc (i32.add (local.get $acc) (call $loops (i32.add (local.get $i) (i32.const 1)))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 60))))
     ;; Out of bounds: the run ends in a trap in the middle of a region.

@@ -351,35 +351,31 @@ macro_rules! define_op_enum {
             /// that always happen): the last op of a fuel region. The interpreter charges a region's fuel when it
             /// enters it and settles up only where control leaves the code through one of these ops.
             pub(crate) fn ends_region(&self) -> bool {
-                match self {
-                    Op::Unreachable {}
-                    | Op::Jump { .. }
-                    | Op::JumpIfNez { .. }
-                    | Op::JumpIfEqz { .. }
-                    | Op::Br { .. }
-                    | Op::BrIfNez { .. }
-                    | Op::BrTable { .. }
-                    | Op::BrTableEntry { .. }
-                    | Op::Return {}
-                    | Op::ReturnIfNez {}
-                    | Op::Call { .. }
-                    | Op::CallIndirect { .. }
-                    | Op::ReturnCall { .. }
-                    | Op::ReturnCallIndirect { .. }
-                    | Op::JumpIfNezCov { .. }
-                    | Op::JumpIfEqzCov { .. }
-                    | Op::BrIfNezCov { .. }
-                    | Op::ReturnIfNezCov {}
-                    | Op::BrTableCov { .. } => true,
-                    $($(
-                        Op::$j { .. }
-                        | Op::$jl { .. }
-                        | Op::$jc { .. }
-                        | Op::$jll { .. }
-                        | Op::$jlc { .. } => true,
-                    )?)*
-                    _ => false,
-                }
+                // Every fused op that jumps has its target patched by the translator: `fused_target_mut` knows them.
+                let mut fused = *self;
+                fused.fused_target_mut().is_some()
+                    || matches!(
+                        self,
+                        Op::Unreachable {}
+                            | Op::Jump { .. }
+                            | Op::JumpIfNez { .. }
+                            | Op::JumpIfEqz { .. }
+                            | Op::Br { .. }
+                            | Op::BrIfNez { .. }
+                            | Op::BrTable { .. }
+                            | Op::BrTableEntry { .. }
+                            | Op::Return {}
+                            | Op::ReturnIfNez {}
+                            | Op::Call { .. }
+                            | Op::CallIndirect { .. }
+                            | Op::ReturnCall { .. }
+                            | Op::ReturnCallIndirect { .. }
+                            | Op::JumpIfNezCov { .. }
+                            | Op::JumpIfEqzCov { .. }
+                            | Op::BrIfNezCov { .. }
+                            | Op::ReturnIfNezCov {}
+                            | Op::BrTableCov { .. }
+                    )
             }
         }
     };
