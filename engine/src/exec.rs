@@ -434,6 +434,20 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             f
         }};
     }
+    // Writes `bytes` (`$n` of them) at `addr + offset` of memory `mem`, trapping out of bounds; a tracking store
+    // also marks the pages dirty and pauses after a watched write.
+    macro_rules! store {
+        ($mem:expr, $addr:expr, $offset:expr, $n:expr, $bytes:expr, $tracked:expr) => {{
+            let m = mem_mut!($mem);
+            let Some(ea) = effective(m, $addr, $offset, $n) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            m.data[ea..ea + $n].copy_from_slice(&$bytes);
+            if $tracked && m.mark_dirty(ea, $n) {
+                watch_stop!();
+            }
+        }};
+    }
     macro_rules! load_lane {
         ($mem:expr, $lane:expr, $offset:expr, $bytes:literal) => {{
             let v = pop!(u128);
@@ -1299,70 +1313,37 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                         let f: fn($sta) -> [u8; $stn] = $stf;
                         let v = pop!($sta);
                         let addr = pop!(u64);
-                        let m = mem_mut!(mem);
-                        let Some(ea) = effective(m, addr, offset, $stn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                        store!(mem, addr, offset, $stn, f(v), false);
                     })*
                     $(Op::$sttname { mem, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
                         let v = pop!($sta);
                         let addr = pop!(u64);
-                        let m = mem_mut!(mem);
-                        let Some(ea) = effective(m, addr, offset, $stn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
-                        if m.mark_dirty(ea, $stn) {
-                            watch_stop!();
-                        }
+                        store!(mem, addr, offset, $stn, f(v), true);
                     })*
                     $($(Op::$stv { v, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
                         let v = get!($sta, fp + v as usize);
                         let addr = pop!(u64);
-                        let m = mem_mut!(0);
-                        let Some(ea) = effective(m, addr, u64::from(offset), $stn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                        store!(0, addr, u64::from(offset), $stn, f(v), false);
                     }
                     Op::$stlv { a, v, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
                         let v = get!($sta, fp + v as usize);
                         let addr = get!(u64, fp + a as usize);
-                        let m = mem_mut!(0);
-                        let Some(ea) = effective(m, addr, u64::from(offset), $stn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                        store!(0, addr, u64::from(offset), $stn, f(v), false);
                     }
                     Op::$sttv { v, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
                         let v = get!($sta, fp + v as usize);
                         let addr = pop!(u64);
-                        let m = mem_mut!(0);
-                        let Some(ea) = effective(m, addr, u64::from(offset), $stn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
-                        if m.mark_dirty(ea, $stn) {
-                            watch_stop!();
-                        }
+                        store!(0, addr, u64::from(offset), $stn, f(v), true);
                     }
                     Op::$sttlv { a, v, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
                         let v = get!($sta, fp + v as usize);
                         let addr = get!(u64, fp + a as usize);
-                        let m = mem_mut!(0);
-                        let Some(ea) = effective(m, addr, u64::from(offset), $stn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
-                        if m.mark_dirty(ea, $stn) {
-                            watch_stop!();
-                        }
+                        store!(0, addr, u64::from(offset), $stn, f(v), true);
                     })?)*
                 }
             }
