@@ -113,9 +113,15 @@ pub(crate) fn enter(store: &mut Store, f: u32) -> Result<Option<HostCall>, TrapK
 /// Effective address of an access of `len` bytes at `addr + offset`, if it lies inside `mem`.
 #[inline(always)]
 fn effective(mem: &MemoryInst, addr: u64, offset: u64, len: usize) -> Option<usize> {
+    effective_in(mem.data.len(), addr, offset, len)
+}
+
+/// Effective address of an access of `len` bytes at `addr + offset`, if it lies inside a memory of `size` bytes.
+#[inline(always)]
+fn effective_in(size: usize, addr: u64, offset: u64, len: usize) -> Option<usize> {
     let ea = addr.checked_add(offset)?;
     let end = ea.checked_add(len as u64)?;
-    if end > mem.data.len() as u64 {
+    if end > size as u64 {
         return None;
     }
     Some(ea as usize)
@@ -138,23 +144,21 @@ fn in_bounds(start: u64, len: u64, size: usize) -> Option<usize> {
 /// Reads a `T` from the stack cells starting at `at`, without a bounds check.
 ///
 /// # Safety
-/// `at + T::CELLS <= stack.len()`.
+/// `at` points at `T::CELLS` initialized cells of the value stack.
 #[inline(always)]
-unsafe fn read<T: StackValue>(stack: &[u64], at: usize) -> T {
-    debug_assert!(at + T::CELLS <= stack.len(), "stack read past the frame");
-    // SAFETY: the caller guarantees that the range lies inside `stack`.
-    T::read(unsafe { stack.get_unchecked(at..at + T::CELLS) }, 0)
+unsafe fn read<T: StackValue>(at: *const u64) -> T {
+    // SAFETY: the caller guarantees that the cells exist.
+    T::read(unsafe { std::slice::from_raw_parts(at, T::CELLS) }, 0)
 }
 
 /// Writes `v` to the stack cells starting at `at`, without a bounds check.
 ///
 /// # Safety
-/// `at + T::CELLS <= stack.len()`.
+/// `at` points at `T::CELLS` cells of the value stack, which nothing else borrows.
 #[inline(always)]
-unsafe fn write<T: StackValue>(stack: &mut [u64], at: usize, v: T) {
-    debug_assert!(at + T::CELLS <= stack.len(), "stack write past the frame");
-    // SAFETY: the caller guarantees that the range lies inside `stack`.
-    v.write(unsafe { stack.get_unchecked_mut(at..at + T::CELLS) }, 0);
+unsafe fn write<T: StackValue>(at: *mut u64, v: T) {
+    // SAFETY: the caller guarantees that the cells exist and are not borrowed.
+    v.write(unsafe { std::slice::from_raw_parts_mut(at, T::CELLS) }, 0);
 }
 
 /// Runs the paused call until it finishes, traps, runs out of fuel or calls the host.
@@ -208,9 +212,13 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     let saved_sp = &mut exec.sp;
     let status = &mut exec.status;
     let stack = &mut exec.stack;
+    // The value stack is addressed through raw pointers kept in registers: `base` (cell 0), `fp` (the frame's
+    // first local) and `sp` (one past the top operand). `base` is taken again after every call, which may grow
+    // (move) the stack; `Vec::as_mut_ptr` keeps earlier pointers valid as long as it does not.
+    let mut base: *mut u64 = stack.as_mut_ptr();
     let frames = &mut exec.frames;
 
-    let mut sp = *saved_sp;
+    let mut sp: *mut u64 = base.wrapping_add(*saved_sp);
     // Kept in a register; written back on every exit.
     let mut fuel_left = *fuel;
     let Some(frame) = frames.last().copied() else {
@@ -220,16 +228,63 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     let mut body: &FuncBody = &inst.module.inner.bodies[frame.body as usize];
     let mut code: &[Op] = &body.code;
     let mut rest: &[u32] = &body.rest;
-    let mut pc = frame.pc as usize;
-    let mut fp = frame.fp as usize;
+    // The next op, as a pointer into `code`.
+    let mut ip: *const Op = code.as_ptr().wrapping_add(frame.pc as usize);
+    // Memory 0 of the running instance (the one nearly every access uses): its bytes' address and length, taken
+    // again whenever either may change — when the running instance changes (`load_frame!`) and after
+    // `memory.grow`; a host call leaves this function. `Vec::as_mut_ptr` keeps the address valid alongside the
+    // other accesses to the same bytes as long as the memory does not grow.
+    let mut mem0_ptr: *mut u8;
+    let mut mem0_len: usize;
+    macro_rules! load_mem0 {
+        () => {{
+            (mem0_ptr, mem0_len) = match inst.memories.first() {
+                Some(&m) => {
+                    let data = &mut memories[m as usize].data;
+                    (data.as_mut_ptr(), data.len())
+                }
+                None => (std::ptr::null_mut(), 0),
+            };
+        }};
+    }
+    load_mem0!();
+    let mut fp: *mut u64 = base.wrapping_add(frame.fp as usize);
 
+    // The stack height: the index of the cell `sp` points at.
+    macro_rules! sp_index {
+        () => {
+            (sp.addr() - base.addr()) / size_of::<u64>()
+        };
+    }
+    // Moves `n` cells from `src` to `dst` (the ranges may overlap).
+    macro_rules! copy_cells {
+        ($src:expr, $dst:expr, $n:expr) => {{
+            let (src, dst, n): (*mut u64, *mut u64, usize) = ($src, $dst, $n);
+            // SAFETY: both ranges lie in the current frame (see `get!`): results and branch values move down
+            // within the operand stack or to the frame base.
+            unsafe { std::ptr::copy(src, dst, n) }
+        }};
+    }
+    // The index of the next op in `code`.
+    macro_rules! pc {
+        () => {
+            (ip.addr() - code.as_ptr().addr()) / size_of::<Op>()
+        };
+    }
+    // Continues at op `target` of the current body.
+    macro_rules! goto {
+        ($target:expr) => {{
+            let target: usize = $target;
+            ip = code.as_ptr().wrapping_add(target);
+        }};
+    }
     // Stores the registers back into the frame: every exit goes through here.
     macro_rules! save {
         ($pc:expr) => {{
             if let Some(f) = frames.last_mut() {
                 f.pc = $pc as u32;
             }
-            *saved_sp = sp;
+            *saved_sp = sp_index!();
             *fuel = fuel_left;
         }};
     }
@@ -248,9 +303,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     macro_rules! charge {
         () => {{
             if !EXACT {
-                let n = u64::from(rest_at!(pc));
+                let n = u64::from(rest_at!(pc!()));
                 if fuel_left < n {
-                    save!(pc);
+                    save!(pc!());
                     return Ok(None);
                 }
                 fuel_left -= n;
@@ -261,7 +316,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     macro_rules! refund_rest {
         () => {{
             if !EXACT {
-                fuel_left += u64::from(rest_at!(pc - 1)) - 1;
+                fuel_left += u64::from(rest_at!(pc!() - 1)) - 1;
             }
         }};
     }
@@ -269,14 +324,14 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     macro_rules! watch_stop {
         () => {{
             refund_rest!();
-            save!(pc);
+            save!(pc!());
             return Ok(Some(Exit::Watch));
         }};
     }
     macro_rules! trap {
         ($kind:expr) => {{
             refund_rest!();
-            save!(pc - 1);
+            save!(pc!() - 1);
             return Err($kind);
         }};
     }
@@ -291,18 +346,19 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             body = &inst.module.inner.bodies[f.body as usize];
             code = &body.code;
             rest = &body.rest;
-            pc = f.pc as usize;
-            fp = f.fp as usize;
+            ip = code.as_ptr().wrapping_add(f.pc as usize);
+            fp = base.wrapping_add(f.fp as usize);
+            load_mem0!();
         }};
     }
     macro_rules! do_return {
         () => {{
             let keep = body.result_cells as usize;
-            stack.copy_within(sp - keep..sp, fp);
-            sp = fp + keep;
+            copy_cells!(sp.wrapping_sub(keep), fp, keep);
+            sp = fp.wrapping_add(keep);
             frames.pop();
             if frames.is_empty() {
-                *saved_sp = sp;
+                *saved_sp = sp_index!();
                 *fuel = fuel_left;
                 return Ok(Some(Exit::Finished));
             }
@@ -313,10 +369,10 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         ($target:expr, $drop:expr, $keep:expr) => {{
             let (drop, keep) = ($drop as usize, $keep as usize);
             if drop != 0 {
-                stack.copy_within(sp - keep..sp, sp - keep - drop);
-                sp -= drop;
+                copy_cells!(sp.wrapping_sub(keep), sp.wrapping_sub(keep + drop), keep);
+                sp = sp.wrapping_sub(drop);
             }
-            pc = $target as usize;
+            goto!($target as usize);
         }};
     }
     // Stack accesses go unchecked. SAFETY, for every `get!`, `set!`, `pop!` and `push!`: the cells an op reads
@@ -327,21 +383,31 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     // the frames it validated against `heights`.
     macro_rules! get {
         ($t:ty, $at:expr) => {{
-            let at: usize = $at;
+            let at: *mut u64 = $at;
+            debug_assert!(
+                at >= base
+                    && at.wrapping_add(<$t as StackValue>::CELLS) <= base.wrapping_add(stack.len()),
+                "stack read outside the stack"
+            );
             // SAFETY: see above.
-            unsafe { read::<$t>(stack, at) }
+            unsafe { read::<$t>(at) }
         }};
     }
     macro_rules! set {
         ($t:ty, $at:expr, $v:expr) => {{
-            let (at, v): (usize, $t) = ($at, $v);
+            let (at, v): (*mut u64, $t) = ($at, $v);
+            debug_assert!(
+                at >= base
+                    && at.wrapping_add(<$t as StackValue>::CELLS) <= base.wrapping_add(stack.len()),
+                "stack write outside the stack"
+            );
             // SAFETY: see above.
-            unsafe { write::<$t>(stack, at, v) }
+            unsafe { write::<$t>(at, v) }
         }};
     }
     macro_rules! pop {
         ($t:ty) => {{
-            sp -= <$t as StackValue>::CELLS;
+            sp = sp.wrapping_sub(<$t as StackValue>::CELLS);
             get!($t, sp)
         }};
     }
@@ -349,25 +415,30 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         ($t:ty, $v:expr) => {{
             let v: $t = $v;
             set!($t, sp, v);
-            sp += <$t as StackValue>::CELLS;
+            sp = sp.wrapping_add(<$t as StackValue>::CELLS);
         }};
     }
     macro_rules! call {
         ($f:expr) => {{
             let f = $f;
-            save!(pc);
-            match call_func(
+            save!(pc!());
+            // A copy, so that `sp` itself never has its address taken and stays in a register.
+            let mut new_sp = sp_index!();
+            let called = call_func(
                 funcs,
                 instances,
                 stack,
                 frames,
-                &mut sp,
+                &mut new_sp,
                 f,
                 (max_depth, max_stack),
-            ) {
+            );
+            base = stack.as_mut_ptr();
+            sp = base.wrapping_add(new_sp);
+            match called {
                 Ok(Called::Wasm) => load_frame!(),
                 Ok(Called::Host(call)) => {
-                    *saved_sp = sp;
+                    *saved_sp = sp_index!();
                     *fuel = fuel_left;
                     *status = Status::InHost(f);
                     return Ok(Some(Exit::HostCall(call)));
@@ -382,10 +453,14 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             let f = $f;
             if let FuncInst::Wasm { .. } = funcs[f as usize] {
                 let args = funcs[f as usize].ty().param_cells() as usize;
-                stack.copy_within(sp - args..sp, fp);
-                sp = fp + args;
+                copy_cells!(sp.wrapping_sub(args), fp, args);
+                sp = fp.wrapping_add(args);
                 let popped = frames.pop().expect("a frame is running");
-                match call_func(funcs, instances, stack, frames, &mut sp, f, (max_depth, max_stack)) {
+                let mut new_sp = sp_index!();
+                let called = call_func(funcs, instances, stack, frames, &mut new_sp, f, (max_depth, max_stack));
+                base = stack.as_mut_ptr();
+                sp = base.wrapping_add(new_sp);
+                match called {
                     Ok(_) => load_frame!(),
                     Err(kind) => {
                         frames.push(popped);
@@ -438,14 +513,43 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     // also marks the pages dirty and pauses after a watched write.
     macro_rules! store {
         ($mem:expr, $addr:expr, $offset:expr, $n:expr, $bytes:expr, $tracked:expr) => {{
-            let m = mem_mut!($mem);
-            let Some(ea) = effective(m, $addr, $offset, $n) else {
+            let (mem, addr, offset): (u32, u64, u64) = ($mem, $addr, $offset);
+            if !$tracked && mem == 0 {
+                store0!(addr, offset, $n, $bytes);
+            } else {
+                let m = mem_mut!(mem);
+                let Some(ea) = effective(m, addr, offset, $n) else {
+                    trap!(TrapKind::MemoryOutOfBounds)
+                };
+                m.data[ea..ea + $n].copy_from_slice(&$bytes);
+                if $tracked && m.mark_dirty(ea, $n) {
+                    watch_stop!();
+                }
+            }
+        }};
+    }
+    // Reads `$n` bytes at `addr + offset` of memory 0, trapping out of bounds.
+    macro_rules! load0 {
+        ($addr:expr, $offset:expr, $n:literal) => {{
+            let (addr, offset): (u64, u64) = ($addr, $offset);
+            let Some(ea) = effective_in(mem0_len, addr, offset, $n) else {
                 trap!(TrapKind::MemoryOutOfBounds)
             };
-            m.data[ea..ea + $n].copy_from_slice(&$bytes);
-            if $tracked && m.mark_dirty(ea, $n) {
-                watch_stop!();
-            }
+                        // SAFETY: `mem0_ptr` addresses the `mem0_len` bytes of memory 0 of the running instance (see
+            // `load_mem0!`), and the access lies inside them.
+            unsafe { std::ptr::read_unaligned(mem0_ptr.add(ea).cast::<[u8; $n]>()) }
+        }};
+    }
+    // Writes the `$n` bytes `bytes` at `addr + offset` of memory 0 (which does not track dirty pages), trapping
+    // out of bounds.
+    macro_rules! store0 {
+        ($addr:expr, $offset:expr, $n:expr, $bytes:expr) => {{
+            let (addr, offset, bytes): (u64, u64, [u8; $n]) = ($addr, $offset, $bytes);
+            let Some(ea) = effective_in(mem0_len, addr, offset, $n) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            // SAFETY: as in `load0!`.
+            unsafe { std::ptr::write_unaligned(mem0_ptr.add(ea).cast::<[u8; $n]>(), bytes) }
         }};
     }
     macro_rules! load_lane {
@@ -468,7 +572,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     // the first is on the stack.
     macro_rules! load_operand {
         ($a:expr, $offset:expr, $t:ty, $bits:ty, $bytes:literal, $f:expr) => {{
-            let addr = get!(u64, fp + $a as usize);
+            let addr = get!(u64, fp.wrapping_add($a as usize));
             let m = mem!(0);
             let Some(ea) = effective(m, addr, u64::from($offset), $bytes) else {
                 trap!(TrapKind::MemoryOutOfBounds)
@@ -518,18 +622,18 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             trap!(TrapKind::Unreachable)
         };
         (Jump $target:ident) => {{
-            pc = $target as usize;
+            goto!($target as usize);
             charge!();
         }};
         (JumpIfNez $target:ident) => {{
             if pop!(u32) != 0 {
-                pc = $target as usize;
+                goto!($target as usize);
             }
             charge!();
         }};
         (JumpIfEqz $target:ident) => {{
             if pop!(u32) == 0 {
-                pc = $target as usize;
+                goto!($target as usize);
             }
             charge!();
         }};
@@ -546,11 +650,11 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         (BrTable $len:ident) => {{
             let i = pop!(u32).min($len) as usize;
             debug_assert!(
-                pc + i < code.len(),
+                pc!() + i < code.len(),
                 "br_table entry past the end of the code"
             );
             // SAFETY: the translator emits `len + 1` entries right after a `BrTable { len }`.
-            let entry = *unsafe { code.get_unchecked(pc + i) };
+            let entry = *unsafe { &*ip.wrapping_add(i) };
             let Op::BrTableEntry { target, drop, keep } = entry else {
                 unreachable!("br_table is followed by its entries")
             };
@@ -578,9 +682,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             fuel_left += if EXACT {
                 1
             } else {
-                u64::from(rest_at!(pc - 1))
+                u64::from(rest_at!(pc!() - 1))
             };
-            save!(pc - 1);
+            save!(pc!() - 1);
             return Ok(Some(Exit::Breakpoint));
         }};
         (Cov $edge:ident) => {
@@ -588,36 +692,36 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         };
         (JumpIfNezCov $target:ident) => {{
             if pop!(u32) != 0 {
-                hit!(body.edges[pc - 1]);
-                pc = $target as usize;
+                hit!(body.edges[pc!() - 1]);
+                goto!($target as usize);
             }
             charge!();
         }};
         (JumpIfEqzCov $target:ident) => {{
             if pop!(u32) == 0 {
-                hit!(body.edges[pc - 1]);
-                pc = $target as usize;
+                hit!(body.edges[pc!() - 1]);
+                goto!($target as usize);
             }
             charge!();
         }};
         (BrIfNezCov $target:ident $drop:ident $keep:ident) => {{
             if pop!(u32) != 0 {
-                hit!(body.edges[pc - 1]);
+                hit!(body.edges[pc!() - 1]);
                 branch!($target, $drop, $keep);
             }
             charge!();
         }};
         (ReturnIfNezCov) => {{
             if pop!(u32) != 0 {
-                hit!(body.edges[pc - 1]);
+                hit!(body.edges[pc!() - 1]);
                 do_return!();
             }
             charge!();
         }};
         (BrTableCov $len:ident) => {{
             let i = pop!(u32).min($len) as usize;
-            hit!(body.edges[pc + i]);
-            let Op::BrTableEntry { target, drop, keep } = code[pc + i] else {
+            hit!(body.edges[pc!() + i]);
+            let Op::BrTableEntry { target, drop, keep } = code[pc!() + i] else {
                 unreachable!("br_table is followed by its entries")
             };
             if target == RETURN_TARGET {
@@ -629,18 +733,18 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         }};
         (CmpLog $kind:ident) => {
             match $kind {
-                CMP_I32 => log_cmp!(CmpValues::W32(stack[sp - 2] as u32, stack[sp - 1] as u32)),
-                CMP_I64 => log_cmp!(CmpValues::W64(stack[sp - 2], stack[sp - 1])),
-                CMP_I32_EQZ => log_cmp!(CmpValues::W32(stack[sp - 1] as u32, 0)),
-                CMP_I64_EQZ => log_cmp!(CmpValues::W64(stack[sp - 1], 0)),
-                _ => log_cmp!(CmpValues::W32(stack[sp - 1] as u32, 0)),
+                CMP_I32 => log_cmp!(CmpValues::W32(get!(u64, sp.wrapping_sub(2)) as u32, get!(u64, sp.wrapping_sub(1)) as u32)),
+                CMP_I64 => log_cmp!(CmpValues::W64(get!(u64, sp.wrapping_sub(2)), get!(u64, sp.wrapping_sub(1)))),
+                CMP_I32_EQZ => log_cmp!(CmpValues::W32(get!(u64, sp.wrapping_sub(1)) as u32, 0)),
+                CMP_I64_EQZ => log_cmp!(CmpValues::W64(get!(u64, sp.wrapping_sub(1)), 0)),
+                _ => log_cmp!(CmpValues::W32(get!(u64, sp.wrapping_sub(1)) as u32, 0)),
             }
         };
         (CmpLogCall $func:ident) => {
             if let Some(kind) = inst.module.inner.cmp_funcs.get(&$func) {
                 let (a, b, n) = match kind {
-                    CmpFunc::Str => (stack[sp - 2], stack[sp - 1], 32),
-                    _ => (stack[sp - 3], stack[sp - 2], stack[sp - 1].min(32)),
+                    CmpFunc::Str => (get!(u64, sp.wrapping_sub(2)), get!(u64, sp.wrapping_sub(1)), 32),
+                    _ => (get!(u64, sp.wrapping_sub(3)), get!(u64, sp.wrapping_sub(2)), get!(u64, sp.wrapping_sub(1)).min(32)),
                 };
                 if let Some(&m) = inst.memories.first() {
                     let data = &memories[m as usize].data;
@@ -682,70 +786,70 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             charge!();
         }};
         (Drop $cells:ident) => {
-            sp -= $cells as usize
+            sp = sp.wrapping_sub($cells as usize)
         };
         (Select) => {{
             let c = pop!(u32);
             let b = pop!(u64);
             if c == 0 {
-                set!(u64, sp - 1, b);
+                set!(u64, sp.wrapping_sub(1), b);
             }
         }};
         (SelectV128) => {{
             let c = pop!(u32);
             let b = pop!(u128);
             if c == 0 {
-                set!(u128, sp - 2, b);
+                set!(u128, sp.wrapping_sub(2), b);
             }
         }};
         (LocalGet $index:ident) => {
-            push!(u64, get!(u64, fp + $index as usize))
+            push!(u64, get!(u64, fp.wrapping_add($index as usize)))
         };
         (LocalSet $index:ident) => {{
             let v = pop!(u64);
-            set!(u64, fp + $index as usize, v);
+            set!(u64, fp.wrapping_add($index as usize), v);
         }};
         (LocalTee $index:ident) => {
-            set!(u64, fp + $index as usize, get!(u64, sp - 1))
+            set!(u64, fp.wrapping_add($index as usize), get!(u64, sp.wrapping_sub(1)))
         };
         (LocalGetV128 $index:ident) => {
-            push!(u128, get!(u128, fp + $index as usize))
+            push!(u128, get!(u128, fp.wrapping_add($index as usize)))
         };
         (LocalSetV128 $index:ident) => {{
             let v = pop!(u128);
-            set!(u128, fp + $index as usize, v);
+            set!(u128, fp.wrapping_add($index as usize), v);
         }};
         (LocalTeeV128 $index:ident) => {
-            set!(u128, fp + $index as usize, get!(u128, sp - 2))
+            set!(u128, fp.wrapping_add($index as usize), get!(u128, sp.wrapping_sub(2)))
         };
         (LocalCopy $src:ident $dst:ident) => {
-            set!(u64, fp + $dst as usize, get!(u64, fp + $src as usize))
+            set!(u64, fp.wrapping_add($dst as usize), get!(u64, fp.wrapping_add($src as usize)))
         };
         (LocalSetConst32 $dst:ident $value:ident) => {
-            set!(u32, fp + $dst as usize, $value)
+            set!(u32, fp.wrapping_add($dst as usize), $value)
         };
         (LocalSetConst64 $dst:ident $value:ident) => {
-            set!(u64, fp + $dst as usize, $value)
+            set!(u64, fp.wrapping_add($dst as usize), $value)
         };
         (LocalCopy2 $src:ident $dst:ident $src2:ident $dst2:ident) => {{
-            set!(u64, fp + $dst as usize, get!(u64, fp + $src as usize));
-            set!(u64, fp + $dst2 as usize, get!(u64, fp + $src2 as usize));
+            set!(u64, fp.wrapping_add($dst as usize), get!(u64, fp.wrapping_add($src as usize)));
+            set!(u64, fp.wrapping_add($dst2 as usize), get!(u64, fp.wrapping_add($src2 as usize)));
         }};
         (SelectTo $dst:ident) => {{
             let c = pop!(u32);
             let b = pop!(u64);
             let a = pop!(u64);
-            set!(u64, fp + $dst as usize, if c != 0 { a } else { b });
+            set!(u64, fp.wrapping_add($dst as usize), if c != 0 { a } else { b });
         }};
         (SelectTee $dst:ident) => {{
             let c = pop!(u32);
             let b = pop!(u64);
-            let r = if c != 0 { get!(u64, sp - 1) } else { b };
-            set!(u64, sp - 1, r);
-            set!(u64, fp + $dst as usize, r);
+            let r = if c != 0 { get!(u64, sp.wrapping_sub(1)) } else { b };
+            set!(u64, sp.wrapping_sub(1), r);
+            set!(u64, fp.wrapping_add($dst as usize), r);
         }};
         (I64ExtendI32UL $a:ident) => {
-            push!(u64, u64::from(get!(u32, fp + $a as usize)))
+            push!(u64, u64::from(get!(u32, fp.wrapping_add($a as usize))))
         };
         (F32AddLoadL $a:ident $offset:ident) => {
             load_operand!($a, $offset, f32, u32, 4, |a, b| a + b)
@@ -766,43 +870,43 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             load_operand!($a, $offset, f64, u64, 8, |a, b| a * b)
         };
         (JumpIfLocalNez $index:ident $target:ident) => {{
-            if get!(u32, fp + $index as usize) != 0 {
-                pc = $target as usize;
+            if get!(u32, fp.wrapping_add($index as usize)) != 0 {
+                goto!($target as usize);
             }
             charge!();
         }};
         (JumpIfLocalEqz $index:ident $target:ident) => {{
-            if get!(u32, fp + $index as usize) == 0 {
-                pc = $target as usize;
+            if get!(u32, fp.wrapping_add($index as usize)) == 0 {
+                goto!($target as usize);
             }
             charge!();
         }};
         (I32AddJumpIfNe $local:ident $step:ident $target:ident) => {{
             let other = pop!(u32);
-            let at = fp + $local as usize;
+            let at = fp.wrapping_add($local as usize);
             let v = get!(u32, at).wrapping_add($step as u32);
             set!(u32, at, v);
             if other != v {
-                pc = $target as usize;
+                goto!($target as usize);
             }
             charge!();
         }};
         (I32AddJumpIfNeC $local:ident $step:ident $limit:ident $target:ident) => {{
-            let at = fp + $local as usize;
+            let at = fp.wrapping_add($local as usize);
             let v = get!(u32, at).wrapping_add($step as u32);
             set!(u32, at, v);
             if v != $limit {
-                pc = $target as usize;
+                goto!($target as usize);
             }
             charge!();
         }};
         (I32AddJumpIfNeL $local:ident $step:ident $other:ident $target:ident) => {{
-            let at = fp + $local as usize;
+            let at = fp.wrapping_add($local as usize);
             let v = get!(u32, at).wrapping_add($step as u32);
             set!(u32, at, v);
             // `other` is not `local` (the translator checks): reading it after the write reads its old value.
-            if get!(u32, fp + $other as usize) != v {
-                pc = $target as usize;
+            if get!(u32, fp.wrapping_add($other as usize)) != v {
+                goto!($target as usize);
             }
             charge!();
         }};
@@ -841,7 +945,8 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             } else {
                 u64::from(u32::MAX)
             };
-            push!(u64, m.grow(delta).unwrap_or(failed))
+            push!(u64, m.grow(delta).unwrap_or(failed));
+            load_mem0!();
         }};
         (MemoryFill $mem:ident) => {{
             let n = pop!(u64);
@@ -1061,19 +1166,20 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 if EXACT {
                     // Strictly more: a run given a single unit of fuel never leaves this loop, so one-op steps count
                     // every op one by one (the fuel tests compare region charging against them).
-                    if fuel_left > u64::from(rest_at!(pc)) {
-                        save!(pc);
+                    if fuel_left > u64::from(rest_at!(pc!())) {
+                        save!(pc!());
                         return Ok(None);
                     }
                     if fuel_left == 0 {
-                        save!(pc);
+                        save!(pc!());
                         return Ok(Some(Exit::OutOfFuel));
                     }
                     fuel_left -= 1;
                 }
+                let pc = pc!();
                 debug_assert_eq!(
                     sp,
-                    fp + body.local_cells as usize + body.heights[pc] as usize,
+                    fp.wrapping_add(body.local_cells as usize + body.heights[pc] as usize),
                     "stack height disagrees with the translator before op {pc} {:?}",
                     code[pc]
                 );
@@ -1081,8 +1187,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 // SAFETY: `pc` is in bounds: the translator ends every body with an op that never falls through
                 // and resolves every branch target inside the body; calls resume after their call op, which is
                 // never last; snapshot restore checks a paused frame's `pc` against the code's length.
-                let op = *unsafe { code.get_unchecked(pc) };
-                pc += 1;
+                // (`ip` points at op `pc` of `code`.)
+                let op = *unsafe { &*ip };
+                ip = ip.wrapping_add(1);
                 match op {
                     $(Op::$sname { $($sf),* } => special!($sname $($sf)*),)*
                     $(Op::$uname {} => {
@@ -1106,7 +1213,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                         Op::$fl { b } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
                             let a = pop!($fa);
-                            push!($fr, f(a, get!($fb, fp + b as usize)));
+                            push!($fr, f(a, get!($fb, fp.wrapping_add(b as usize))));
                         }
                         Op::$fc { c } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
@@ -1115,68 +1222,68 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                         }
                         Op::$fll { a, b } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
-                            push!($fr, f(get!($fa, fp + a as usize), get!($fb, fp + b as usize)));
+                            push!($fr, f(get!($fa, fp.wrapping_add(a as usize)), get!($fb, fp.wrapping_add(b as usize))));
                         }
                         Op::$flc { a, c } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
-                            push!($fr, f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c)));
+                            push!($fr, f(get!($fa, fp.wrapping_add(a as usize)), <$fb as Imm>::from_imm(c)));
                         }
                         Op::$fto { dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
                             let b = pop!($fb);
                             let a = pop!($fa);
-                            set!($fr, fp + dst as usize, f(a, b));
+                            set!($fr, fp.wrapping_add(dst as usize), f(a, b));
                         }
                         Op::$flto { b, dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
                             let a = pop!($fa);
-                            set!($fr, fp + dst as usize, f(a, get!($fb, fp + b as usize)));
+                            set!($fr, fp.wrapping_add(dst as usize), f(a, get!($fb, fp.wrapping_add(b as usize))));
                         }
                         Op::$fcto { c, dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
                             let a = pop!($fa);
-                            set!($fr, fp + dst as usize, f(a, <$fb as Imm>::from_imm(c)));
+                            set!($fr, fp.wrapping_add(dst as usize), f(a, <$fb as Imm>::from_imm(c)));
                         }
                         Op::$fllto { a, b, dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
-                            set!($fr, fp + dst as usize, f(get!($fa, fp + a as usize), get!($fb, fp + b as usize)));
+                            set!($fr, fp.wrapping_add(dst as usize), f(get!($fa, fp.wrapping_add(a as usize)), get!($fb, fp.wrapping_add(b as usize))));
                         }
                         Op::$flcto { a, c, dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
-                            set!($fr, fp + dst as usize, f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c)));
+                            set!($fr, fp.wrapping_add(dst as usize), f(get!($fa, fp.wrapping_add(a as usize)), <$fb as Imm>::from_imm(c)));
                         }
                         Op::$ftee { dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
                             let b = pop!($fb);
                             let a = pop!($fa);
                             let r = f(a, b);
-                            set!($fr, fp + dst as usize, r);
+                            set!($fr, fp.wrapping_add(dst as usize), r);
                             push!($fr, r);
                         }
                         Op::$fltee { b, dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
                             let a = pop!($fa);
-                            let r = f(a, get!($fb, fp + b as usize));
-                            set!($fr, fp + dst as usize, r);
+                            let r = f(a, get!($fb, fp.wrapping_add(b as usize)));
+                            set!($fr, fp.wrapping_add(dst as usize), r);
                             push!($fr, r);
                         }
                         Op::$fctee { c, dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
                             let a = pop!($fa);
                             let r = f(a, <$fb as Imm>::from_imm(c));
-                            set!($fr, fp + dst as usize, r);
+                            set!($fr, fp.wrapping_add(dst as usize), r);
                             push!($fr, r);
                         }
                         Op::$flltee { a, b, dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
-                            let r = f(get!($fa, fp + a as usize), get!($fb, fp + b as usize));
-                            set!($fr, fp + dst as usize, r);
+                            let r = f(get!($fa, fp.wrapping_add(a as usize)), get!($fb, fp.wrapping_add(b as usize)));
+                            set!($fr, fp.wrapping_add(dst as usize), r);
                             push!($fr, r);
                         }
                         Op::$flctee { a, c, dst } => {
                             let f: fn($fa, $fb) -> $fr = $ff;
-                            let r = f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c));
-                            set!($fr, fp + dst as usize, r);
+                            let r = f(get!($fa, fp.wrapping_add(a as usize)), <$fb as Imm>::from_imm(c));
+                            set!($fr, fp.wrapping_add(dst as usize), r);
                             push!($fr, r);
                         }
                         $(
@@ -1185,15 +1292,15 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                                 let b = pop!($fb);
                                 let a = pop!($fa);
                                 if f(a, b) != 0 {
-                                    pc = target as usize;
+                                    goto!(target as usize);
                                 }
                                 charge!();
                             }
                             Op::$jl { b, target } => {
                                 let f: fn($fa, $fb) -> $fr = $ff;
                                 let a = pop!($fa);
-                                if f(a, get!($fb, fp + b as usize)) != 0 {
-                                    pc = target as usize;
+                                if f(a, get!($fb, fp.wrapping_add(b as usize))) != 0 {
+                                    goto!(target as usize);
                                 }
                                 charge!();
                             }
@@ -1201,21 +1308,21 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                                 let f: fn($fa, $fb) -> $fr = $ff;
                                 let a = pop!($fa);
                                 if f(a, <$fb as Imm>::from_imm(c)) != 0 {
-                                    pc = target as usize;
+                                    goto!(target as usize);
                                 }
                                 charge!();
                             }
                             Op::$jll { a, b, target } => {
                                 let f: fn($fa, $fb) -> $fr = $ff;
-                                if f(get!($fa, fp + a as usize), get!($fb, fp + b as usize)) != 0 {
-                                    pc = target as usize;
+                                if f(get!($fa, fp.wrapping_add(a as usize)), get!($fb, fp.wrapping_add(b as usize))) != 0 {
+                                    goto!(target as usize);
                                 }
                                 charge!();
                             }
                             Op::$jlc { a, c, target } => {
                                 let f: fn($fa, $fb) -> $fr = $ff;
-                                if f(get!($fa, fp + a as usize), <$fb as Imm>::from_imm(c)) != 0 {
-                                    pc = target as usize;
+                                if f(get!($fa, fp.wrapping_add(a as usize)), <$fb as Imm>::from_imm(c)) != 0 {
+                                    goto!(target as usize);
                                 }
                                 charge!();
                             }
@@ -1259,54 +1366,42 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                     $(Op::$ldname { mem, offset } => {
                         let f: fn([u8; $ldn]) -> $ldr = $ldf;
                         let addr = pop!(u64);
-                        let m = mem!(mem);
-                        let Some(ea) = effective(m, addr, offset, $ldn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
+                        let bytes: [u8; $ldn] = if mem == 0 {
+                            load0!(addr, offset, $ldn)
+                        } else {
+                            let m = mem!(mem);
+                            let Some(ea) = effective(m, addr, offset, $ldn) else {
+                                trap!(TrapKind::MemoryOutOfBounds)
+                            };
+                            m.data[ea..ea + $ldn].try_into().expect("range has the array's length")
                         };
-                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
                         push!($ldr, f(bytes));
                     }
                     $(Op::$ldl { a, offset } => {
                         let f: fn([u8; $ldn]) -> $ldr = $ldf;
-                        let addr = get!(u64, fp + a as usize);
-                        let m = mem!(0);
-                        let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        let addr = get!(u64, fp.wrapping_add(a as usize));
+                        let bytes: [u8; $ldn] = load0!(addr, u64::from(offset), $ldn);
                         push!($ldr, f(bytes));
                     }
                     Op::$ldlc { a, c, offset } => {
                         let f: fn([u8; $ldn]) -> $ldr = $ldf;
                         // The address is an i32 sum, wrapping like `i32.add`, and only then offset.
-                        let addr = u64::from(get!(u32, fp + a as usize).wrapping_add(c));
-                        let m = mem!(0);
-                        let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        let addr = u64::from(get!(u32, fp.wrapping_add(a as usize)).wrapping_add(c));
+                        let bytes: [u8; $ldn] = load0!(addr, u64::from(offset), $ldn);
                         push!($ldr, f(bytes));
                     }
                     Op::$ldll { a, b, offset } => {
                         let f: fn([u8; $ldn]) -> $ldr = $ldf;
                         // The address is an i32 sum, wrapping like `i32.add`, and only then offset.
-                        let addr = u64::from(get!(u32, fp + a as usize).wrapping_add(get!(u32, fp + b as usize)));
-                        let m = mem!(0);
-                        let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        let addr = u64::from(get!(u32, fp.wrapping_add(a as usize)).wrapping_add(get!(u32, fp.wrapping_add(b as usize))));
+                        let bytes: [u8; $ldn] = load0!(addr, u64::from(offset), $ldn);
                         push!($ldr, f(bytes));
                     }
                     Op::$ldc { c, offset } => {
                         let f: fn([u8; $ldn]) -> $ldr = $ldf;
                         // As above, the stack operand being the first term.
                         let addr = u64::from(pop!(u32).wrapping_add(c));
-                        let m = mem!(0);
-                        let Some(ea) = effective(m, addr, u64::from(offset), $ldn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        let bytes: [u8; $ldn] = load0!(addr, u64::from(offset), $ldn);
                         push!($ldr, f(bytes));
                     })?)*
                     $(Op::$stname { mem, offset } => {
@@ -1323,26 +1418,26 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                     })*
                     $($(Op::$stv { v, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = get!($sta, fp + v as usize);
+                        let v = get!($sta, fp.wrapping_add(v as usize));
                         let addr = pop!(u64);
                         store!(0, addr, u64::from(offset), $stn, f(v), false);
                     }
                     Op::$stlv { a, v, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = get!($sta, fp + v as usize);
-                        let addr = get!(u64, fp + a as usize);
+                        let v = get!($sta, fp.wrapping_add(v as usize));
+                        let addr = get!(u64, fp.wrapping_add(a as usize));
                         store!(0, addr, u64::from(offset), $stn, f(v), false);
                     }
                     Op::$sttv { v, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = get!($sta, fp + v as usize);
+                        let v = get!($sta, fp.wrapping_add(v as usize));
                         let addr = pop!(u64);
                         store!(0, addr, u64::from(offset), $stn, f(v), true);
                     }
                     Op::$sttlv { a, v, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = get!($sta, fp + v as usize);
-                        let addr = get!(u64, fp + a as usize);
+                        let v = get!($sta, fp.wrapping_add(v as usize));
+                        let addr = get!(u64, fp.wrapping_add(a as usize));
                         store!(0, addr, u64::from(offset), $stn, f(v), true);
                     })?)*
                 }
