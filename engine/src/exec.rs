@@ -224,7 +224,8 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     let Some(frame) = frames.last().copied() else {
         return Ok(Some(Exit::Finished));
     };
-    let mut inst: &InstanceData = &instances[frame.instance as usize];
+    let mut inst_index = frame.instance;
+    let mut inst: &InstanceData = &instances[inst_index as usize];
     let mut body: &FuncBody = &inst.module.inner.bodies[frame.body as usize];
     let mut code: &[Op] = &body.code;
     let mut rest: &[u32] = &body.rest;
@@ -342,13 +343,18 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 .last()
                 .copied()
                 .expect("a frame was just pushed or remains");
-            inst = &instances[f.instance as usize];
+            if f.instance != inst_index {
+                // Memory 0 changes with the instance; within one instance only `memory.grow` changes it, and
+                // that refreshes it where it runs.
+                inst_index = f.instance;
+                inst = &instances[inst_index as usize];
+                load_mem0!();
+            }
             body = &inst.module.inner.bodies[f.body as usize];
             code = &body.code;
             rest = &body.rest;
             ip = code.as_ptr().wrapping_add(f.pc as usize);
             fp = base.wrapping_add(f.fp as usize);
-            load_mem0!();
         }};
     }
     macro_rules! do_return {
@@ -444,6 +450,43 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                     return Ok(Some(Exit::HostCall(call)));
                 }
                 Err(kind) => trap!(kind),
+            }
+        }};
+    }
+    // Calls store function `f`, body `body_index` of the running instance's module: no instance to switch, and
+    // when the stack has room (it most often has) none of `call_func`'s look-ups; otherwise through `call!`,
+    // which grows the stack or traps.
+    macro_rules! call_local {
+        ($f:expr, $body_index:expr) => {{
+            let (f, body_index): (u32, u32) = ($f, $body_index);
+            let callee = &inst.module.inner.bodies[body_index as usize];
+            let sp_at = sp_index!();
+            if frames.len() < max_depth
+                && sp_at - (callee.param_cells as usize) + (callee.max_cells as usize) <= stack.len().min(max_stack)
+            {
+                if let Some(caller) = frames.last_mut() {
+                    caller.pc = pc!() as u32;
+                }
+                let new_fp = sp.wrapping_sub(callee.param_cells as usize);
+                let extra = (callee.local_cells - callee.param_cells) as usize;
+                // SAFETY: the callee's frame, `max_cells` cells from `new_fp`, lies inside the stack (checked
+                // just above); its declared locals start at `sp` and are zeroed.
+                unsafe { std::ptr::write_bytes(sp, 0, extra) };
+                frames.push(Frame {
+                    func: f,
+                    instance: inst_index,
+                    body: body_index,
+                    pc: 0,
+                    fp: (sp_at - callee.param_cells as usize) as u32,
+                });
+                body = callee;
+                code = &body.code;
+                rest = &body.rest;
+                ip = code.as_ptr();
+                fp = new_fp;
+                sp = sp.wrapping_add(extra);
+            } else {
+                call!(f)
             }
         }};
     }
@@ -768,12 +811,24 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             charge!();
         }};
         (Call $func:ident) => {{
-            call!(inst.funcs[$func as usize]);
+            match $func.checked_sub(inst.module.inner.num_imported_funcs) {
+                Some(body_index) => call_local!(inst.funcs[$func as usize], body_index),
+                None => call!(inst.funcs[$func as usize]),
+            }
             charge!();
         }};
         (CallIndirect $type_index:ident $table:ident) => {{
             let f = indirect_target!($type_index, $table);
-            call!(f);
+            match funcs[f as usize] {
+                FuncInst::Wasm {
+                    instance,
+                    func_index,
+                    ..
+                } if instance == inst_index => {
+                    call_local!(f, func_index - inst.module.inner.num_imported_funcs)
+                }
+                _ => call!(f),
+            }
             charge!();
         }};
         (ReturnCall $func:ident) => {{
