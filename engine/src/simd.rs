@@ -58,6 +58,61 @@ macro_rules! float_lane {
 }
 float_lane!(f32 => u32, 1 << 22; f64 => u64, 1 << 51);
 
+/// Whole-register ("SWAR") forms of the lane operations that hot loops use most: a few 128-bit integer
+/// operations instead of a loop over the lanes. `tests::swar_agrees` checks each against the lane-by-lane code.
+mod swar {
+    /// A one in the lowest bit of every `bits`-wide lane.
+    pub(super) const fn ones(bits: u32) -> u128 {
+        u128::MAX / (u128::MAX >> (128 - bits))
+    }
+
+    /// A one in the highest bit of every `bits`-wide lane.
+    pub(super) const fn highs(bits: u32) -> u128 {
+        ones(bits) << (bits - 1)
+    }
+
+    /// Lane-wise wrapping addition: the lanes' low bits add without carrying into the next lane, the high bits
+    /// by exclusive or.
+    pub(super) const fn add(a: u128, b: u128, bits: u32) -> u128 {
+        let h = highs(bits);
+        ((a & !h) + (b & !h)) ^ ((a ^ b) & h)
+    }
+
+    /// Lane-wise wrapping subtraction: every lane of the minuend has its high bit set, so no lane borrows from
+    /// the next, and the high bits are put right afterwards.
+    pub(super) const fn sub(a: u128, b: u128, bits: u32) -> u128 {
+        let h = highs(bits);
+        ((a | h) - (b & !h)) ^ ((a ^ !b) & h)
+    }
+
+    /// All-ones bytes where the bytes of `a` and `b` are equal, zero bytes elsewhere.
+    pub(super) const fn eq8(a: u128, b: u128) -> u128 {
+        let x = a ^ b;
+        let low7 = !highs(8);
+        // The high bit of each byte of `nonzero` is set when that byte of `x` is not zero: adding 0x7f to the low
+        // seven bits carries into the high bit (never past it) exactly when they are not all zero.
+        let nonzero = (((x & low7) + low7) | x) & highs(8);
+        ((nonzero ^ highs(8)) >> 7) * 0xff
+    }
+
+    /// Sign-extends the low half of every `bits`-wide lane (whose high half is zero) to the whole lane.
+    pub(super) const fn sign_extend_low_half(a: u128, bits: u32) -> u128 {
+        let half = bits / 2;
+        // Multiplying each lane's half-width sign bit (0 or 1 << (half - 1)) by 2^(half+1) - 2 sets the lane's
+        // high half when that bit is set; the products stay inside their lanes.
+        a | ((a & (ones(bits) << (half - 1))) * ((1 << (half + 1)) - 2))
+    }
+
+    /// Adds the sign-extended halves of every `bits`-wide lane: `extadd_pairwise` of the half-width lanes.
+    pub(super) const fn ext_add_pairwise_s(a: u128, bits: u32) -> u128 {
+        let half = bits / 2;
+        let low_halves = ones(bits) * ((1 << half) - 1);
+        let lo = sign_extend_low_half(a & low_halves, bits);
+        let hi = sign_extend_low_half((a >> half) & low_halves, bits);
+        add(lo, hi, bits)
+    }
+}
+
 /// Ones in the low `width` bits (`width` in 1..=128).
 fn low_mask(width: u32) -> u128 {
     u128::MAX >> (128 - width)
@@ -269,17 +324,18 @@ pub fn i8x16_shuffle(a: u128, b: u128, lanes: [u8; 16]) -> u128 {
 pub fn i8x16_swizzle(a: u128, s: u128) -> u128 {
     map(s, |i: u8| if i < 16 { get_lane::<u8>(a, i) } else { 0 })
 }
+// Integer splats multiply the lane by a number with a one in every lane's lowest bit.
 pub fn i8x16_splat(x: i32) -> u128 {
-    splat(x as u8)
+    u128::from(x as u8) * (u128::MAX / 0xff)
 }
 pub fn i16x8_splat(x: i32) -> u128 {
-    splat(x as u16)
+    u128::from(x as u16) * (u128::MAX / 0xffff)
 }
 pub fn i32x4_splat(x: i32) -> u128 {
-    splat(x)
+    u128::from(x as u32) * (u128::MAX / 0xffff_ffff)
 }
 pub fn i64x2_splat(x: i64) -> u128 {
-    splat(x)
+    u128::from(x as u64) * (u128::MAX / 0xffff_ffff_ffff_ffff)
 }
 pub fn f32x4_splat(x: f32) -> u128 {
     splat(x)
@@ -333,7 +389,7 @@ pub fn f64x2_replace_lane(a: u128, lane: u8, x: f64) -> u128 {
 // ---- Comparisons ----
 
 pub fn i8x16_eq(a: u128, b: u128) -> u128 {
-    cmp(a, b, u8::eq)
+    swar::eq8(a, b)
 }
 pub fn i8x16_ne(a: u128, b: u128) -> u128 {
     cmp(a, b, u8::ne)
@@ -535,7 +591,7 @@ pub fn i8x16_shr_u(a: u128, s: i32) -> u128 {
     map(a, |x: u8| x.wrapping_shr(s as u32))
 }
 pub fn i8x16_add(a: u128, b: u128) -> u128 {
-    zip(a, b, u8::wrapping_add)
+    swar::add(a, b, 8)
 }
 pub fn i8x16_add_sat_s(a: u128, b: u128) -> u128 {
     zip(a, b, i8::saturating_add)
@@ -544,7 +600,7 @@ pub fn i8x16_add_sat_u(a: u128, b: u128) -> u128 {
     zip(a, b, u8::saturating_add)
 }
 pub fn i8x16_sub(a: u128, b: u128) -> u128 {
-    zip(a, b, u8::wrapping_sub)
+    swar::sub(a, b, 8)
 }
 pub fn i8x16_sub_sat_s(a: u128, b: u128) -> u128 {
     zip(a, b, i8::saturating_sub)
@@ -573,7 +629,7 @@ pub fn i8x16_avgr_u(a: u128, b: u128) -> u128 {
 // ---- i16x8 ----
 
 pub fn i16x8_ext_add_pairwise_i8x16_s(a: u128) -> u128 {
-    ext_add_pairwise::<i8, i16>(a)
+    swar::ext_add_pairwise_s(a, 16)
 }
 pub fn i16x8_ext_add_pairwise_i8x16_u(a: u128) -> u128 {
     ext_add_pairwise::<u8, u16>(a)
@@ -627,7 +683,7 @@ pub fn i16x8_shr_u(a: u128, s: i32) -> u128 {
     map(a, |x: u16| x.wrapping_shr(s as u32))
 }
 pub fn i16x8_add(a: u128, b: u128) -> u128 {
-    zip(a, b, u16::wrapping_add)
+    swar::add(a, b, 16)
 }
 pub fn i16x8_add_sat_s(a: u128, b: u128) -> u128 {
     zip(a, b, i16::saturating_add)
@@ -636,7 +692,7 @@ pub fn i16x8_add_sat_u(a: u128, b: u128) -> u128 {
     zip(a, b, u16::saturating_add)
 }
 pub fn i16x8_sub(a: u128, b: u128) -> u128 {
-    zip(a, b, u16::wrapping_sub)
+    swar::sub(a, b, 16)
 }
 pub fn i16x8_sub_sat_s(a: u128, b: u128) -> u128 {
     zip(a, b, i16::saturating_sub)
@@ -680,7 +736,7 @@ pub fn i16x8_ext_mul_high_i8x16_u(a: u128, b: u128) -> u128 {
 // ---- i32x4 ----
 
 pub fn i32x4_ext_add_pairwise_i16x8_s(a: u128) -> u128 {
-    ext_add_pairwise::<i16, i32>(a)
+    swar::ext_add_pairwise_s(a, 32)
 }
 pub fn i32x4_ext_add_pairwise_i16x8_u(a: u128) -> u128 {
     ext_add_pairwise::<u16, u32>(a)
@@ -719,10 +775,10 @@ pub fn i32x4_shr_u(a: u128, s: i32) -> u128 {
     map(a, |x: u32| x.wrapping_shr(s as u32))
 }
 pub fn i32x4_add(a: u128, b: u128) -> u128 {
-    zip(a, b, u32::wrapping_add)
+    swar::add(a, b, 32)
 }
 pub fn i32x4_sub(a: u128, b: u128) -> u128 {
-    zip(a, b, u32::wrapping_sub)
+    swar::sub(a, b, 32)
 }
 pub fn i32x4_mul(a: u128, b: u128) -> u128 {
     zip(a, b, u32::wrapping_mul)
@@ -795,10 +851,10 @@ pub fn i64x2_shr_u(a: u128, s: i32) -> u128 {
     map(a, |x: u64| x.wrapping_shr(s as u32))
 }
 pub fn i64x2_add(a: u128, b: u128) -> u128 {
-    zip(a, b, u64::wrapping_add)
+    swar::add(a, b, 64)
 }
 pub fn i64x2_sub(a: u128, b: u128) -> u128 {
-    zip(a, b, u64::wrapping_sub)
+    swar::sub(a, b, 64)
 }
 pub fn i64x2_mul(a: u128, b: u128) -> u128 {
     zip(a, b, u64::wrapping_mul)
@@ -948,6 +1004,62 @@ pub fn f64x2_promote_low_f32x4(a: u128) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each whole-register form equals the lane-by-lane code, on edge lanes and pseudo-random vectors.
+    #[test]
+    fn swar_agrees() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut values = vec![
+            0,
+            u128::MAX,
+            0x8080_8080_8080_8080_8080_8080_8080_8080,
+            0x7f7f_7f7f_7f7f_7f7f_7f7f_7f7f_7f7f_7f7f,
+        ];
+        values.extend(
+            std::iter::repeat_with(|| (u128::from(next()) << 64) | u128::from(next())).take(500),
+        );
+        // Lanes drawn from a few edge values, so equal and extreme lanes occur often.
+        values.extend(
+            std::iter::repeat_with(|| {
+                pack((0..16).map(|_| [0u8, 1, 0x7f, 0x80, 0xff][(next() % 5) as usize]))
+            })
+            .take(500),
+        );
+        for (i, &a) in values.iter().enumerate() {
+            let b = values[(i * 7 + 3) % values.len()];
+            assert_eq!(i8x16_eq(a, b), cmp(a, b, u8::eq), "eq {a:x} {b:x}");
+            assert_eq!(i8x16_eq(a, a), cmp(a, a, u8::eq));
+            assert_eq!(i8x16_add(a, b), zip(a, b, u8::wrapping_add));
+            assert_eq!(i8x16_sub(a, b), zip(a, b, u8::wrapping_sub));
+            assert_eq!(i16x8_add(a, b), zip(a, b, u16::wrapping_add));
+            assert_eq!(i32x4_add(a, b), zip(a, b, u32::wrapping_add));
+            assert_eq!(i32x4_sub(a, b), zip(a, b, u32::wrapping_sub));
+            assert_eq!(
+                i16x8_ext_add_pairwise_i8x16_s(a),
+                ext_add_pairwise::<i8, i16>(a),
+                "{a:x}"
+            );
+            assert_eq!(
+                i32x4_ext_add_pairwise_i16x8_s(a),
+                ext_add_pairwise::<i16, i32>(a),
+                "{a:x}"
+            );
+            assert_eq!(i16x8_sub(a, b), zip(a, b, u16::wrapping_sub));
+            assert_eq!(i64x2_add(a, b), zip(a, b, u64::wrapping_add));
+            assert_eq!(i64x2_sub(a, b), zip(a, b, u64::wrapping_sub));
+            let x = a as u64;
+            assert_eq!(i8x16_splat(x as i32), splat(x as u8));
+            assert_eq!(i16x8_splat(x as i32), splat(x as u16));
+            assert_eq!(i32x4_splat(x as i32), splat(x as i32));
+            assert_eq!(i64x2_splat(x as i64), splat(x as i64));
+        }
+    }
 
     fn v<T: Lane>(l: impl IntoIterator<Item = T>) -> u128 {
         pack(l)
