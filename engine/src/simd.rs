@@ -324,16 +324,22 @@ pub fn i8x16_shuffle(a: u128, b: u128, lanes: [u8; 16]) -> u128 {
 pub fn i8x16_swizzle(a: u128, s: u128) -> u128 {
     map(s, |i: u8| if i < 16 { get_lane::<u8>(a, i) } else { 0 })
 }
-// Integer splats multiply the lane by a number with a one in every lane's lowest bit.
+// Integer splats multiply the lane by a number with a one in every lane's lowest bit. (The short operations here
+// stay out of line: inlined into the interpreter's dispatch loop, they change how its registers are allocated,
+// which costs every other op more than the call saves.)
+#[inline(never)]
 pub fn i8x16_splat(x: i32) -> u128 {
     u128::from(x as u8) * (u128::MAX / 0xff)
 }
+#[inline(never)]
 pub fn i16x8_splat(x: i32) -> u128 {
     u128::from(x as u16) * (u128::MAX / 0xffff)
 }
+#[inline(never)]
 pub fn i32x4_splat(x: i32) -> u128 {
     u128::from(x as u32) * (u128::MAX / 0xffff_ffff)
 }
+#[inline(never)]
 pub fn i64x2_splat(x: i64) -> u128 {
     u128::from(x as u64) * (u128::MAX / 0xffff_ffff_ffff_ffff)
 }
@@ -388,6 +394,7 @@ pub fn f64x2_replace_lane(a: u128, lane: u8, x: f64) -> u128 {
 
 // ---- Comparisons ----
 
+#[inline(never)]
 pub fn i8x16_eq(a: u128, b: u128) -> u128 {
     swar::eq8(a, b)
 }
@@ -590,6 +597,7 @@ pub fn i8x16_shr_s(a: u128, s: i32) -> u128 {
 pub fn i8x16_shr_u(a: u128, s: i32) -> u128 {
     map(a, |x: u8| x.wrapping_shr(s as u32))
 }
+#[inline(never)]
 pub fn i8x16_add(a: u128, b: u128) -> u128 {
     swar::add(a, b, 8)
 }
@@ -599,6 +607,7 @@ pub fn i8x16_add_sat_s(a: u128, b: u128) -> u128 {
 pub fn i8x16_add_sat_u(a: u128, b: u128) -> u128 {
     zip(a, b, u8::saturating_add)
 }
+#[inline(never)]
 pub fn i8x16_sub(a: u128, b: u128) -> u128 {
     swar::sub(a, b, 8)
 }
@@ -628,6 +637,7 @@ pub fn i8x16_avgr_u(a: u128, b: u128) -> u128 {
 
 // ---- i16x8 ----
 
+#[inline(never)]
 pub fn i16x8_ext_add_pairwise_i8x16_s(a: u128) -> u128 {
     swar::ext_add_pairwise_s(a, 16)
 }
@@ -682,6 +692,7 @@ pub fn i16x8_shr_s(a: u128, s: i32) -> u128 {
 pub fn i16x8_shr_u(a: u128, s: i32) -> u128 {
     map(a, |x: u16| x.wrapping_shr(s as u32))
 }
+#[inline(never)]
 pub fn i16x8_add(a: u128, b: u128) -> u128 {
     swar::add(a, b, 16)
 }
@@ -691,6 +702,7 @@ pub fn i16x8_add_sat_s(a: u128, b: u128) -> u128 {
 pub fn i16x8_add_sat_u(a: u128, b: u128) -> u128 {
     zip(a, b, u16::saturating_add)
 }
+#[inline(never)]
 pub fn i16x8_sub(a: u128, b: u128) -> u128 {
     swar::sub(a, b, 16)
 }
@@ -735,6 +747,7 @@ pub fn i16x8_ext_mul_high_i8x16_u(a: u128, b: u128) -> u128 {
 
 // ---- i32x4 ----
 
+#[inline(never)]
 pub fn i32x4_ext_add_pairwise_i16x8_s(a: u128) -> u128 {
     swar::ext_add_pairwise_s(a, 32)
 }
@@ -774,9 +787,11 @@ pub fn i32x4_shr_s(a: u128, s: i32) -> u128 {
 pub fn i32x4_shr_u(a: u128, s: i32) -> u128 {
     map(a, |x: u32| x.wrapping_shr(s as u32))
 }
+#[inline(never)]
 pub fn i32x4_add(a: u128, b: u128) -> u128 {
     swar::add(a, b, 32)
 }
+#[inline(never)]
 pub fn i32x4_sub(a: u128, b: u128) -> u128 {
     swar::sub(a, b, 32)
 }
@@ -850,9 +865,11 @@ pub fn i64x2_shr_s(a: u128, s: i32) -> u128 {
 pub fn i64x2_shr_u(a: u128, s: i32) -> u128 {
     map(a, |x: u64| x.wrapping_shr(s as u32))
 }
+#[inline(never)]
 pub fn i64x2_add(a: u128, b: u128) -> u128 {
     swar::add(a, b, 64)
 }
+#[inline(never)]
 pub fn i64x2_sub(a: u128, b: u128) -> u128 {
     swar::sub(a, b, 64)
 }
