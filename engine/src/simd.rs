@@ -60,10 +60,12 @@ float_lane!(f32 => u32, 1 << 22; f64 => u64, 1 << 51);
 
 /// Whole-register ("SWAR") forms of the lane operations that hot loops use most: a few 128-bit integer
 /// operations instead of a loop over the lanes. `tests::swar_agrees` checks each against the lane-by-lane code.
+/// The public operations built on them are `#[inline(never)]`: inlined into the interpreter's dispatch loop, they
+/// change how its registers are allocated, which costs every other op more than the call saves.
 mod swar {
     /// A one in the lowest bit of every `bits`-wide lane.
     pub(super) const fn ones(bits: u32) -> u128 {
-        u128::MAX / (u128::MAX >> (128 - bits))
+        u128::MAX / super::low_mask(bits)
     }
 
     /// A one in the highest bit of every `bits`-wide lane.
@@ -114,7 +116,7 @@ mod swar {
 }
 
 /// Ones in the low `width` bits (`width` in 1..=128).
-fn low_mask(width: u32) -> u128 {
+const fn low_mask(width: u32) -> u128 {
     u128::MAX >> (128 - width)
 }
 
@@ -324,24 +326,22 @@ pub fn i8x16_shuffle(a: u128, b: u128, lanes: [u8; 16]) -> u128 {
 pub fn i8x16_swizzle(a: u128, s: u128) -> u128 {
     map(s, |i: u8| if i < 16 { get_lane::<u8>(a, i) } else { 0 })
 }
-// Integer splats multiply the lane by a number with a one in every lane's lowest bit. (The short operations here
-// stay out of line: inlined into the interpreter's dispatch loop, they change how its registers are allocated,
-// which costs every other op more than the call saves.)
+// Integer splats multiply the lane by a number with a one in every lane's lowest bit.
 #[inline(never)]
 pub fn i8x16_splat(x: i32) -> u128 {
-    u128::from(x as u8) * (u128::MAX / 0xff)
+    u128::from(x as u8) * swar::ones(8)
 }
 #[inline(never)]
 pub fn i16x8_splat(x: i32) -> u128 {
-    u128::from(x as u16) * (u128::MAX / 0xffff)
+    u128::from(x as u16) * swar::ones(16)
 }
 #[inline(never)]
 pub fn i32x4_splat(x: i32) -> u128 {
-    u128::from(x as u32) * (u128::MAX / 0xffff_ffff)
+    u128::from(x as u32) * swar::ones(32)
 }
 #[inline(never)]
 pub fn i64x2_splat(x: i64) -> u128 {
-    u128::from(x as u64) * (u128::MAX / 0xffff_ffff_ffff_ffff)
+    u128::from(x as u64) * swar::ones(64)
 }
 pub fn f32x4_splat(x: f32) -> u128 {
     splat(x)
@@ -1055,8 +1055,11 @@ mod tests {
             assert_eq!(i8x16_add(a, b), zip(a, b, u8::wrapping_add));
             assert_eq!(i8x16_sub(a, b), zip(a, b, u8::wrapping_sub));
             assert_eq!(i16x8_add(a, b), zip(a, b, u16::wrapping_add));
+            assert_eq!(i16x8_sub(a, b), zip(a, b, u16::wrapping_sub));
             assert_eq!(i32x4_add(a, b), zip(a, b, u32::wrapping_add));
             assert_eq!(i32x4_sub(a, b), zip(a, b, u32::wrapping_sub));
+            assert_eq!(i64x2_add(a, b), zip(a, b, u64::wrapping_add));
+            assert_eq!(i64x2_sub(a, b), zip(a, b, u64::wrapping_sub));
             assert_eq!(
                 i16x8_ext_add_pairwise_i8x16_s(a),
                 ext_add_pairwise::<i8, i16>(a),
@@ -1067,9 +1070,6 @@ mod tests {
                 ext_add_pairwise::<i16, i32>(a),
                 "{a:x}"
             );
-            assert_eq!(i16x8_sub(a, b), zip(a, b, u16::wrapping_sub));
-            assert_eq!(i64x2_add(a, b), zip(a, b, u64::wrapping_add));
-            assert_eq!(i64x2_sub(a, b), zip(a, b, u64::wrapping_sub));
             let x = a as u64;
             assert_eq!(i8x16_splat(x as i32), splat(x as u8));
             assert_eq!(i16x8_splat(x as i32), splat(x as u16));

@@ -2,6 +2,7 @@
 
 pub mod debug;
 pub mod diff;
+pub mod files;
 pub mod fuzz;
 pub mod program;
 pub mod session;

@@ -1,5 +1,30 @@
 //! The `capicola` command: parses the command line, runs one subcommand and turns its status or error into the exit code.
 
+/// Prints a line to stdout. A closed or full stdout (`| head -1`, `>/dev/full`) loses the line but ends nothing:
+/// the command goes on to its end, write-back of `--dir-rw` directories included, and exits with its own status.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Prints to stdout without a newline; a closed or full stdout is ignored as by `outln!`.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Prints a line to stderr; a closed or full stderr is ignored as by `outln!`.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod commands;
 
 use std::process::ExitCode;
@@ -29,7 +54,7 @@ fn main() -> ExitCode {
         Ok(Status::Exited(code)) => ExitCode::from(code),
         Ok(Status::Paused) => ExitCode::from(EXIT_PAUSED),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            errln!("error: {error:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }

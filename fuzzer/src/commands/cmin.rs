@@ -3,13 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use capicola::files::write_atomically;
 use capicola::fuzz::Instrumentation;
 use capicola::fuzz::minimize;
-use capicola::fuzz::output::{input_files, write_atomic};
+use capicola::fuzz::output::input_files;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::fuzz::{TargetArgs, expand_inputs, load_target, read_module};
+use super::common::{TargetArgs, expand_inputs, load_target, read_module};
 
 /// Minimizes a corpus: copies to OUT a subset of the inputs that covers every edge, in every hit-count class,
 /// that the whole corpus covers (as afl-cmin: for each edge the smallest input reaching it, rarest edges first).
@@ -71,10 +72,10 @@ impl CminCommand {
             if path.exists() {
                 bail!("two kept inputs are named {name}");
             }
-            write_atomic(&path, &inputs[index])
+            write_atomically(&path, &inputs[index])
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        println!(
+        outln!(
             "kept {} of {} inputs in {} ({} failing left out); they cover {} edges ({} edge/hit-count pairs), as the whole corpus does",
             report.kept.len(),
             inputs.len(),

@@ -9,7 +9,7 @@ use capicola_engine::timeline::TimelineConfig;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::fuzz::{TargetArgs, read_module};
+use super::common::{TargetArgs, read_module};
 
 /// Replays an input (typically a crash the fuzzer found) under the time-travel debugger: the target is booted as
 /// `capicola fuzz` boots it, the input's run is recorded as it goes, and every earlier instruction can be reached
@@ -56,33 +56,6 @@ pub struct DebugCommand {
     args: Vec<String>,
 }
 
-/// The shell command that opens `input` of `target` in the debugger (what `replay` and `fuzz` print for crashes).
-pub fn debug_command_line(target: &Path, input: &Path, args: &[String]) -> String {
-    let quote = |s: &str| {
-        if !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c))
-        {
-            s.to_string()
-        } else {
-            format!("'{}'", s.replace('\'', r"'\''"))
-        }
-    };
-    let mut line = format!(
-        "capicola debug {} --input {}",
-        quote(&target.to_string_lossy()),
-        quote(&input.to_string_lossy())
-    );
-    if !args.is_empty() {
-        line.push_str(" --");
-        for a in args {
-            line.push(' ');
-            line.push_str(&quote(a));
-        }
-    }
-    line
-}
-
 impl DebugCommand {
     /// The debugger on `input`, with default settings otherwise.
     pub fn for_input(
@@ -120,7 +93,7 @@ impl DebugCommand {
         let mut session = Session::new(&wasm, &options, &input, config)
             .with_context(|| format!("cannot start {}", self.target.display()))?;
         if session.debug_info.is_none() {
-            eprintln!(
+            errln!(
                 "note: {} has no DWARF line table (build with -g for source lines)",
                 self.target.display()
             );
@@ -135,7 +108,7 @@ impl DebugCommand {
             && std::io::stdin().is_terminal()
             && std::io::stderr().is_terminal();
         if !tui {
-            println!("{opening}");
+            outln!("{opening}");
         }
         let mut failed = false;
         match &self.batch {
@@ -147,11 +120,11 @@ impl DebugCommand {
                     if line.is_empty() {
                         continue;
                     }
-                    println!("(capicola) {line}");
+                    outln!("(capicola) {line}");
                     match commands::execute(&mut session, line) {
-                        Ok(text) => println!("{text}"),
+                        Ok(text) => outln!("{text}"),
                         Err(message) => {
-                            println!("error: {message}");
+                            outln!("error: {message}");
                             failed = true;
                         }
                     }
@@ -178,8 +151,8 @@ fn serve_gdb(
     let listener =
         gdb::listen(port).with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
     let port = listener.local_addr()?.port();
-    println!("gdb server listening on 127.0.0.1:{port}; attach with:");
-    println!("  {}", gdb::lldb_command(port));
+    outln!("gdb server listening on 127.0.0.1:{port}; attach with:");
+    outln!("  {}", gdb::lldb_command(port));
     std::io::stdout().flush()?;
     // lldb loads the module from the file the library list names when it can, and reads it from the server
     // otherwise: a text module is named after its binary, which no file holds.
@@ -190,7 +163,7 @@ fn serve_gdb(
     }
     let reason = gdb::serve(session, wasm, &name, &listener)
         .with_context(|| format!("while debugging {}", target.display()))?;
-    println!(
+    outln!(
         "debugger gone ({reason:?}) at position {}",
         session.timeline.position()
     );
@@ -206,7 +179,7 @@ fn prompt(session: &mut Session) -> anyhow::Result<bool> {
     let mut lines = stdin.lock().lines();
     loop {
         if interactive {
-            print!("(capicola) ");
+            out!("(capicola) ");
             std::io::stdout().flush()?;
         }
         let Some(line) = lines.next() else { break };
@@ -224,9 +197,9 @@ fn prompt(session: &mut Session) -> anyhow::Result<bool> {
             continue;
         }
         match commands::execute(session, &command) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => outln!("{text}"),
             Err(message) => {
-                println!("error: {message}");
+                outln!("error: {message}");
                 failed = true;
             }
         }

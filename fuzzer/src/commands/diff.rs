@@ -119,13 +119,14 @@ impl DiffCommand {
                 .saved
                 .as_ref()
                 .map_or_else(String::new, |p| format!(": {}", p.display()));
-            eprintln!(
+            errln!(
                 "finding: {} {what} in case {}{place}",
-                finding.oracle, finding.case_index
+                finding.oracle,
+                finding.case_index
             );
         })
         .context("the campaign could not run")?;
-        println!(
+        outln!(
             "{} cases in {:.1} s ({:.0} cases/min with {} worker{})",
             report.cases,
             report.elapsed.as_secs_f64(),
@@ -134,7 +135,7 @@ impl DiffCommand {
             if config.jobs == 1 { "" } else { "s" }
         );
         let (kinds, pairs, outcomes) = report.feature_parts;
-        println!(
+        outln!(
             "engine features reached: {} ({kinds} op kinds, {pairs} op-kind pairs, {outcomes} outcomes), {} with hit-count classes; {}",
             report.features,
             report.feature_classes,
@@ -149,8 +150,8 @@ impl DiffCommand {
             .iter()
             .map(|(cases, features, classes)| format!("{cases}:{features}/{classes}"))
             .collect();
-        println!("cases:features/classes {}", growth.join(" "));
-        println!(
+        outln!("cases:features/classes {}", growth.join(" "));
+        outln!(
             "{:<9} {:>7} {:>7} {:>8} {:>5} {:>12} {:>7} {:>10}",
             "oracle",
             "cases",
@@ -173,7 +174,7 @@ impl DiffCommand {
 }
 
 fn print_stats(oracle: Oracle, s: &OracleStats) {
-    println!(
+    outln!(
         "{:<9} {:>7} {:>7} {:>8} {:>5} {:>12} {:>7} {:>10.0}",
         oracle.name(),
         s.cases,
@@ -193,7 +194,7 @@ fn reproduce_case(path: &PathBuf, oracles: &[Oracle], limits: Limits) -> anyhow:
     let mut found = false;
     for (oracle, outcome) in &outcomes {
         found |= outcome.is_finding();
-        println!("{}", report_text(*oracle, &case, outcome));
+        outln!("{}", report_text(*oracle, &case, outcome));
     }
     Ok(if found {
         Status::Failures

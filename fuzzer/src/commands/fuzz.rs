@@ -1,101 +1,17 @@
 //! `capicola fuzz`: a coverage-guided campaign on a Wasm target, with the options fuzzing users know from libFuzzer and AFL++.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use capicola::fuzz::Instrumentation;
 use capicola::fuzz::campaign::{self, CampaignOptions};
 use capicola::fuzz::monitor::{StatusView, format_duration, pretty};
-use capicola::fuzz::{Instrumentation, Target, TargetOptions};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-
-/// How a target is run; shared by `fuzz`, `replay`, `tmin` and `cmin`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct TargetArgs {
-    /// Instructions one input may run before it counts as a timeout (deterministic, unlike a wall-clock limit).
-    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
-    pub fuel: u64,
-    /// Instructions the target's initialization may run (up to `LLVMFuzzerInitialize`'s end, or a WASI
-    /// program's first read of its input).
-    #[arg(long, value_name = "N", default_value_t = 10_000_000_000)]
-    pub init_fuel: u64,
-    /// Largest input in bytes; longer inputs are cut (libFuzzer's -max_len).
-    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
-    pub max_len: usize,
-    /// Sets an environment variable of the guest (repeatable).
-    #[arg(long = "env", value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
-}
-
-impl TargetArgs {
-    /// The target options for `target` run with `args`, its output going to `output`.
-    pub fn options(
-        &self,
-        target: &Path,
-        args: &[String],
-        output: OutputMode,
-    ) -> anyhow::Result<TargetOptions> {
-        let env = self
-            .env
-            .iter()
-            .map(|pair| {
-                pair.split_once('=')
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .with_context(|| format!("--env {pair}: expected KEY=VALUE"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(TargetOptions {
-            program_name: target
-                .file_name()
-                .map_or_else(|| "target".into(), |n| n.to_string_lossy().into_owned()),
-            args: args.to_vec(),
-            env,
-            max_len: self.max_len,
-            fuel: self.fuel,
-            init_fuel: self.init_fuel,
-            output,
-            fresh: false,
-        })
-    }
-}
-
-/// Reads a module: binary, or WebAssembly text.
-/// The input files named by `inputs`: each a file, or a folder standing for every input file in it.
-pub fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for input in inputs {
-        if input.is_dir() {
-            files.extend(
-                capicola::fuzz::output::input_files(input)
-                    .with_context(|| format!("cannot list {}", input.display()))?,
-            );
-        } else {
-            files.push(input.clone());
-        }
-    }
-    Ok(files)
-}
-
-pub fn read_module(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let binary = wat::parse_bytes(&bytes)
-        .with_context(|| format!("{} is neither a binary module nor text", path.display()))?;
-    Ok(binary.into_owned())
-}
-
-/// Loads a target, naming the file in errors.
-pub fn load_target(
-    path: &Path,
-    wasm: &[u8],
-    options: &TargetOptions,
-    instrumentation: Instrumentation,
-) -> anyhow::Result<Target> {
-    Target::load(wasm, options, instrumentation)
-        .with_context(|| format!("cannot load the fuzz target {}", path.display()))
-}
+use super::common::{TargetArgs, load_target, read_module, target_name};
 
 /// Fuzzes a WebAssembly target, resetting it to a snapshot taken after its initialization for every input.
 ///
@@ -173,12 +89,6 @@ pub struct FuzzCommand {
     args: Vec<String>,
 }
 
-/// The target's name: its file name without extension.
-pub fn target_name(path: &Path) -> String {
-    path.file_stem()
-        .map_or_else(|| "target".into(), |s| s.to_string_lossy().into_owned())
-}
-
 impl FuzzCommand {
     /// The dashboard on a terminal that can draw it, unless turned off.
     fn status_view(&self) -> StatusView {
@@ -236,7 +146,7 @@ impl FuzzCommand {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64)
         });
-        eprintln!(
+        errln!(
             "capicola fuzz: {} ({}, {} edges), seed {seed}, {} core(s), output {}",
             self.target.display(),
             probe.kind().describe(),
@@ -265,9 +175,9 @@ impl FuzzCommand {
         let summary = campaign::run(&options)
             .with_context(|| format!("fuzzing {} into {}", self.target.display(), out.display()))?;
         if summary.line_open {
-            eprintln!();
+            errln!();
         }
-        println!(
+        outln!(
             "done: {} execs in {} ({} execs/s on {} core(s))",
             summary.execs,
             format_duration(summary.elapsed),
@@ -277,37 +187,35 @@ impl FuzzCommand {
         if let Some((hit, total)) = summary.edges {
             match summary.seed_edges {
                 Some(seeds) => {
-                    println!(
-                        "edges:       {hit} of {total} covered ({seeds} by the initial inputs)"
-                    )
+                    outln!("edges:       {hit} of {total} covered ({seeds} by the initial inputs)")
                 }
-                None => println!("edges:       {hit} of {total} covered"),
+                None => outln!("edges:       {hit} of {total} covered"),
             }
         }
-        println!(
+        outln!(
             "corpus:      {} inputs in {}",
             summary.corpus,
             out.join("queue").display()
         );
-        println!(
+        outln!(
             "crashes:     {} unique in {}",
             summary.crashes,
             out.join("crashes").display()
         );
-        println!(
+        outln!(
             "timeouts:    {} unique in {}",
             summary.timeouts,
             out.join("timeouts").display()
         );
         if summary.engine_bugs > 0 {
-            println!(
+            outln!(
                 "engine bugs: {} in {} (capicola itself panicked: please report them)",
                 summary.engine_bugs,
                 out.join("engine-bugs").display()
             );
         }
         if summary.crashes > 0 {
-            println!(
+            outln!(
                 "replay them: capicola replay {} {}/*",
                 self.target.display(),
                 out.join("crashes").display()
@@ -318,9 +226,9 @@ impl FuzzCommand {
                 .into_iter()
                 .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
             if let Some(crash) = newest {
-                println!(
+                outln!(
                     "debug one:   {}",
-                    super::debug::debug_command_line(&self.target, &crash, &self.args)
+                    super::common::debug_command_line(&self.target, &crash, &self.args)
                 );
             }
         }

@@ -1,6 +1,7 @@
 //! The subcommands of `capicola`, one per file: each parses its arguments and delegates to the library.
 
 mod cmin;
+mod common;
 mod debug;
 mod diff;
 mod fuzz;

@@ -7,8 +7,9 @@ use capicola::fuzz::{Instrumentation, Outcome};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::debug::{DebugCommand, debug_command_line};
-use super::fuzz::{TargetArgs, expand_inputs, load_target, read_module};
+use super::common::debug_command_line;
+use super::common::{TargetArgs, expand_inputs, load_target, read_module};
+use super::debug::DebugCommand;
 
 /// Runs inputs through a fuzz target, as `capicola fuzz` runs them, and prints what each did: `ok`, the trap
 /// and its Wasm backtrace (with function names from the name section), or the stack where the fuel ran out.
@@ -62,14 +63,14 @@ impl ReplayCommand {
                 Outcome::Trapped(_) | Outcome::Exited { .. } | Outcome::EngineBug(_)
             );
             timed_out |= matches!(outcome, Outcome::Timeout { .. });
-            println!(
+            outln!(
                 "{} ({} bytes): {}",
                 file.display(),
                 input.len(),
                 outcome.describe(target.module())
             );
             if matches!(outcome, Outcome::Trapped(_) | Outcome::Exited { .. }) {
-                println!(
+                outln!(
                     "  debug it: {}",
                     debug_command_line(&self.target, file, &self.args)
                 );
@@ -78,7 +79,7 @@ impl ReplayCommand {
         }
         if self.debug {
             let Some(input) = first_crash else {
-                println!("no input crashed: nothing to debug");
+                outln!("no input crashed: nothing to debug");
                 return Ok(Status::Success);
             };
             return DebugCommand::for_input(

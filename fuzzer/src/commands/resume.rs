@@ -8,7 +8,7 @@ use capicola::session::Session;
 use capicola_engine::Engine;
 
 use super::Status;
-use super::run::conclude;
+use super::common::conclude;
 
 /// Continues a run paused and saved by `capicola run --fuel N --save-snapshot S`.
 ///

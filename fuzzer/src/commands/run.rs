@@ -1,17 +1,16 @@
 //! `capicola run`: runs a WASI program, or invokes one exported function of a module and prints its results; pauses and saves the run when its fuel runs out.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use capicola::program::compile;
-use capicola::session::{Session, Stop};
-use capicola::snapshot_file::{frame_text, write_atomically};
-use capicola::values::format_val;
+use capicola::session::Session;
 use capicola::wasi_program::{Preopen, WasiOptions};
 use capicola_engine::Engine;
-use capicola_engine::wasi::{DirMode, TRAP_EXIT_CODE};
+use capicola_engine::wasi::DirMode;
 
 use super::Status;
+use super::common::conclude;
 
 /// Runs a WASI program, or invokes an exported function of a WebAssembly module and prints its results.
 ///
@@ -132,85 +131,6 @@ impl RunCommand {
             &self.file,
         )
     }
-}
-
-/// Reports how a run of `session` (of the module at `module_path`) stopped after being given `fuel` when it had
-/// executed `before` instructions — results on stdout, a trap or the pause on stderr — saves it to `save` when
-/// it paused, and gives the status the process exits with.
-pub(super) fn conclude(
-    session: &Session,
-    stop: Stop,
-    fuel: u64,
-    before: u64,
-    save: Option<&Path>,
-    module_path: &Path,
-) -> anyhow::Result<Status> {
-    let module = module_path.display();
-    match stop {
-        Stop::Finished { results, exit_code } => {
-            for result in results {
-                println!("{}", format_val(result));
-            }
-            session
-                .finish()
-                .with_context(|| format!("cannot write back the directories of {module}"))?;
-            Ok(if session.is_wasi() {
-                exit_status(exit_code)
-            } else {
-                Status::Success
-            })
-        }
-        Stop::Trapped(trap) => {
-            eprintln!("error: trap: {trap}");
-            eprintln!("wasm backtrace:");
-            for (depth, frame) in trap.backtrace.iter().enumerate() {
-                eprintln!(
-                    "  {depth}: {}",
-                    frame_text(frame, session.func_name(frame.func_index))
-                );
-            }
-            session
-                .finish()
-                .with_context(|| format!("cannot write back the directories of {module}"))?;
-            Ok(if session.is_wasi() {
-                exit_status(TRAP_EXIT_CODE)
-            } else {
-                Status::Trapped
-            })
-        }
-        Stop::OutOfFuel { position } => {
-            let place = position.map_or_else(String::new, |p| {
-                let name = session
-                    .func_name(p.func_index)
-                    .map(|name| format!(" ({name})"))
-                    .unwrap_or_default();
-                format!(" at func {}{name} offset {:#x}", p.func_index, p.offset)
-            });
-            let Some(save) = save else {
-                eprintln!("out of fuel after {fuel} units{place}");
-                return Ok(Status::OutOfFuel);
-            };
-            let bytes = session
-                .save()
-                .with_context(|| format!("cannot save the paused run of {module}"))?;
-            write_atomically(save, &bytes)
-                .with_context(|| format!("cannot write the snapshot {}", save.display()))?;
-            let executed = session.fuel_consumed();
-            eprintln!(
-                "paused{place} after {} instructions ({executed} in all); snapshot saved to {} \
-                 (continue with `capicola resume {} --module {module}`)",
-                executed - before,
-                save.display(),
-                save.display(),
-            );
-            Ok(Status::Paused)
-        }
-    }
-}
-
-/// The status for a WASI program's exit code (0..=125, or 134 after a trap).
-fn exit_status(code: i32) -> Status {
-    Status::Exited(u8::try_from(code).unwrap_or(u8::MAX))
 }
 
 /// `K=V`, or `K` alone for this process's value of `K`.

@@ -72,7 +72,7 @@ impl InfoCommand {
             ),
             None => format!("cannot read {snapshot}"),
         })?;
-        print!("{info}");
+        out!("{info}");
         Ok(Status::Success)
     }
 }

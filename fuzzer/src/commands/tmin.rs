@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use capicola::files::write_atomically;
 use capicola::fuzz::Instrumentation;
 use capicola::fuzz::minimize;
-use capicola::fuzz::output::write_atomic;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::fuzz::{TargetArgs, load_target, read_module};
+use super::common::{TargetArgs, load_target, read_module};
 
 /// Minimizes a crashing (or timing-out) input: writes the smallest input found that still fails with the same
 /// trap kind and the same whole Wasm backtrace (or runs out of fuel in the same functions).
@@ -59,9 +59,9 @@ impl TminCommand {
             name.push(".min");
             PathBuf::from(name)
         });
-        write_atomic(&output, &report.input)
+        write_atomically(&output, &report.input)
             .with_context(|| format!("cannot write {}", output.display()))?;
-        println!(
+        outln!(
             "{} -> {}: {} -> {} bytes in {} execs, same failure:\n{}",
             self.input.display(),
             output.display(),

@@ -63,7 +63,7 @@ impl WastCommand {
             let totals = report.totals();
             all.add(&totals);
             if self.json {
-                println!("{}", report.to_json());
+                outln!("{}", report.to_json());
                 continue;
             }
             let mut findings: Vec<_> = report.failures.iter().map(|f| (f, "")).collect();
@@ -72,15 +72,18 @@ impl WastCommand {
                 findings.sort_by_key(|(finding, _)| finding.line);
             }
             for (finding, prefix) in findings {
-                println!(
+                outln!(
                     "{}:{}: {}: {prefix}{}",
-                    report.file, finding.line, finding.kind, finding.message
+                    report.file,
+                    finding.line,
+                    finding.kind,
+                    finding.message
                 );
             }
-            println!("{}: {}", report.file, summary(&totals));
+            outln!("{}: {}", report.file, summary(&totals));
         }
         if !self.json && reports.len() > 1 {
-            println!("total: {}", summary(&all));
+            outln!("total: {}", summary(&all));
         }
         Ok(if all.failed == 0 {
             Status::Success

@@ -36,8 +36,9 @@ use super::dict;
 use super::executor::{CmpLogExecutor, WasmExecutor};
 use super::monitor::{LiveStats, StatusMonitor, StatusView};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
-use super::output::{OutputDir, input_files, write_atomic};
+use super::output::{OutputDir, input_files};
 use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
+use crate::files::write_atomically;
 
 /// Name of the edge-map observer (LibAFL's monitors look for edge statistics under it).
 const EDGES: &str = "edges";
@@ -324,7 +325,7 @@ where
         let (hit, total) = end.edges.unwrap_or((0, 0));
         let seeds = end.seed_edges.unwrap_or(0);
         let path = client_end_file(output, core);
-        write_atomic(
+        write_atomically(
             &path,
             format!("{} {hit} {total} {seeds}\n", end.execs).as_bytes(),
         )
@@ -493,7 +494,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     if let Some(seeds) = summary.seed_edges {
         stats_file.push_str(&format!("seed_edges_found: {seeds}\n"));
     }
-    write_atomic(&output.stats(), stats_file.as_bytes()).map_err(|source| FuzzError::Io {
+    write_atomically(&output.stats(), stats_file.as_bytes()).map_err(|source| FuzzError::Io {
         path: output.stats(),
         source,
     })?;

@@ -10,8 +10,9 @@ use libafl::monitors::stats::{ClientStatsManager, UserStatsValue};
 use libafl_bolts::{ClientId, Error};
 
 use super::dashboard::Dashboard;
-use super::output::{OutputDir, write_atomic};
+use super::output::OutputDir;
 use super::target::FindingClass;
+use crate::files::write_atomically;
 
 /// How the live status is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,7 +305,7 @@ impl Monitor for StatusMonitor {
         if write {
             self.last_stats = Some(now);
             // The stats file is advisory: failing to write it must not stop the campaign.
-            let _ = write_atomic(&self.output.stats(), stats.stats_file().as_bytes());
+            let _ = write_atomically(&self.output.stats(), stats.stats_file().as_bytes());
         }
         if show {
             self.last_print = Some(now);

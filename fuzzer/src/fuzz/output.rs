@@ -1,6 +1,6 @@
 //! The output directory of a campaign: `queue/`, `crashes/`, `timeouts/`, `engine-bugs/` and `stats` (and a campaign's stop request), every file written atomically so that a killed campaign loses nothing it had written.
 
-use std::io::Write;
+use crate::files::write_atomically;
 use std::path::{Path, PathBuf};
 
 use super::FuzzError;
@@ -10,21 +10,6 @@ use super::target::{FindingClass, Signature};
 #[derive(Debug, Clone)]
 pub struct OutputDir {
     root: PathBuf,
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so readers (and a campaign
-/// resumed after a kill) see either the whole file or none.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_data()?;
-    drop(file);
-    std::fs::rename(&tmp, path)
 }
 
 /// The regular, non-hidden files of a folder, sorted by name (missing folder: none).
@@ -101,7 +86,7 @@ impl OutputDir {
 
     /// Asks the campaign writing here to stop.
     pub fn request_stop(&self) -> std::io::Result<()> {
-        write_atomic(&self.stop_file(), b"")
+        write_atomically(&self.stop_file(), b"")
     }
 
     pub fn stop_requested(&self) -> bool {
@@ -142,8 +127,8 @@ impl OutputDir {
             return Ok(false);
         }
         let notes = dir.join(format!(".{}.txt", signature.file_name()));
-        write_atomic(&notes, detail.as_bytes())?;
-        write_atomic(&path, input)?;
+        write_atomically(&notes, detail.as_bytes())?;
+        write_atomically(&path, input)?;
         Ok(true)
     }
 
