@@ -77,6 +77,8 @@ pub(crate) struct Watch {
     listed: Vec<bool>,
     /// A write touched the range since this was last cleared.
     pub(crate) hit: bool,
+    /// The watched bytes those writes touched, from the first to the last.
+    pub(crate) span: Option<(usize, usize)>,
 }
 
 impl Watch {
@@ -94,6 +96,10 @@ impl Watch {
             list.push(page as u32);
         }
         let touched = start < self.hi && start + len > self.lo;
+        if touched {
+            let (lo, hi) = (start.max(self.lo), (start + len).min(self.hi));
+            self.span = Some(self.span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
         self.hit |= touched;
         touched
     }
@@ -189,6 +195,7 @@ impl MemoryInst {
             first_page,
             listed,
             hit: false,
+            span: None,
         }));
     }
 

@@ -6,8 +6,9 @@
 //!
 //! On top of that: stepping forwards and backwards by instruction, over calls and out of them; breakpoints on code
 //! locations (a `Break` op patched into a copy of the code, so runs without breakpoints pay nothing); write
-//! watches on memory bytes (the dirty-page tracker's slow path checks the watched range); and the query "which
-//! instruction last wrote this byte", answered by replaying the stretch between checkpoints with a watch.
+//! watches on memory bytes (the dirty-page tracker's slow path checks the watched range, and a write is judged by
+//! the bytes it touched alone, whatever the size of the range); and the query "which instruction last wrote this
+//! byte", answered by replaying the stretch between checkpoints with a watch.
 //!
 //! Positions are instructions executed (fuel consumed) since the recording began. The host must answer calls
 //! deterministically from its own state, which every checkpoint keeps a copy of; the answers recorded the first
@@ -111,18 +112,32 @@ pub struct Watchpoint {
     pub kind: WatchKind,
 }
 
-/// A write to watched bytes.
+/// Most bytes of the watched range a [`WatchHit`] carries.
+pub const WATCH_WINDOW: u64 = 64;
+
+/// An access to watched bytes, summed up: where the first changed byte is, how many changed, and a window of at most
+/// [`WATCH_WINDOW`] bytes of the watched range around the first, before and after (the whole range when it is no
+/// longer).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchHit {
-    /// Position just before the writing instruction.
+    /// Position just before the accessing instruction.
     pub position: u64,
-    /// The writing instruction (a call instruction when a host function wrote).
+    /// The accessing instruction (a call instruction when a host function wrote).
     pub location: Option<FrameInfo>,
     /// The host function that wrote, when it was not a Wasm instruction.
     pub host: Option<String>,
     /// A write (false: a read, for `Read` and `Access` watches).
     pub write: bool,
+    /// The first watched byte that changed; for a read, or a write that changed nothing, the first watched byte it
+    /// touched.
+    pub addr: u64,
+    /// How many watched bytes changed (0 for a read, and for a write of the values they already held).
+    pub changed: u64,
+    /// The address of the first byte of `old` and `new`.
+    pub window: u64,
+    /// The window's bytes before the access.
     pub old: Vec<u8>,
+    /// The window's bytes after it.
     pub new: Vec<u8>,
 }
 
@@ -178,6 +193,15 @@ pub enum TimelineError {
     PastEnd(u64),
     #[error("memory {0} does not exist")]
     NoMemory(u32),
+    #[error("{len} bytes at {addr:#x} are outside memory {memory} ({size} bytes)")]
+    OutOfBounds {
+        memory: u32,
+        addr: u64,
+        len: u64,
+        size: u64,
+    },
+    #[error("a range of memory needs at least one byte")]
+    EmptyRange,
     #[error(transparent)]
     Engine(#[from] Error),
 }
@@ -201,6 +225,18 @@ impl MemImage {
             _ => false,
         }
     }
+}
+
+/// What the watched bytes held when the watch last looked, so that a write is judged (did it change them, and
+/// where?) by the bytes it touched, without a copy of the watched range: the watched pages that watched writes changed
+/// since the store last equalled `Timeline::base` (a capture or a restore), as those writes left them. Every other
+/// watched page holds, in the watched range, what its copy in `base` holds.
+#[derive(Debug, Default)]
+struct Seen {
+    /// The memory and the bytes `[lo, hi)` the pages are kept for; `None` once execution that was not watched may
+    /// have written them.
+    range: Option<(u32, usize, usize)>,
+    pages: BTreeMap<usize, Box<[u8]>>,
 }
 
 /// The state of the store and the host at one position.
@@ -294,6 +330,8 @@ pub struct Timeline<H: Host> {
     plain: Vec<Module>,
     breakpoints: Vec<Breakpoint>,
     watch: Option<Watchpoint>,
+    /// The watched bytes as the watch last saw them.
+    seen: Seen,
     /// The code currently installed in the store, keyed by the break points it has.
     installed: Option<Patch>,
 }
@@ -356,6 +394,7 @@ impl<H: Host> Timeline<H> {
             plain,
             breakpoints: Vec::new(),
             watch: None,
+            seen: Seen::default(),
             installed: None,
         };
         timeline.capture(true);
@@ -428,14 +467,35 @@ impl<H: Host> Timeline<H> {
         self.watch
     }
 
-    /// Sets (or with `None` removes) the write watch that forward and reverse continue stop at.
+    /// Sets (or with `None` removes) the watch that forward and reverse continue stop at. Its bytes must lie in the
+    /// memory as it is at the current position.
     pub fn set_watchpoint(&mut self, watch: Option<Watchpoint>) -> Result<(), TimelineError> {
-        if let Some(w) = watch
-            && self.store.memories.get(w.memory.0 as usize).is_none()
-        {
-            return Err(TimelineError::NoMemory(w.memory.0));
+        if let Some(w) = watch {
+            self.check_range(w.memory, w.addr, w.len)?;
         }
         self.watch = watch;
+        Ok(())
+    }
+
+    /// Whether `len` bytes at `addr` of `memory` exist at the current position: at least one, none past the end.
+    pub fn check_range(&self, memory: Memory, addr: u64, len: u64) -> Result<(), TimelineError> {
+        let m = self
+            .store
+            .memories
+            .get(memory.0 as usize)
+            .ok_or(TimelineError::NoMemory(memory.0))?;
+        if len == 0 {
+            return Err(TimelineError::EmptyRange);
+        }
+        let size = m.data.len() as u64;
+        if addr.checked_add(len).is_none_or(|end| end > size) {
+            return Err(TimelineError::OutOfBounds {
+                memory: memory.0,
+                addr,
+                len,
+                size,
+            });
+        }
         Ok(())
     }
 
@@ -566,13 +626,28 @@ impl<H: Host> Timeline<H> {
         events: Events,
         skip_first: bool,
     ) -> Result<Stop, TimelineError> {
-        let start = self.pos;
-        let mut skip_at = skip_first.then_some(start);
+        let skip_at = skip_first.then_some(self.pos);
         let watched = if events.watch { self.watch } else { None };
-        if let Some(w) = watched
-            && matches!(w.kind, WatchKind::Read | WatchKind::Access)
-        {
-            return self.forward_stepping(limit, events, skip_at, w);
+        let stop = match watched {
+            Some(w) if matches!(w.kind, WatchKind::Read | WatchKind::Access) => {
+                self.forward_stepping(limit, events, skip_at, w)
+            }
+            _ => self.forward_slices(limit, events, skip_at, watched),
+        };
+        self.disarm();
+        stop
+    }
+
+    /// `forward` by stretches that end at the next checkpoint's position, or earlier at an event.
+    fn forward_slices(
+        &mut self,
+        limit: u64,
+        events: Events,
+        mut skip_at: Option<u64>,
+        watched: Option<Watchpoint>,
+    ) -> Result<Stop, TimelineError> {
+        if let Some(w) = watched {
+            self.watch_writes(w);
         }
         loop {
             if self.pos >= limit {
@@ -585,10 +660,8 @@ impl<H: Host> Timeline<H> {
             let next_checkpoint = (self.pos / interval + 1) * interval;
             let slice_end = limit.min(next_checkpoint);
             let on_break = skip_at == Some(self.pos);
-            self.arm(events, watched, on_break);
-            let slice = self.run_slice(slice_end - self.pos, watched);
-            self.disarm();
-            match slice? {
+            self.install_breaks(events, on_break);
+            match self.run_slice(slice_end - self.pos, watched)? {
                 Slice::Done => {
                     if self.pos.is_multiple_of(interval) {
                         self.capture_here();
@@ -596,7 +669,7 @@ impl<H: Host> Timeline<H> {
                 }
                 Slice::End => return Ok(Stop::End),
                 Slice::Watch(hit) => {
-                    if watched.is_some_and(|w| w.kind == WatchKind::Write) || hit.old != hit.new {
+                    if watched.is_some_and(|w| w.kind == WatchKind::Write) || hit.changed > 0 {
                         return Ok(Stop::Watch(hit));
                     }
                 }
@@ -610,9 +683,10 @@ impl<H: Host> Timeline<H> {
         }
     }
 
-    /// `forward` with a read watch: one instruction at a time with the plain code, looking at what each is about
-    /// to read (`Store::next_accesses`) and checking breakpoints by position. Writes still stop through the
-    /// dirty-page tracker when the watch is `Access`.
+    /// `forward` with a read watch: one instruction at a time with the plain code, checking what each is about to
+    /// access (`Store::next_accesses`) against the watched range (one interval test per access, whatever the
+    /// range's size) and breakpoints by position. Writes still stop through the dirty-page tracker when the watch
+    /// is `Access`.
     fn forward_stepping(
         &mut self,
         limit: u64,
@@ -621,6 +695,11 @@ impl<H: Host> Timeline<H> {
         w: Watchpoint,
     ) -> Result<Stop, TimelineError> {
         let write_watch = (w.kind == WatchKind::Access).then_some(w);
+        if let Some(w) = write_watch {
+            self.watch_writes(w);
+        }
+        // The break positions of `events`, for the check by position; the code stays plain.
+        self.install_breaks(events, true);
         let lo = w.addr;
         let hi = w.addr.saturating_add(w.len);
         let interval = self.config.interval.max(1);
@@ -631,8 +710,8 @@ impl<H: Host> Timeline<H> {
             if matches!(&self.end, Some((end, _)) if self.pos >= *end) {
                 return Ok(Stop::End);
             }
-            // Builds the break positions of `events` but keeps the plain code installed.
-            self.arm(events, write_watch, true);
+            // (A slice that starts on plain code installs the break ops after its first instruction.)
+            self.install_code(false);
             if skip_at != Some(self.pos)
                 && let Some(here) = self.current_code_position()
                 && self
@@ -641,23 +720,28 @@ impl<H: Host> Timeline<H> {
                     .is_some_and(|p| p.points.contains_key(&here))
                 && let Some(stop) = self.break_stop(events)
             {
-                self.disarm();
                 return Ok(stop);
             }
-            let reads = self.store.next_accesses().into_iter().any(|a| {
+            let read = self.store.next_accesses().into_iter().find(|a| {
                 !a.write && a.memory == w.memory && a.addr < hi && a.addr.saturating_add(a.len) > lo
             });
-            let bytes = self.read_watched(w);
-            let slice = self.run_slice(1, write_watch);
-            self.disarm();
-            match slice? {
+            // The bytes around the first one read, as they are before the instruction.
+            let before = read.map(|a| {
+                let addr = a.addr.max(lo);
+                let (window, bytes) = self.window(w, addr);
+                (addr, window, bytes)
+            });
+            match self.run_slice(1, write_watch)? {
                 Slice::Done => {
-                    if reads {
+                    if let Some((addr, window, bytes)) = before {
                         return Ok(Stop::Watch(WatchHit {
                             position: self.pos - 1,
                             location: self.store.previous_op_location(),
                             host: None,
                             write: false,
+                            addr,
+                            changed: 0,
+                            window,
                             old: bytes.clone(),
                             new: bytes,
                         }));
@@ -813,9 +897,9 @@ impl<H: Host> Timeline<H> {
         Some((self.module_of(frame.instance)?, frame.body, frame.pc))
     }
 
-    /// Installs the code and the watch a forward run needs. `on_break`: the run starts on a break position and must
-    /// get past it, so the first slice runs without break ops (see `run_slice`).
-    fn arm(&mut self, events: Events, watched: Option<Watchpoint>, on_break: bool) {
+    /// Installs the code a forward run needs. `on_break`: the run starts on a break position and must get past it,
+    /// so the first slice runs without break ops (see `run_slice`).
+    fn install_breaks(&mut self, events: Events, on_break: bool) {
         let mut points: Vec<CodePoint> = Vec::new();
         let mut owners: BTreeMap<CodePoint, Option<Breakpoint>> = BTreeMap::new();
         if events.breakpoints {
@@ -858,12 +942,13 @@ impl<H: Host> Timeline<H> {
         }
         let patched = !points.is_empty() && !on_break;
         self.install_code(patched);
-        if let Some(w) = watched {
-            let lo = usize::try_from(w.addr).unwrap_or(usize::MAX);
-            let hi = lo.saturating_add(usize::try_from(w.len).unwrap_or(usize::MAX));
-            if let Some(m) = self.store.memories.get_mut(w.memory.0 as usize) {
-                m.set_watch(Some((lo, hi)));
-            }
+    }
+
+    /// Has the dirty-page tracker stop the run after every write to `w`'s bytes (until `disarm`).
+    fn watch_writes(&mut self, w: Watchpoint) {
+        let (lo, hi) = watched_bytes(w);
+        if let Some(m) = self.store.memories.get_mut(w.memory.0 as usize) {
+            m.set_watch(Some((lo, hi)));
         }
     }
 
@@ -904,7 +989,10 @@ impl<H: Host> Timeline<H> {
         let target = self.pos + n;
         let patched_wanted = self.installed.as_ref().is_some_and(|p| !p.key.is_empty());
         let mut plain_first = patched_wanted && self.is_plain_installed();
-        let mut old = watched.map(|w| self.read_watched(w));
+        match watched {
+            Some(w) => self.look_at(w),
+            None => self.seen.range = None,
+        }
         loop {
             if self.pos >= target {
                 return Ok(Slice::Done);
@@ -936,12 +1024,13 @@ impl<H: Host> Timeline<H> {
                 Outcome::OutOfFuel => match self.store.stopped.take() {
                     Some(Stopped::Breakpoint) => return Ok(Slice::Breakpoint),
                     Some(Stopped::Watch) => {
-                        return Ok(Slice::Watch(self.watch_hit(watched, &mut old, None)));
+                        let span = self.take_watch_span();
+                        return Ok(Slice::Watch(self.watch_hit(watched, span, None)));
                     }
                     None => {}
                 },
                 Outcome::HostCall(call) => {
-                    if let Some(slice) = self.answer(&call, watched, &mut old)? {
+                    if let Some(slice) = self.answer(&call, watched)? {
                         return Ok(slice);
                     }
                 }
@@ -976,7 +1065,6 @@ impl<H: Host> Timeline<H> {
         &mut self,
         call: &HostCall,
         watched: Option<Watchpoint>,
-        old: &mut Option<Vec<u8>>,
     ) -> Result<Option<Slice>, TimelineError> {
         let answer = self.host.call(&mut self.store, call);
         let recorded = self
@@ -1005,13 +1093,13 @@ impl<H: Host> Timeline<H> {
                 );
             }
         }
-        let host_wrote = self.take_watch_flag();
+        let span = self.take_watch_span();
         match answer {
             HostAnswer::Return(values) => {
                 self.store.host_return(&values)?;
-                if host_wrote {
+                if span.is_some() {
                     let name = self.host.name(call.host_id);
-                    return Ok(Some(Slice::Watch(self.watch_hit(watched, old, Some(name)))));
+                    return Ok(Some(Slice::Watch(self.watch_hit(watched, span, Some(name)))));
                 }
                 Ok(None)
             }
@@ -1027,46 +1115,142 @@ impl<H: Host> Timeline<H> {
         }
     }
 
-    fn take_watch_flag(&mut self) -> bool {
-        let mut hit = false;
+    /// The watched bytes written since the last call, from the first to the last (`None`: no write touched them).
+    fn take_watch_span(&mut self) -> Option<(usize, usize)> {
+        let mut span: Option<(usize, usize)> = None;
         for m in &mut self.store.memories {
             if let Some(w) = m.dirty.as_mut().and_then(|d| d.watch.as_mut()) {
-                hit |= std::mem::take(&mut w.hit);
+                w.hit = false;
+                if let Some((lo, hi)) = w.span.take() {
+                    span = Some(span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+                }
             }
         }
-        hit
+        span
     }
 
+    /// The hit for the watched writes to the bytes `span` that just completed (the writing instruction, or the host
+    /// call at the current position): their bytes are compared with what the watch last saw, and only theirs.
     fn watch_hit(
         &mut self,
         watched: Option<Watchpoint>,
-        old: &mut Option<Vec<u8>>,
+        span: Option<(usize, usize)>,
         host: Option<String>,
     ) -> WatchHit {
-        self.take_watch_flag();
-        let new = watched.map(|w| self.read_watched(w)).unwrap_or_default();
-        let previous = old.replace(new.clone()).unwrap_or_default();
-        WatchHit {
+        let mut hit = WatchHit {
             position: self.pos.saturating_sub(1),
             location: self.store.previous_op_location(),
             host,
             write: true,
-            old: previous,
-            new,
+            addr: 0,
+            changed: 0,
+            window: 0,
+            old: Vec::new(),
+            new: Vec::new(),
+        };
+        let (Some(w), Some((lo, hi))) = (watched, span) else {
+            return hit;
+        };
+        let memory = w.memory.0 as usize;
+        let Some(m) = self.store.memories.get(memory) else {
+            return hit;
+        };
+        let hi = hi.min(m.data.len());
+        let mut first = None;
+        let mut changed_pages = Vec::new();
+        let mut at = lo;
+        while at < hi {
+            let p = at / PAGE;
+            let end = ((p + 1) * PAGE).min(hi);
+            let before = self.seen_page(memory, p);
+            let mut changed = 0u64;
+            for (i, &now) in m.data[at..end].iter().enumerate() {
+                let was = before.and_then(|b| b.get(at - p * PAGE + i)).copied();
+                if was.unwrap_or(0) != now {
+                    changed += 1;
+                    first.get_or_insert(at + i);
+                }
+            }
+            if changed > 0 {
+                hit.changed += changed;
+                changed_pages.push(p);
+            }
+            at = end;
+        }
+        hit.addr = first.unwrap_or(lo) as u64;
+        let (window, new) = self.window(w, hit.addr);
+        hit.old = (window..window + new.len() as u64)
+            .map(|a| self.seen_byte(memory, a as usize))
+            .collect();
+        hit.window = window;
+        hit.new = new;
+        // What the watch sees from now on.
+        let data = &self.store.memories[memory].data;
+        for p in changed_pages {
+            let bytes = &data[p * PAGE..((p + 1) * PAGE).min(data.len())];
+            self.seen.pages.insert(p, Box::from(bytes));
+        }
+        hit
+    }
+
+    /// Makes `seen` describe watch `w` from the current position on: unless it already does, the watched pages
+    /// written since the store last equalled `base` are copied (once per run, not per write).
+    fn look_at(&mut self, w: Watchpoint) {
+        let (lo, hi) = watched_bytes(w);
+        let key = (w.memory.0, lo, hi);
+        if self.seen.range == Some(key) {
+            return;
+        }
+        self.seen.pages.clear();
+        if let Some(m) = self.store.memories.get(w.memory.0 as usize)
+            && let Some(dirty) = &m.dirty
+        {
+            for &p in &dirty.list {
+                let start = p as usize * PAGE;
+                let end = (start + PAGE).min(m.data.len());
+                if start < hi && end > lo && start < end {
+                    self.seen.pages.insert(p as usize, Box::from(&m.data[start..end]));
+                }
+            }
+        }
+        self.seen.range = Some(key);
+    }
+
+    /// Page `p` of memory `memory` as the watch last saw it (`None`: all zero).
+    fn seen_page(&self, memory: usize, p: usize) -> Option<&[u8]> {
+        match self.seen.pages.get(&p) {
+            Some(bytes) => Some(bytes),
+            None => self
+                .base
+                .get(memory)
+                .and_then(|image| image.page(p))
+                .map(|bytes| &bytes[..]),
         }
     }
 
-    fn read_watched(&self, w: Watchpoint) -> Vec<u8> {
-        let Some(m) = self.store.memories.get(w.memory.0 as usize) else {
-            return Vec::new();
-        };
-        let lo = usize::try_from(w.addr)
-            .unwrap_or(usize::MAX)
-            .min(m.data.len());
-        let hi = lo
-            .saturating_add(usize::try_from(w.len).unwrap_or(usize::MAX))
-            .min(m.data.len());
-        m.data[lo..hi].to_vec()
+    fn seen_byte(&self, memory: usize, addr: usize) -> u8 {
+        self.seen_page(memory, addr / PAGE)
+            .and_then(|bytes| bytes.get(addr % PAGE))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The window of the watched range around `addr` that a hit shows: its address and its bytes now.
+    fn window(&self, w: Watchpoint, addr: u64) -> (u64, Vec<u8>) {
+        let data = self
+            .store
+            .memories
+            .get(w.memory.0 as usize)
+            .map_or(&[][..], |m| &m.data[..]);
+        let (lo, hi) = watched_bytes(w);
+        let hi = hi.min(data.len()) as u64;
+        let lo = (lo as u64).min(hi);
+        let start = addr
+            .saturating_sub(WATCH_WINDOW / 4)
+            .min(hi.saturating_sub(WATCH_WINDOW))
+            .max(lo);
+        let end = start.saturating_add(WATCH_WINDOW).min(hi);
+        (start, data[start as usize..end as usize].to_vec())
     }
 
     /// Index and position of the latest checkpoint at or before `pos`.
@@ -1124,6 +1308,8 @@ impl<H: Host> Timeline<H> {
         }
         let mems: Arc<[MemImage]> = Arc::from(mems);
         self.store.clear_dirty();
+        // The store equals its new base.
+        self.seen.pages.clear();
         let exec = &self.store.exec;
         let mut kept = exec.clone();
         kept.stack.truncate(exec.sp.min(exec.stack.len()));
@@ -1240,6 +1426,7 @@ impl<H: Host> Timeline<H> {
             restore_pages(mem, target, &pages);
         }
         self.store.clear_dirty();
+        self.seen.pages.clear();
         let exec = &mut self.store.exec;
         exec.clone_from(&checkpoint.exec);
         exec.stack.resize(checkpoint.stack_len, 0);
@@ -1256,6 +1443,13 @@ impl<H: Host> Timeline<H> {
         let old_base = std::mem::replace(&mut self.base, mems);
         self.release(old_base);
     }
+}
+
+/// The bytes `[lo, hi)` a watch covers, as memory indices.
+fn watched_bytes(w: Watchpoint) -> (usize, usize) {
+    let lo = usize::try_from(w.addr).unwrap_or(usize::MAX);
+    let hi = lo.saturating_add(usize::try_from(w.len).unwrap_or(usize::MAX));
+    (lo, hi)
 }
 
 /// Copies `pages` of `target` into `mem` and gives it `target`'s length.

@@ -12,6 +12,9 @@ use super::dwarf::SourceLine;
 /// Most instructions a source-level step walks before it gives up.
 const STEP_LIMIT: u64 = 50_000_000;
 
+/// Most bytes `x` shows at once.
+const DUMP_LIMIT: u64 = 64 << 10;
+
 /// A breakpoint as the user set it: what they typed and the code locations it stands for.
 #[derive(Debug, Clone)]
 pub struct UserBreak {
@@ -129,11 +132,10 @@ pub fn execute(session: &mut Session, line: &str) -> Result<String, String> {
                 .map_err(|e| e.to_string())?;
             Ok(match hit {
                 Some(hit) => format!(
-                    "{len} bytes at {addr:#x} last written at position {}{}: {} -> {}",
+                    "{len} bytes at {addr:#x} last written at position {}{}: {}",
                     hit.position,
                     writer(session, &hit),
-                    hex(&hit.old),
-                    hex(&hit.new)
+                    hit_bytes(&hit, addr, len)
                 ),
                 None => format!(
                     "{len} bytes at {addr:#x}: not written since the recording began (the input's run); \
@@ -311,23 +313,18 @@ pub fn report(session: &Session, stop: &Stop) -> String {
                 .map_or_else(String::new, |b| format!(" {} ({})", b.id, b.spec));
             let _ = writeln!(out, "breakpoint{user}");
         }
-        Stop::Watch(hit) if !hit.write => {
-            let _ = writeln!(
-                out,
-                "watch: read at position {}{}: {}",
-                hit.position,
-                writer(session, hit),
-                hex(&hit.new)
-            );
-        }
         Stop::Watch(hit) => {
+            let (addr, len) = session
+                .timeline
+                .watchpoint()
+                .map_or((hit.window, 0), |w| (w.addr, w.len));
             let _ = writeln!(
                 out,
-                "watch: written at position {}{}: {} -> {}",
+                "watch: {} at position {}{}: {}",
+                if hit.write { "written" } else { "read" },
                 hit.position,
                 writer(session, hit),
-                hex(&hit.old),
-                hex(&hit.new)
+                hit_bytes(hit, addr, len)
             );
         }
         Stop::End => {
@@ -341,6 +338,32 @@ pub fn report(session: &Session, stop: &Stop) -> String {
     }
     out.push_str(&here(session));
     out
+}
+
+/// The bytes of a hit on the `len` watched bytes at `addr`: `OLD -> NEW` (a read: the bytes) when the hit shows the
+/// whole range; otherwise how many changed from where, and the window of at most 64 bytes the hit shows.
+fn hit_bytes(hit: &WatchHit, addr: u64, len: u64) -> String {
+    let whole = hit.window == addr && hit.new.len() as u64 == len;
+    let bytes = if hit.write {
+        format!("{} -> {}", hex(&hit.old), hex(&hit.new))
+    } else {
+        hex(&hit.new)
+    };
+    if whole {
+        return bytes;
+    }
+    let shown = hit.old.iter().zip(&hit.new).filter(|(a, b)| a != b).count() as u64;
+    let mut text = match (hit.write, hit.changed) {
+        (false, _) => format!("from {:#x}; ", hit.addr),
+        (true, 0) => format!("no byte changed, the first written is {:#x}; ", hit.addr),
+        (true, 1) => format!("1 byte changed, at {:#x}; ", hit.addr),
+        (true, n) => format!("{n} bytes changed, the first at {:#x}; ", hit.addr),
+    };
+    let _ = write!(text, "{} bytes at {:#x}: {bytes}", hit.new.len(), hit.window);
+    if hit.changed > shown {
+        let _ = write!(text, " ... {} more bytes changed", hit.changed - shown);
+    }
+    text
 }
 
 /// ` by FUNC+0xOFF at file:line` (or the host function) for a watch hit.
@@ -423,15 +446,18 @@ fn globals(session: &Session) -> String {
 }
 
 fn dump(session: &Session, addr: u64, len: u64) -> Result<String, String> {
+    if len > DUMP_LIMIT {
+        return Err(format!(
+            "x shows at most {DUMP_LIMIT} bytes at a time ({len} asked)"
+        ));
+    }
+    session
+        .timeline
+        .check_range(session.memory, addr, len)
+        .map_err(|e| e.to_string())?;
     let data = session.timeline.store().memory_data(session.memory);
-    let start = usize::try_from(addr).map_err(|_| "address out of range")?;
-    let end = start
-        .checked_add(usize::try_from(len).map_err(|_| "length out of range")?)
-        .filter(|&e| e <= data.len())
-        .ok_or(format!(
-            "{len} bytes at {addr:#x} are outside the memory ({} bytes)",
-            data.len()
-        ))?;
+    // In bounds: checked above.
+    let (start, end) = (addr as usize, (addr + len) as usize);
     let mut out = String::new();
     for (row, chunk) in data[start..end].chunks(16).enumerate() {
         let text: String = chunk
@@ -658,6 +684,9 @@ fn address_and_len(
         Some(n) => parse_number(n).ok_or(format!("not a length: {n}"))?,
         None => default_len,
     };
+    if len == 0 {
+        return Err("a length of 0 names no bytes".into());
+    }
     Ok((addr, len))
 }
 
@@ -679,7 +708,8 @@ fn parse_address(session: &Session, spec: &str) -> Result<u64, String> {
         .ok_or(format!(
             "no global variable named {name} (and not a number)"
         ))?;
-    Ok(base + delta)
+    base.checked_add(delta)
+        .ok_or(format!("{name} ({base:#x}) + {delta:#x} is past the end of the address space"))
 }
 
 fn parse_number(text: &str) -> Option<u64> {

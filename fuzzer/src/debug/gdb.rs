@@ -499,10 +499,11 @@ impl HwWatchpoint for Server<'_> {
         let Some(watch) = self.watchpoint(addr, len, kind) else {
             return Ok(false);
         };
+        // A range outside the memory (or of no bytes) is refused with an error reply; the session goes on.
         self.session
             .timeline
             .set_watchpoint(Some(watch))
-            .map_err(TargetError::Fatal)?;
+            .map_err(|_| TargetError::NonFatal)?;
         self.watch = Some((addr, len));
         self.watch_kind = kind;
         Ok(true)
