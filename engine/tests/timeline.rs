@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use capicola_engine::timeline::{
-    Breakpoint, End, Host, HostAnswer, Stop, Timeline, TimelineConfig, WatchKind, Watchpoint,
+    Breakpoint, End, Host, HostAnswer, Stop, Timeline, TimelineConfig, TimelineError, WATCH_WINDOW,
+    WatchKind, Watchpoint,
 };
 use capicola_engine::{
     Config, Engine, Extern, Func, FuncType, HostCall, Linker, Memory, Module, Outcome, Store, Val,
@@ -499,4 +500,193 @@ fn read_watches_stop_at_every_read_both_ways() {
     }
     // The read is the load whose result leads to the trap: at the end's own function.
     t.set_watchpoint(None).unwrap();
+}
+
+/// Runs one instruction of a straight run, answering a host call it makes; false once the run has ended.
+fn step_straight(store: &mut Store, host: &mut Counter) -> bool {
+    match store.run(1) {
+        Outcome::HostCall(call) => {
+            let HostAnswer::Return(v) = host.call(store, &call) else {
+                panic!()
+            };
+            store.host_return(&v).unwrap();
+            true
+        }
+        Outcome::OutOfFuel => true,
+        _ => false,
+    }
+}
+
+/// Brute force: for each instruction before `limit` that changed memory, its position, the first byte it changed
+/// and how many it changed.
+fn memory_changes(limit: u64) -> Vec<(u64, u64, u64)> {
+    let (mut store, mut host, _) = start();
+    let memory = host.memory.unwrap();
+    let mut last = store.memory_data(memory).to_vec();
+    let mut out = Vec::new();
+    while store.fuel_consumed() < limit {
+        let pos = store.fuel_consumed();
+        if !step_straight(&mut store, &mut host) {
+            break;
+        }
+        let now = store.memory_data(memory);
+        if now != &last[..] {
+            let diffs: Vec<usize> = (0..now.len()).filter(|&i| now[i] != last[i]).collect();
+            out.push((pos, diffs[0] as u64, diffs.len() as u64));
+            last = now.to_vec();
+        }
+    }
+    out
+}
+
+#[test]
+fn a_watch_on_the_whole_memory_reports_each_change_in_brief() {
+    let limit = 3000;
+    let expected = memory_changes(limit);
+    assert!(expected.len() > 50, "{expected:?}");
+    let mut t = timeline(1000);
+    let memory = t.host().memory.unwrap();
+    let size = t.store().memory_data(memory).len() as u64;
+    t.set_watchpoint(Some(Watchpoint {
+        memory,
+        addr: 0,
+        len: size,
+        kind: WatchKind::Change,
+    }))
+    .unwrap();
+    let check = |t: &Timeline<Counter>, hit: &capicola_engine::timeline::WatchHit| {
+        // A window of the range around the first changed byte, not the range.
+        assert!(hit.new.len() as u64 <= WATCH_WINDOW && hit.old.len() == hit.new.len());
+        assert!(hit.window <= hit.addr && hit.addr < hit.window + hit.new.len() as u64);
+        let i = (hit.addr - hit.window) as usize;
+        assert_ne!(hit.old[i], hit.new[i]);
+        assert!(hit.old[..i] == hit.new[..i]);
+        let data = t.store().memory_data(memory);
+        let at = hit.window as usize;
+        let now = if t.position() == hit.position {
+            // Backwards: stopped before the write.
+            &hit.old
+        } else {
+            &hit.new
+        };
+        assert_eq!(&data[at..at + hit.new.len()], &now[..]);
+    };
+    let mut seen = Vec::new();
+    let beyond = loop {
+        let Stop::Watch(hit) = t.continue_forward().unwrap() else {
+            panic!("the run goes on past {limit}")
+        };
+        assert_eq!(t.position(), hit.position + 1);
+        check(&t, &hit);
+        if hit.position >= limit {
+            break hit.position;
+        }
+        seen.push((hit.position, hit.addr, hit.changed));
+    };
+    assert_eq!(seen, expected);
+    // Backwards, the same hits in reverse.
+    let Stop::Watch(hit) = t.continue_backward().unwrap() else {
+        panic!()
+    };
+    assert_eq!(hit.position, beyond);
+    for &want in expected.iter().rev().take(10) {
+        let Stop::Watch(hit) = t.continue_backward().unwrap() else {
+            panic!()
+        };
+        check(&t, &hit);
+        assert_eq!((hit.position, hit.addr, hit.changed), want);
+    }
+}
+
+#[test]
+fn a_read_watch_on_the_whole_memory_stops_at_each_read() {
+    let limit = 3000;
+    let mut expected = Vec::new();
+    let (mut store, mut host, _) = start();
+    while store.fuel_consumed() < limit {
+        let pos = store.fuel_consumed();
+        if let Some(a) = store.next_accesses().into_iter().find(|a| !a.write) {
+            expected.push((pos, a.addr));
+        }
+        if !step_straight(&mut store, &mut host) {
+            break;
+        }
+    }
+    let mut t = timeline(1000);
+    let memory = t.host().memory.unwrap();
+    let size = t.store().memory_data(memory).len() as u64;
+    t.set_watchpoint(Some(Watchpoint {
+        memory,
+        addr: 0,
+        len: size,
+        kind: WatchKind::Read,
+    }))
+    .unwrap();
+    let mut seen = Vec::new();
+    while let Stop::Watch(hit) = t.continue_forward().unwrap() {
+        if hit.position >= limit {
+            break;
+        }
+        assert!(!hit.write && hit.new.len() as u64 <= WATCH_WINDOW);
+        seen.push((hit.position, hit.addr));
+    }
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn watches_and_last_write_refuse_bytes_outside_the_memory() {
+    let mut t = timeline(1000);
+    let memory = t.host().memory.unwrap();
+    let size = t.store().memory_data(memory).len() as u64;
+    for (addr, len) in [
+        (0xffff_ffff, 2),
+        (size - 1, 2),
+        (size, 1),
+        (u64::MAX, 2),
+        (0, size + 1),
+        (1, u64::MAX),
+    ] {
+        for kind in [WatchKind::Write, WatchKind::Read] {
+            let err = t
+                .set_watchpoint(Some(Watchpoint {
+                    memory,
+                    addr,
+                    len,
+                    kind,
+                }))
+                .unwrap_err();
+            assert!(
+                matches!(err, TimelineError::OutOfBounds { size: s, .. } if s == size),
+                "{err}"
+            );
+            assert!(err.to_string().contains(&format!("({size} bytes)")), "{err}");
+        }
+        let err = t.last_write(memory, addr, len).unwrap_err();
+        assert!(
+            matches!(err, TimelineError::OutOfBounds { .. }),
+            "{addr:#x} {len}: {err}"
+        );
+    }
+    let empty = Watchpoint {
+        memory,
+        addr: 0,
+        len: 0,
+        kind: WatchKind::Change,
+    };
+    assert!(matches!(
+        t.set_watchpoint(Some(empty)),
+        Err(TimelineError::EmptyRange)
+    ));
+    assert!(matches!(
+        t.last_write(memory, 0, 0),
+        Err(TimelineError::EmptyRange)
+    ));
+    assert_eq!(t.watchpoint(), None);
+    // The last byte is inside.
+    t.set_watchpoint(Some(Watchpoint {
+        addr: size - 1,
+        len: 1,
+        ..empty
+    }))
+    .unwrap();
 }

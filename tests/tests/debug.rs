@@ -1,12 +1,13 @@
 //! `capicola debug`: batch mode on a harness crash — from the trap back to the write that caused it, breakpoints by
-//! source line in both directions, and forward again to the same trap with the same state.
+//! source line in both directions, and forward again to the same trap with the same state; and every script in
+//! `corpora/regressions/debug/` (hostile commands: huge and out-of-bounds ranges) gives the output it expects.
 
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use capicola_tests::c_programs::{build_harness, crashdemo_line};
+use capicola_tests::c_programs::{build_harness, crashdemo_line, workspace_root};
 use capicola_tests::capicola_bin;
 
 /// Runs `capicola debug TARGET --input INPUT --batch SCRIPT`; returns (exit code, stdout).
@@ -208,7 +209,7 @@ fn bad_commands_are_errors_and_fail_the_batch() {
     );
     assert!(s[2].starts_with("error: no code at nosuch.c:3"), "{}", s[2]);
     assert!(
-        s[3].starts_with("error:") && s[3].contains("outside the memory"),
+        s[3].starts_with("error:") && s[3].contains("outside memory 0 ("),
         "{}",
         s[3]
     );
@@ -403,4 +404,92 @@ fn a_read_watch_finds_where_the_corrupted_length_was_read() {
     );
     // Nothing read it earlier in the input's run: back to the start.
     assert!(s[3].contains("start of the recording"), "{}", s[3]);
+}
+
+#[test]
+fn ranges_outside_the_memory_and_overflowing_addresses_are_errors() {
+    let (code, stdout) = debug(
+        &crashdemo(),
+        b"AAAAAAAAAAAA",
+        "watch 0xffffffff 2\nlast-write 0xffffffff 16\nx current+18446744073709551615\nx current 0\n\
+         awatch current 0\nwhere\n",
+        &[],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let s = sections(&stdout);
+    for (i, what) in [(1, "2 bytes at 0xffffffff"), (2, "16 bytes at 0xffffffff")] {
+        assert!(
+            s[i].starts_with(&format!("error: {what} are outside memory 0 ("))
+                && s[i].contains(" bytes)"),
+            "{}",
+            s[i]
+        );
+    }
+    assert!(
+        s[3].starts_with(
+            "error: current+18446744073709551615 is past the end of the 64-bit address space"
+        ),
+        "{}",
+        s[3]
+    );
+    assert!(s[4].starts_with("error: a length of 0"), "{}", s[4]);
+    assert!(s[5].starts_with("error: a length of 0"), "{}", s[5]);
+    assert!(s[6].starts_with("#0 "), "{}", s[6]);
+}
+
+/// The value of `# KEY: VALUE` in a regression script's comments.
+fn header<'a>(script: &'a str, key: &str) -> Option<&'a str> {
+    script.lines().find_map(|l| {
+        l.strip_prefix("# ")?
+            .strip_prefix(key)?
+            .strip_prefix(": ")
+            .map(str::trim)
+    })
+}
+
+/// Each script in `corpora/regressions/debug/` runs in batch mode against the module its `# target:` names (next
+/// to it), with the input `# input:`; it ends with the exit code `# exit:` (0 by default), prints no more than
+/// `# most-output:` bytes when given, and the output of each command holds every `# expect:` text that follows it.
+#[test]
+fn every_debugger_regression_script_gives_what_it_expects() {
+    let dir = workspace_root().join("corpora/regressions/debug");
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dbg"))
+        .collect();
+    scripts.sort();
+    assert!(!scripts.is_empty(), "no scripts in {}", dir.display());
+    for path in scripts {
+        let script = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy();
+        let target = dir.join(header(&script, "target").expect("a `# target:` line"));
+        let input = header(&script, "input").unwrap_or("");
+        let exit: i32 = header(&script, "exit").map_or(0, |e| e.parse().unwrap());
+        let (code, stdout) = debug(&target, input.as_bytes(), &script, &[]);
+        let shown: String = stdout.chars().take(20_000).collect();
+        assert_eq!(code, exit, "{name}:\n{shown}");
+        if let Some(most) = header(&script, "most-output") {
+            let most: usize = most.parse().unwrap();
+            assert!(
+                stdout.len() <= most,
+                "{name}: {} bytes of output:\n{shown}",
+                stdout.len()
+            );
+        }
+        let s = sections(&stdout);
+        let mut command = 0;
+        for line in script.lines().map(str::trim) {
+            if let Some(want) = line.strip_prefix("# expect: ") {
+                assert!(
+                    s[command].contains(want),
+                    "{name}: command {command} printed no {want:?}:\n{}",
+                    s[command]
+                );
+            } else if !line.is_empty() && !line.starts_with('#') {
+                command += 1;
+            }
+        }
+        assert_eq!(s.len(), command + 1, "{name}:\n{shown}");
+    }
 }

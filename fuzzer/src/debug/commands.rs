@@ -41,7 +41,7 @@ stopping:
 looking:
   where|bt  locals  stack  globals  x ADDR [LEN]  list  disas  position|pos  info  host-calls  output
   (output: what the guest printed up to the current position)
-ADDR: a number (0x.. for hex) or a global variable name, optionally +N";
+ADDR: a number (0x.. for hex) or a global variable name, optionally +N; LEN: at least 1, inside the memory";
 
 /// Runs one command line; `Err` is a message about the command itself (bad syntax, unknown address...).
 pub fn execute(session: &mut Session, line: &str) -> Result<String, String> {
@@ -701,15 +701,18 @@ fn parse_address(session: &Session, spec: &str) -> Result<u64, String> {
         ),
         None => (spec, 0),
     };
-    let base = session
-        .debug_info
-        .as_ref()
-        .and_then(|d| d.global(name.trim_start_matches('&')))
-        .ok_or(format!(
-            "no global variable named {name} (and not a number)"
-        ))?;
+    let base = match parse_number(name) {
+        Some(n) => n,
+        None => session
+            .debug_info
+            .as_ref()
+            .and_then(|d| d.global(name.trim_start_matches('&')))
+            .ok_or(format!(
+                "no global variable named {name} (and not a number)"
+            ))?,
+    };
     base.checked_add(delta)
-        .ok_or(format!("{name} ({base:#x}) + {delta:#x} is past the end of the address space"))
+        .ok_or(format!("{spec} is past the end of the 64-bit address space"))
 }
 
 fn parse_number(text: &str) -> Option<u64> {
