@@ -1,5 +1,6 @@
 //! Benchmark (not a test): recording a run of 10^9 instructions over a 16 MiB memory as a timeline — its overhead
-//! against a plain run and the memory it keeps — and the latency of moving back through it from the end.
+//! against a plain run and the memory it keeps — the latency of moving back through it from the end, and watches on
+//! the whole memory.
 //! Run with `cargo bench -p capicola-engine --bench timeline`; `CAPICOLA_BENCH_INSTRUCTIONS` sets the length of
 //! the run and `CAPICOLA_BENCH_SCATTER` the random word stores per round (about a million instructions).
 //! Long operations also show the thread's CPU time where Linux gives it, and their ratios use it: a busy machine
@@ -10,7 +11,7 @@ mod timeline_workload;
 
 use std::time::{Duration, Instant};
 
-use capicola_engine::timeline::{End, Stop, Timeline, TimelineConfig};
+use capicola_engine::timeline::{End, Stop, Timeline, TimelineConfig, WatchKind, Watchpoint};
 use capicola_engine::{Store, Val};
 use timeline_workload::{
     EARLY_BYTE, HOST_WORD, ROUND_BYTE, Shape, Ticker, run_plain, run_until, start,
@@ -317,5 +318,42 @@ fn main() {
         ms(med),
         max.as_secs_f64() * 1e3
     );
+    println!("  {}", rss());
+
+    // Watches on the whole memory: each access costs the same whatever the size of the range.
+    let size = timeline.store().memory_data(memory).len() as u64;
+    for (what, kind, span) in [
+        ("read watch on the whole memory", WatchKind::Read, 100_000),
+        (
+            "change watch on the whole memory",
+            WatchKind::Change,
+            1_000_000,
+        ),
+    ] {
+        timeline.seek(mid).expect("seeks");
+        let watch = Watchpoint {
+            memory,
+            addr: 0,
+            len: size,
+            kind,
+        };
+        timeline.set_watchpoint(Some(watch)).expect("in bounds");
+        let (hits, d) = timed(|| {
+            let mut hits = 0u64;
+            while timeline.position() < mid + span {
+                match timeline.continue_forward().expect("runs") {
+                    Stop::Watch(_) => hits += 1,
+                    _ => break,
+                }
+            }
+            hits
+        });
+        timeline.set_watchpoint(None).expect("no watch");
+        println!(
+            "{what:<45} {} for {} instructions from the middle, {hits} stops",
+            ms(d),
+            timeline.position() - mid
+        );
+    }
     println!("  {}", rss());
 }

@@ -1099,7 +1099,11 @@ impl<H: Host> Timeline<H> {
                 self.store.host_return(&values)?;
                 if span.is_some() {
                     let name = self.host.name(call.host_id);
-                    return Ok(Some(Slice::Watch(self.watch_hit(watched, span, Some(name)))));
+                    return Ok(Some(Slice::Watch(self.watch_hit(
+                        watched,
+                        span,
+                        Some(name),
+                    ))));
                 }
                 Ok(None)
             }
@@ -1209,7 +1213,9 @@ impl<H: Host> Timeline<H> {
                 let start = p as usize * PAGE;
                 let end = (start + PAGE).min(m.data.len());
                 if start < hi && end > lo && start < end {
-                    self.seen.pages.insert(p as usize, Box::from(&m.data[start..end]));
+                    self.seen
+                        .pages
+                        .insert(p as usize, Box::from(&m.data[start..end]));
                 }
             }
         }

@@ -659,7 +659,10 @@ fn watches_and_last_write_refuse_bytes_outside_the_memory() {
                 matches!(err, TimelineError::OutOfBounds { size: s, .. } if s == size),
                 "{err}"
             );
-            assert!(err.to_string().contains(&format!("({size} bytes)")), "{err}");
+            assert!(
+                err.to_string().contains(&format!("({size} bytes)")),
+                "{err}"
+            );
         }
         let err = t.last_write(memory, addr, len).unwrap_err();
         assert!(

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use capicola_tests::c_programs::{build_harness, crashdemo_line, workspace_root};
+use capicola_tests::c_programs::{build_harness, crashdemo_line};
 use capicola_tests::capicola_bin;
 
 /// Runs `capicola debug TARGET --input INPUT --batch SCRIPT`; returns (exit code, stdout).
@@ -452,7 +452,7 @@ fn header<'a>(script: &'a str, key: &str) -> Option<&'a str> {
 /// `# most-output:` bytes when given, and the output of each command holds every `# expect:` text that follows it.
 #[test]
 fn every_debugger_regression_script_gives_what_it_expects() {
-    let dir = workspace_root().join("corpora/regressions/debug");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/regressions/debug");
     let mut scripts: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

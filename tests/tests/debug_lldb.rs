@@ -1,10 +1,14 @@
 //! `capicola debug --gdb`: lldb-22 attaches to a recorded harness crash over the GDB remote protocol, stops at a
-//! breakpoint set by source line, reads a local, continues backwards to an earlier hit, and forwards to the trap.
+//! breakpoint set by source line, reads a local, continues backwards to an earlier hit, and forwards to the trap; and
+//! hostile packets (memory and watch ranges outside the memory, malformed requests) get replies, never end the
+//! session.
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use capicola_tests::c_programs::{build_harness, crashdemo_line};
@@ -67,29 +71,14 @@ fn sections(stdout: &str) -> Vec<String> {
     out
 }
 
-#[test]
-fn lldb_sets_a_line_breakpoint_reads_a_local_and_continues_backwards() {
-    let lldb_found = Command::new(LLDB)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        lldb_found,
-        "{LLDB} is not installed: `bash .ci/setup` installs Debian's package, which has LLDB's Wasm plugin"
-    );
-    let target = build_harness("crashdemo");
-    let bug = crashdemo_line("BUG:");
-    let fault = crashdemo_line("FAULT:");
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("crash.in");
-    std::fs::write(&input, b"AAAAAAAAAAAA").unwrap();
-
-    // Port 0: the server picks a free port and prints it with the command that attaches.
+/// Starts `capicola debug TARGET --input INPUT --gdb 0`; returns the server, the rest of its stdout, the port it
+/// listens on (port 0: it picks a free one and prints it with the command that attaches) and what it printed.
+fn start_server(target: &Path, input: &Path) -> (Child, BufReader<ChildStdout>, u16, String) {
     let mut server = Command::new(capicola_bin())
         .arg("debug")
-        .arg(&target)
+        .arg(target)
         .arg("--input")
-        .arg(&input)
+        .arg(input)
         .args(["--gdb", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -110,6 +99,27 @@ fn lldb_sets_a_line_breakpoint_reads_a_local_and_continues_backwards() {
             break digits.parse::<u16>().unwrap();
         }
     };
+    (server, stdout, port, banner)
+}
+
+#[test]
+fn lldb_sets_a_line_breakpoint_reads_a_local_and_continues_backwards() {
+    let lldb_found = Command::new(LLDB)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        lldb_found,
+        "{LLDB} is not installed: `bash .ci/setup` installs Debian's package, which has LLDB's Wasm plugin"
+    );
+    let target = build_harness("crashdemo");
+    let bug = crashdemo_line("BUG:");
+    let fault = crashdemo_line("FAULT:");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("crash.in");
+    std::fs::write(&input, b"AAAAAAAAAAAA").unwrap();
+
+    let (server, stdout, port, banner) = start_server(&target, &input);
     assert!(
         banner.contains(&format!(
             "-o \"process connect --plugin wasm connect://localhost:{port}\""
@@ -224,5 +234,105 @@ frame variable i
     assert!(
         status.success() && rest.contains("debugger gone"),
         "{banner}{rest}\n{server_err}\n{transcript}"
+    );
+}
+
+/// Sends one GDB remote packet and returns the server's reply (acknowledging it).
+fn exchange(stream: &mut TcpStream, data: &str) -> String {
+    let sum = data.bytes().fold(0u8, u8::wrapping_add);
+    write!(stream, "${data}#{sum:02x}").unwrap();
+    let mut byte = [0u8];
+    let mut next = |stream: &mut TcpStream| -> u8 {
+        assert_eq!(
+            stream.read(&mut byte).unwrap(),
+            1,
+            "the server closed the connection after {data:?}"
+        );
+        byte[0]
+    };
+    // Acknowledgements, then `$REPLY#CS`.
+    while next(stream) != b'$' {}
+    let mut reply = Vec::new();
+    loop {
+        match next(stream) {
+            b'#' => break,
+            b => reply.push(b),
+        }
+    }
+    next(stream);
+    next(stream);
+    stream.write_all(b"+").unwrap();
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[test]
+fn hostile_packets_get_replies_and_ranges_outside_the_memory_are_refused() {
+    let target = build_harness("crashdemo");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("crash.in");
+    std::fs::write(&input, b"AAAAAAAAAAAA").unwrap();
+    let (server, stdout, port, banner) = start_server(&target, &input);
+    let rest = drain(Some(stdout));
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // A server that stops answering fails the test instead of hanging it.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    let memory_bytes = exchange(&mut stream, "m0,10");
+    assert_eq!(memory_bytes.len(), 32, "{memory_bytes}");
+    // Memory-space addresses are offsets into linear memory 0 (LLDB's Wasm encoding); 1 << 62 is the module's bytes.
+    for (packet, refused) in [
+        // Watches outside the memory, or of no bytes: error replies.
+        ("Z2,ffffffff,2", true),
+        ("Z3,fffffffc,8", true),
+        ("Z4,0,0", true),
+        ("Z2,0,ffffffffffffffff", true),
+        ("Z2,10,100000000", true),
+        // Removing a watch that was never set: not an error.
+        ("z2,ffffffff,2", false),
+        // Reads past the end, of nothing, in another memory or with a bad address type; writes.
+        ("mffffffff,10", true),
+        ("mfffffff0,ffffffff", true),
+        ("m100000000,4", true),
+        ("mc000000000000000,4", true),
+        ("M0,4:41414141", true),
+        ("Xffffffff,1:A", true),
+        // Malformed or out of range.
+        ("m", true),
+        ("mzz,4", true),
+        ("Z2", true),
+        ("Z0,ffffffffffffffff,1", false),
+        ("p99", true),
+        ("qWasmLocal:999;999", true),
+        ("qWasmGlobal:0;99999", true),
+        ("qWasmStackValue:9999;0", true),
+        ("qXfer:libraries:read::ffffffff,ffffffff", false),
+    ] {
+        let reply = exchange(&mut stream, packet);
+        if refused {
+            assert!(
+                reply.is_empty() || reply.starts_with('E'),
+                "{packet}: {reply}"
+            );
+        } else {
+            assert!(!reply.starts_with('E'), "{packet}: {reply}");
+        }
+    }
+    // A watch inside the memory is taken; the session is still there.
+    assert_eq!(exchange(&mut stream, "Z2,10,4"), "OK");
+    assert_eq!(exchange(&mut stream, "z2,10,4"), "OK");
+    assert_eq!(exchange(&mut stream, "m0,10"), memory_bytes);
+    assert!(!exchange(&mut stream, "?").is_empty());
+    assert_eq!(exchange(&mut stream, "D"), "OK");
+    drop(stream);
+    let (status, rest, server_err) = finish(
+        server,
+        Some(rest),
+        Duration::from_secs(30),
+        "the gdb server",
+    );
+    assert!(
+        status.success() && rest.contains("debugger gone"),
+        "{banner}{rest}\n{server_err}"
     );
 }

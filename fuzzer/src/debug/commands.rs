@@ -359,7 +359,12 @@ fn hit_bytes(hit: &WatchHit, addr: u64, len: u64) -> String {
         (true, 1) => format!("1 byte changed, at {:#x}; ", hit.addr),
         (true, n) => format!("{n} bytes changed, the first at {:#x}; ", hit.addr),
     };
-    let _ = write!(text, "{} bytes at {:#x}: {bytes}", hit.new.len(), hit.window);
+    let _ = write!(
+        text,
+        "{} bytes at {:#x}: {bytes}",
+        hit.new.len(),
+        hit.window
+    );
     if hit.changed > shown {
         let _ = write!(text, " ... {} more bytes changed", hit.changed - shown);
     }
@@ -711,8 +716,9 @@ fn parse_address(session: &Session, spec: &str) -> Result<u64, String> {
                 "no global variable named {name} (and not a number)"
             ))?,
     };
-    base.checked_add(delta)
-        .ok_or(format!("{spec} is past the end of the 64-bit address space"))
+    base.checked_add(delta).ok_or(format!(
+        "{spec} is past the end of the 64-bit address space"
+    ))
 }
 
 fn parse_number(text: &str) -> Option<u64> {
