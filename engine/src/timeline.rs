@@ -833,15 +833,18 @@ impl<H: Host> Timeline<H> {
     }
 
     /// Whether a backward run for `events` can pass over the stretch from checkpoint `i` to the checkpoint at `hi`
-    /// without replaying it: it stops at the watch only, and both checkpoints hold the very same copy of every page
+    /// without replaying it: it stops at a write or change watch only, and both checkpoints hold the very same copy of every page
     /// of the watched bytes. (A checkpoint shares a page's copy with an earlier one only if nothing wrote the page
     /// in between — a written page is copied anew — and an all-zero page has no copy, so proves nothing.)
     fn watch_unwritten(&self, i: usize, hi: u64, events: Events) -> bool {
         let breakpoints = events.breakpoints && !self.breakpoints.is_empty();
-        let Some(w) = self
-            .watch
-            .filter(|_| events.watch && events.temp.is_none() && !breakpoints)
-        else {
+        // Reads leave the pages as they were: only a watch for writes alone can pass over unwritten stretches.
+        let Some(w) = self.watch.filter(|w| {
+            events.watch
+                && events.temp.is_none()
+                && !breakpoints
+                && matches!(w.kind, WatchKind::Write | WatchKind::Change)
+        }) else {
             return false;
         };
         let (Some(a), Some(b)) = (self.checkpoints.get(i), self.checkpoints.get(i + 1)) else {

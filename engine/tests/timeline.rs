@@ -693,3 +693,50 @@ fn watches_and_last_write_refuse_bytes_outside_the_memory() {
     }))
     .unwrap();
 }
+
+/// Reads byte 500 (set by a data segment, never written) on every round, and writes only the next page.
+const READER: &str = r#"
+(module
+  (memory (export "memory") 1)
+  (data (i32.const 500) "\05")
+  (func (export "main") (result i32)
+    (local $i i32) (local $sum i32)
+    (loop $l
+      (local.set $sum (i32.add (local.get $sum) (i32.load8_u (i32.const 500))))
+      (i32.store (i32.const 0x2000) (local.get $sum))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000))))
+    (local.get $sum)))
+"#;
+
+#[test]
+fn read_watches_backwards_replay_stretches_that_leave_the_bytes_unwritten() {
+    let engine = Engine::new(Config {
+        track_dirty_pages: true,
+        ..Config::default()
+    });
+    let module = Module::new(&engine, &wat::parse_str(READER).unwrap()).unwrap();
+    let mut store = Store::new(&engine);
+    let inst = Linker::new().instantiate(&mut store, &module).unwrap();
+    let Some(Extern::Memory(memory)) = store.instance_export(inst, "memory") else {
+        panic!("no memory")
+    };
+    let Some(Extern::Func(main)) = store.instance_export(inst, "main") else {
+        panic!("no main")
+    };
+    store.invoke(main, &[]).unwrap();
+    let mut t = Timeline::new(store, Counter::default(), config(100)).unwrap();
+    let end = end_of(&mut t);
+    t.set_watchpoint(Some(Watchpoint {
+        memory,
+        addr: 500,
+        len: 1,
+        kind: WatchKind::Read,
+    }))
+    .unwrap();
+    let Stop::Watch(hit) = t.continue_backward().unwrap() else {
+        panic!("no read found backwards from {end}")
+    };
+    assert!(!hit.write && hit.new == [5]);
+    assert!(end - hit.position < 10, "{} {end}", hit.position);
+}

@@ -448,7 +448,7 @@ fn header<'a>(script: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Each script in `corpora/regressions/debug/` runs in batch mode against the module its `# target:` names (next
-/// to it), with the input `# input:`; it ends with the exit code `# exit:` (0 by default), prints no more than
+/// to it), with the input `# input:` and the further arguments `# args:`; it ends with the exit code `# exit:` (0 by default), prints no more than
 /// `# most-output:` bytes when given, and the output of each command holds every `# expect:` text that follows it.
 #[test]
 fn every_debugger_regression_script_gives_what_it_expects() {
@@ -466,7 +466,9 @@ fn every_debugger_regression_script_gives_what_it_expects() {
         let target = dir.join(header(&script, "target").expect("a `# target:` line"));
         let input = header(&script, "input").unwrap_or("");
         let exit: i32 = header(&script, "exit").map_or(0, |e| e.parse().unwrap());
-        let (code, stdout) = debug(&target, input.as_bytes(), &script, &[]);
+        let args: Vec<&str> =
+            header(&script, "args").map_or_else(Vec::new, |a| a.split_whitespace().collect());
+        let (code, stdout) = debug(&target, input.as_bytes(), &script, &args);
         let shown: String = stdout.chars().take(20_000).collect();
         assert_eq!(code, exit, "{name}:\n{shown}");
         if let Some(most) = header(&script, "most-output") {
