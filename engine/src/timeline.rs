@@ -833,9 +833,10 @@ impl<H: Host> Timeline<H> {
     }
 
     /// Whether a backward run for `events` can pass over the stretch from checkpoint `i` to the checkpoint at `hi`
-    /// without replaying it: it stops at a write or change watch only, and both checkpoints hold the very same copy of every page
-    /// of the watched bytes. (A checkpoint shares a page's copy with an earlier one only if nothing wrote the page
-    /// in between — a written page is copied anew — and an all-zero page has no copy, so proves nothing.)
+    /// without replaying it: it stops at a write or change watch only, and both checkpoints hold the very same copy
+    /// of every page of the watched bytes. (A checkpoint shares a page's copy with an earlier one only if nothing
+    /// wrote the page in between — a written page is copied anew — and an all-zero page has no copy, so proves
+    /// nothing.)
     fn watch_unwritten(&self, i: usize, hi: u64, events: Events) -> bool {
         let breakpoints = events.breakpoints && !self.breakpoints.is_empty();
         // Reads leave the pages as they were: only a watch for writes alone can pass over unwritten stretches.

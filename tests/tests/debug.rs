@@ -448,8 +448,9 @@ fn header<'a>(script: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Each script in `corpora/regressions/debug/` runs in batch mode against the module its `# target:` names (next
-/// to it), with the input `# input:` and the further arguments `# args:`; it ends with the exit code `# exit:` (0 by default), prints no more than
-/// `# most-output:` bytes when given, and the output of each command holds every `# expect:` text that follows it.
+/// to it), with the input `# input:` and the further arguments `# args:`; it ends with the exit code `# exit:` (0
+/// by default), prints no more than `# most-output:` bytes when given, and the output of each command holds every
+/// `# expect:` text that follows it.
 #[test]
 fn every_debugger_regression_script_gives_what_it_expects() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/regressions/debug");
