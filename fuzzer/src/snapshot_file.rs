@@ -1,11 +1,13 @@
 //! Snapshot files as the command line describes them — header, sizes, paused call, host state — for `capicola snapshot info`.
 
 use std::fmt;
+use std::path::Path;
 
 use capicola_engine::{
     DecodeLimits, FrameInfo, Module, SNAPSHOT_PAGE, Snapshot, SnapshotHeader, Store,
 };
 
+use crate::files::read_bounded;
 use crate::session::{RUN_STATE_VERSION, RunState, SessionError, check_module, hex};
 
 /// What `capicola snapshot info` tells about a snapshot file.
@@ -45,6 +47,12 @@ pub struct CallInfo {
     pub frames: Vec<(FrameInfo, Option<String>)>,
     /// Instructions executed in the store, across restores.
     pub fuel_consumed: u64,
+}
+
+/// Reads a snapshot file no longer than the default [`DecodeLimits`] allow (see [`read_bounded`]): a device, a pipe
+/// or a longer file is an error before anything is read.
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_bounded(path, DecodeLimits::default().max_file_bytes())
 }
 
 /// Reads and checks a snapshot file's bytes. With `module` (the module the snapshot was taken of), the snapshot is
