@@ -487,7 +487,7 @@ fn corrupted_and_truncated_snapshots_are_errors_with_exit_code_2() {
         (
             "header only".into(),
             good[..body_at].to_vec(),
-            &"the body ends at byte"[..],
+            "the body ends at byte",
         ),
         ("header cut".into(), good[..40].to_vec(), "the header ends"),
         (
