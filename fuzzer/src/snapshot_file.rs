@@ -55,7 +55,8 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     read_bounded(path, DecodeLimits::default().max_file_bytes())
 }
 
-/// Reads and checks a snapshot file's bytes. With `module` (the module the snapshot was taken of), the snapshot is
+/// Reads and checks a snapshot file's bytes: its checksums first, so that a damaged file is an error naming the
+/// damage before anything is decoded. With `module` (the module the snapshot was taken of), the snapshot is
 /// also restored, which checks every index and stack height and tells where the paused call stands. Corrupted
 /// bytes give an error, never a panic.
 pub fn describe(bytes: &[u8], module: Option<&Module>) -> Result<SnapshotInfo, SessionError> {
