@@ -20,9 +20,22 @@ pub enum Error {
     /// A call was made with the wrong arguments or in the wrong state.
     #[error("bad call: {0}")]
     Call(String),
-    /// A snapshot is malformed, corrupted or does not fit the given modules.
+    /// A snapshot does not fit the given modules or the engine, or its checked body describes an impossible state.
     #[error("bad snapshot: {0}")]
     Snapshot(String),
+    /// A snapshot file was damaged after it was written: cut short, altered or padded.
+    #[error("damaged snapshot: {0}")]
+    SnapshotDamaged(crate::snapshot::SnapshotDamage),
+    /// A snapshot file of another format version than the one this engine reads.
+    #[error(
+        "snapshot format version {found}: written by {} capicola; this build reads version {}",
+        if *found < crate::snapshot::FORMAT_VERSION { "an older" } else { "a newer" },
+        crate::snapshot::FORMAT_VERSION
+    )]
+    SnapshotVersion { found: u32 },
+    /// A snapshot file announces a body larger than decoding may allocate.
+    #[error("snapshot body of {claimed} bytes exceeds the limit of {limit} bytes")]
+    SnapshotTooLarge { claimed: u64, limit: u64 },
     /// Allocation of a memory or table beyond the engine's limits.
     #[error("resource limit: {0}")]
     Limit(String),

@@ -29,7 +29,10 @@ pub use error::{Error, FrameInfo, Trap, TrapKind};
 pub use ir::Op;
 pub use linker::Linker;
 pub use module::{Import, Module};
-pub use snapshot::{DecodeLimits, FORMAT_VERSION, MAGIC, SNAPSHOT_PAGE, Snapshot, SnapshotHeader};
+pub use snapshot::{
+    DecodeLimits, FORMAT_VERSION, FilePart, MAGIC, SNAPSHOT_PAGE, Snapshot, SnapshotDamage,
+    SnapshotHeader,
+};
 pub use store::{
     CMP_LOG_LIMIT, CmpValues, FrameView, HostCall, HostHandler, Outcome, PAGE_SIZE, Position, Store,
 };

@@ -1,9 +1,13 @@
 //! Snapshots: the whole state of a store — paused run included — as plain data, restorable into a fresh store, and its versioned on-disk format.
 //!
-//! File layout (all integers little-endian):
-//! `magic "CAPISNAP"` | `format version: u32` | `engine version: u16 length + UTF-8` |
-//! `module count: u32` | `module SHA-256 hashes: 32 bytes each` | `raw body length: u64` |
-//! `compressed body length: u64` | `body: LZ4 block of the bincode 2 (serde) encoding of Snapshot`.
+//! File layout, format version 3 (all integers little-endian):
+//! `magic "CAPISNAP"` | `format version: u32` | `header length: u32` (bytes from the magic to the header checksum,
+//! both included) | `engine version: u16 length + UTF-8` | `module count: u32` | `module SHA-256 hashes: 32 bytes
+//! each` | `raw body length: u64` | `compressed body length: u64` | `body checksum: u32` (CRC32C of the body) |
+//! `header checksum: u32` (CRC32C of every header byte before it) | `body: LZ4 block of the bincode 2 (serde)
+//! encoding of Snapshot`, exactly as long as the header says, ending the file.
+//! Both checksums are verified before anything is decompressed or decoded, so a file damaged after it was written
+//! is an error naming the damage ([`SnapshotDamage`]), never another state.
 //! Memories keep only their non-zero 4 KiB pages.
 
 use serde::{Deserialize, Serialize};
@@ -21,7 +25,7 @@ use crate::types::{FuncType, GlobalType, MemoryType, TableType, ValType};
 /// First bytes of every snapshot file.
 pub const MAGIC: [u8; 8] = *b"CAPISNAP";
 /// Version of the snapshot format this engine reads and writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Granularity at which memory is stored (and, later, tracked for reset).
 pub const SNAPSHOT_PAGE: usize = 4096;
 
@@ -95,6 +99,10 @@ pub struct Snapshot {
     host: Vec<u8>,
 }
 
+/// Header bytes besides the engine version and the module hashes: magic, format version, header length, engine
+/// version length, module count, the two body lengths and the two checksums.
+const HEADER_FIXED_BYTES: usize = 8 + 4 + 4 + 2 + 4 + 8 + 8 + 4 + 4;
+
 /// The fixed header of a snapshot file, readable without decoding the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotHeader {
@@ -103,6 +111,60 @@ pub struct SnapshotHeader {
     pub modules: Vec<[u8; 32]>,
     pub raw_len: u64,
     pub compressed_len: u64,
+    /// CRC32C of the compressed body.
+    pub body_checksum: u32,
+    /// CRC32C of the header bytes before it.
+    pub header_checksum: u32,
+}
+
+/// A part of a snapshot file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilePart {
+    Header,
+    Body,
+}
+
+impl std::fmt::Display for FilePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FilePart::Header => "header",
+            FilePart::Body => "body",
+        })
+    }
+}
+
+/// What is wrong with a snapshot file that is not as it was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotDamage {
+    /// The file does not start with [`MAGIC`].
+    #[error("not a capicola snapshot (bad magic)")]
+    BadMagic,
+    /// The file ends before the part that the header announces does.
+    #[error("truncated at byte {at}: the {part} ends at byte {needed}")]
+    Truncated {
+        part: FilePart,
+        at: u64,
+        needed: u64,
+    },
+    /// The header's bytes do not match their checksum.
+    #[error(
+        "header checksum mismatch (stored {stored:08x}, computed {computed:08x}): the header is damaged"
+    )]
+    HeaderChecksum { stored: u32, computed: u32 },
+    /// The body's bytes do not match their checksum.
+    #[error(
+        "body checksum mismatch (stored {stored:08x}, computed {computed:08x}): the body is damaged"
+    )]
+    BodyChecksum { stored: u32, computed: u32 },
+    /// Bytes follow the body.
+    #[error("{extra} bytes after the end of the body at byte {at}")]
+    TrailingBytes { at: u64, extra: u64 },
+    /// The header does not describe a snapshot file (its length or a field is impossible).
+    #[error("malformed header: {0}")]
+    Header(String),
+    /// The body matches its checksum but does not decode: the file was made by hand, not by capicola.
+    #[error("malformed body: {0}")]
+    Body(String),
 }
 
 /// Bounds on what decoding a snapshot may allocate.
@@ -123,8 +185,37 @@ impl Default for DecodeLimits {
     }
 }
 
+impl DecodeLimits {
+    /// The longest header a file within these limits has.
+    fn max_header_bytes(&self) -> u64 {
+        HEADER_FIXED_BYTES as u64 + u64::from(u16::MAX) + 32 * u64::from(self.max_modules)
+    }
+
+    /// The largest snapshot file within these limits: the longest header and the largest body LZ4 can compress
+    /// the largest raw body to. Readers refuse longer files without reading them.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_header_bytes()
+            .saturating_add(self.max_body_bytes)
+            .saturating_add(self.max_body_bytes / 255)
+            .saturating_add(16)
+    }
+}
+
 fn corrupt(msg: impl Into<String>) -> Error {
     Error::Snapshot(msg.into())
+}
+
+fn damaged(damage: SnapshotDamage) -> Error {
+    Error::SnapshotDamaged(damage)
+}
+
+/// The little-endian `u32` at `at` of bytes known to hold it.
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(
+        bytes[at..at + 4]
+            .try_into()
+            .expect("the caller checked the length"),
+    )
 }
 
 /// Reads the non-zero pages of a memory.
@@ -174,53 +265,112 @@ impl Snapshot {
     pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
         let raw = bincode::serde::encode_to_vec(self, bincode::config::standard())
             .map_err(|e| corrupt(format!("encoding failed: {e}")))?;
-        let body = lz4_flex::block::compress(&raw);
+        Self::file_from_raw_body(&self.modules, &raw)
+    }
+
+    /// Writes a snapshot file, header and checksums included, around `raw`, an encoded body naming `modules`. The
+    /// body is not checked: this is for tools and tests that build files by hand, [`Snapshot::to_bytes`] for the
+    /// rest.
+    pub fn file_from_raw_body(modules: &[[u8; 32]], raw: &[u8]) -> Result<Vec<u8>, Error> {
+        let body = lz4_flex::block::compress(raw);
         let version = env!("CARGO_PKG_VERSION").as_bytes();
-        let mut out = Vec::with_capacity(body.len() + 64 + 32 * self.modules.len());
+        let version_len = u16::try_from(version.len()).expect("the engine version is short");
+        let count =
+            u32::try_from(modules.len()).map_err(|_| corrupt("too many modules to encode"))?;
+        let header_len = u32::try_from(HEADER_FIXED_BYTES + version.len() + 32 * modules.len())
+            .map_err(|_| corrupt("too many modules to encode"))?;
+        let mut out = Vec::with_capacity(header_len as usize + body.len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(version.len() as u16).to_le_bytes());
+        out.extend_from_slice(&header_len.to_le_bytes());
+        out.extend_from_slice(&version_len.to_le_bytes());
         out.extend_from_slice(version);
-        out.extend_from_slice(&(self.modules.len() as u32).to_le_bytes());
-        for h in &self.modules {
+        out.extend_from_slice(&count.to_le_bytes());
+        for h in modules {
             out.extend_from_slice(h);
         }
         out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
         out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
+        let header_checksum = crc32c::crc32c(&out);
+        out.extend_from_slice(&header_checksum.to_le_bytes());
+        debug_assert_eq!(out.len(), header_len as usize);
         out.extend_from_slice(&body);
         Ok(out)
     }
 
-    /// Reads and checks the header; returns it with the offset of the body.
+    /// Reads and checks the header (its checksum before any of its fields); returns it with the offset of the body.
     pub fn read_header(
         bytes: &[u8],
         limits: &DecodeLimits,
     ) -> Result<(SnapshotHeader, usize), Error> {
-        let mut at = 0usize;
+        let truncated = |needed: usize| {
+            damaged(SnapshotDamage::Truncated {
+                part: FilePart::Header,
+                at: bytes.len() as u64,
+                needed: needed as u64,
+            })
+        };
+        if bytes.len() < MAGIC.len() {
+            // A beginning of the magic is a cut file; anything else is no snapshot.
+            return Err(if MAGIC.starts_with(bytes) {
+                truncated(MAGIC.len())
+            } else {
+                damaged(SnapshotDamage::BadMagic)
+            });
+        }
+        if bytes[..MAGIC.len()] != MAGIC {
+            return Err(damaged(SnapshotDamage::BadMagic));
+        }
+        if bytes.len() < 12 {
+            return Err(truncated(12));
+        }
+        let format_version = u32_at(bytes, 8);
+        if format_version != FORMAT_VERSION {
+            return Err(Error::SnapshotVersion {
+                found: format_version,
+            });
+        }
+        if bytes.len() < 16 {
+            return Err(truncated(16));
+        }
+        let header_len = u32_at(bytes, 12) as usize;
+        let max_header = limits.max_header_bytes();
+        if header_len < HEADER_FIXED_BYTES || header_len as u64 > max_header {
+            return Err(damaged(SnapshotDamage::Header(format!(
+                "a header length of {header_len} bytes is outside {HEADER_FIXED_BYTES}..={max_header}"
+            ))));
+        }
+        if bytes.len() < header_len {
+            return Err(truncated(header_len));
+        }
+        let header_checksum = u32_at(bytes, header_len - 4);
+        let computed = crc32c::crc32c(&bytes[..header_len - 4]);
+        if computed != header_checksum {
+            return Err(damaged(SnapshotDamage::HeaderChecksum {
+                stored: header_checksum,
+                computed,
+            }));
+        }
+        // The checksum holds: what follows only fails on a header made by hand.
+        let malformed = |what: &str| damaged(SnapshotDamage::Header(what.to_string()));
+        let fields = &bytes[..header_len - 8];
+        let mut at = 16usize;
         let mut take = |n: usize| -> Result<&[u8], Error> {
             let end = at
                 .checked_add(n)
-                .filter(|&e| e <= bytes.len())
-                .ok_or_else(|| corrupt("truncated header"))?;
-            let s = &bytes[at..end];
+                .filter(|&e| e <= fields.len())
+                .ok_or_else(|| malformed("the fields overrun the header length"))?;
+            let s = &fields[at..end];
             at = end;
             Ok(s)
         };
-        if take(8)? != MAGIC {
-            return Err(corrupt("not a capicola snapshot (bad magic)"));
-        }
-        let format_version = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
-        if format_version != FORMAT_VERSION {
-            return Err(corrupt(format!(
-                "snapshot format version {format_version}, this engine reads version {FORMAT_VERSION}"
-            )));
-        }
         let vlen = u16::from_le_bytes(take(2)?.try_into().expect("2 bytes")) as usize;
         let engine_version = String::from_utf8(take(vlen)?.to_vec())
-            .map_err(|_| corrupt("engine version is not UTF-8"))?;
+            .map_err(|_| malformed("the engine version is not UTF-8"))?;
         let count = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
         if count > limits.max_modules {
-            return Err(corrupt(format!(
+            return Err(malformed(&format!(
                 "{count} modules exceed the limit of {}",
                 limits.max_modules
             )));
@@ -231,53 +381,88 @@ impl Snapshot {
         }
         let raw_len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
         let compressed_len = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
+        if at != fields.len() {
+            return Err(malformed("the header length does not match its fields"));
+        }
         let header = SnapshotHeader {
             format_version,
             engine_version,
             modules,
             raw_len,
             compressed_len,
+            body_checksum: u32_at(bytes, header_len - 8),
+            header_checksum,
         };
-        Ok((header, at))
+        Ok((header, header_len))
     }
 
-    /// Decodes the on-disk format. Hostile bytes give an error, never a panic, and allocate at most what the header
-    /// announces within `limits`.
+    /// Decodes the on-disk format. Both checksums are verified before the body is decompressed; hostile bytes give
+    /// an error, never a panic, and allocate at most what the header announces within `limits`.
     pub fn from_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<Snapshot, Error> {
         let (header, at) = Self::read_header(bytes, limits)?;
+        let end = (at as u64).saturating_add(header.compressed_len);
+        let len = bytes.len() as u64;
+        if len < end {
+            return Err(damaged(SnapshotDamage::Truncated {
+                part: FilePart::Body,
+                at: len,
+                needed: end,
+            }));
+        }
+        if len > end {
+            return Err(damaged(SnapshotDamage::TrailingBytes {
+                at: end,
+                extra: len - end,
+            }));
+        }
         let body = &bytes[at..];
-        if body.len() as u64 != header.compressed_len {
-            return Err(corrupt(format!(
-                "body is {} bytes, the header says {}",
-                body.len(),
-                header.compressed_len
-            )));
+        let computed = crc32c::crc32c(body);
+        if computed != header.body_checksum {
+            return Err(damaged(SnapshotDamage::BodyChecksum {
+                stored: header.body_checksum,
+                computed,
+            }));
         }
         if header.raw_len > limits.max_body_bytes {
-            return Err(corrupt(format!(
-                "body of {} bytes exceeds the limit of {}",
-                header.raw_len, limits.max_body_bytes
-            )));
+            return Err(Error::SnapshotTooLarge {
+                claimed: header.raw_len,
+                limit: limits.max_body_bytes,
+            });
         }
+        // The checksums hold: what follows only fails on a file made by hand.
+        let malformed = |what: String| damaged(SnapshotDamage::Body(what));
         // LZ4 cannot expand more than 255-fold: a larger claim is a lie.
         if header.raw_len > header.compressed_len.saturating_mul(255).saturating_add(16) {
-            return Err(corrupt(
-                "announced body size is impossible for its compressed size",
-            ));
+            return Err(malformed(format!(
+                "{} compressed bytes cannot decompress to the {} bytes announced",
+                header.compressed_len, header.raw_len
+            )));
         }
-        let raw = lz4_flex::block::decompress(body, header.raw_len as usize)
-            .map_err(|e| corrupt(format!("body does not decompress: {e}")))?;
-        if raw.len() as u64 != header.raw_len {
-            return Err(corrupt("decompressed body has the wrong size"));
+        let raw_len = usize::try_from(header.raw_len).map_err(|_| Error::SnapshotTooLarge {
+            claimed: header.raw_len,
+            limit: usize::MAX as u64,
+        })?;
+        let raw = lz4_flex::block::decompress(body, raw_len)
+            .map_err(|e| malformed(format!("it does not decompress: {e}")))?;
+        if raw.len() != raw_len {
+            return Err(malformed(format!(
+                "it decompresses to {} bytes, the header says {raw_len}",
+                raw.len()
+            )));
         }
         let (snap, used): (Snapshot, usize) =
             bincode::serde::decode_from_slice(&raw, bincode::config::standard())
-                .map_err(|e| corrupt(format!("body does not decode: {e}")))?;
+                .map_err(|e| malformed(format!("it does not decode: {e}")))?;
         if used != raw.len() {
-            return Err(corrupt("trailing bytes after the body"));
+            return Err(malformed(format!(
+                "{} bytes follow the encoded snapshot",
+                raw.len() - used
+            )));
         }
         if snap.modules != header.modules {
-            return Err(corrupt("header and body name different modules"));
+            return Err(malformed(
+                "the header and the body name different modules".to_string(),
+            ));
         }
         Ok(snap)
     }

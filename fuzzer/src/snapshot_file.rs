@@ -1,11 +1,13 @@
 //! Snapshot files as the command line describes them — header, sizes, paused call, host state — for `capicola snapshot info`.
 
 use std::fmt;
+use std::path::Path;
 
 use capicola_engine::{
     DecodeLimits, FrameInfo, Module, SNAPSHOT_PAGE, Snapshot, SnapshotHeader, Store,
 };
 
+use crate::files::read_bounded;
 use crate::session::{RUN_STATE_VERSION, RunState, SessionError, check_module, hex};
 
 /// What `capicola snapshot info` tells about a snapshot file.
@@ -47,7 +49,14 @@ pub struct CallInfo {
     pub fuel_consumed: u64,
 }
 
-/// Reads and checks a snapshot file's bytes. With `module` (the module the snapshot was taken of), the snapshot is
+/// Reads a snapshot file no longer than the default [`DecodeLimits`] allow (see [`read_bounded`]): a device, a pipe
+/// or a longer file is an error before anything is read.
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_bounded(path, DecodeLimits::default().max_file_bytes())
+}
+
+/// Reads and checks a snapshot file's bytes: its checksums first, so that a damaged file is an error naming the
+/// damage before anything is decoded. With `module` (the module the snapshot was taken of), the snapshot is
 /// also restored, which checks every index and stack height and tells where the paused call stands. Corrupted
 /// bytes give an error, never a panic.
 pub fn describe(bytes: &[u8], module: Option<&Module>) -> Result<SnapshotInfo, SessionError> {

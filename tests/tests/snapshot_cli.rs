@@ -1,8 +1,10 @@
-//! Pausing and resuming through the command line: a run saved by `capicola run --fuel N --save-snapshot S` and continued by `capicola resume S --module FILE` in another process prints what the uninterrupted run prints — for a WAT function and for a C program built for WASI, with one pause or two; `capicola snapshot info` describes the file; corrupted files and the wrong module are clear errors.
+//! Pausing and resuming through the command line: a run saved by `capicola run --fuel N --save-snapshot S` and continued by `capicola resume S --module FILE` in another process prints what the uninterrupted run prints — for a WAT function and for a C program built for WASI, with one pause or two; `capicola snapshot info` describes the file; damaged files (every bit flip, swap and cut of one), devices, older format versions and the wrong module are clear errors before anything runs.
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use capicola::snapshot_file::describe;
+use capicola_engine::{DecodeLimits, Error, Snapshot};
 use capicola_tests::c_programs::{build_wasi_program, workspace_root};
 use capicola_tests::capicola_bin;
 use predicates::prelude::*;
@@ -426,9 +428,9 @@ fn snapshot_info_describes_a_wasi_program_s_state() {
         .stdout(predicate::str::contains("instructions executed: 1000000\n"));
 }
 
-/// Every kind of damage to a snapshot file: a clear error naming the file, exit code 2, never a panic.
-#[test]
-fn corrupted_and_truncated_snapshots_are_errors_with_exit_code_2() {
+/// A snapshot of `checksum 20000` paused after 30000 instructions, written by `capicola run`; with its folder and
+/// module.
+fn paused_checksum() -> (TempDir, PathBuf, PathBuf) {
     let (dir, wat) = checksum_module();
     let snapshot = dir.path().join("paused.snap");
     run_checksum(
@@ -441,51 +443,201 @@ fn corrupted_and_truncated_snapshots_are_errors_with_exit_code_2() {
         ],
         PAUSED,
     );
-    let good = std::fs::read(&snapshot).expect("the snapshot can be read");
-    let mut damaged: Vec<(&str, Vec<u8>)> = vec![
-        ("empty", Vec::new()),
-        ("not a snapshot", b"(module)".to_vec()),
-        ("header only", good[..40].to_vec()),
-        ("cut short", good[..good.len() - 7].to_vec()),
-        ("with a tail", [good.as_slice(), b"tail"].concat()),
-    ];
-    for at in [8, 12, 20, good.len() / 2, good.len() - 1] {
-        let mut bytes = good.clone();
-        bytes[at] ^= 0x5a;
-        damaged.push(("flipped", bytes));
+    (dir, wat, snapshot)
+}
+
+/// Runs `snapshot info FILE` and `resume FILE` on `bytes` written to `dir/damaged.snap`: both must exit with code 2
+/// and an error naming the file and saying `expected`, without running anything.
+fn assert_refused(dir: &Path, wat: &Path, what: &str, bytes: &[u8], expected: &str) {
+    let path = dir.join("damaged.snap");
+    std::fs::write(&path, bytes).expect("the file can be written");
+    for command in [&["snapshot", "info"][..], &["resume"][..]] {
+        let mut cmd = capicola();
+        cmd.args(command).arg(&path);
+        if command == ["resume"] {
+            cmd.arg("--module").arg(wat);
+        }
+        let assert = cmd.assert();
+        let output = assert.get_output();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.code() == Some(2)
+                && output.stdout.is_empty()
+                && stderr.contains("error: cannot")
+                && stderr.contains("damaged.snap")
+                && stderr.contains(expected),
+            "{what}, {command:?}: exit {:?}: {stderr}",
+            output.status.code()
+        );
     }
-    for (what, bytes) in damaged {
-        let path = dir.path().join("damaged.snap");
-        std::fs::write(&path, &bytes).expect("the file can be written");
+}
+
+/// Every kind of damage to a snapshot file is refused before anything runs: exit code 2 and an error naming the
+/// file and the damage, never a resumed run, never a panic.
+#[test]
+fn corrupted_and_truncated_snapshots_are_errors_with_exit_code_2() {
+    let (dir, wat, snapshot) = paused_checksum();
+    let good = std::fs::read(&snapshot).expect("the snapshot can be read");
+    let (_, body_at) = Snapshot::read_header(&good, &DecodeLimits::default())
+        .expect("the snapshot's header reads");
+    let len = good.len();
+    let mut damaged: Vec<(String, Vec<u8>, &str)> = vec![
+        ("empty".into(), Vec::new(), "truncated at byte 0"),
+        ("not a snapshot".into(), b"(module)".to_vec(), "bad magic"),
+        (
+            "header only".into(),
+            good[..body_at].to_vec(),
+            "the body ends at byte",
+        ),
+        ("header cut".into(), good[..40].to_vec(), "the header ends"),
+        (
+            "cut short".into(),
+            good[..len - 7].to_vec(),
+            "truncated at byte",
+        ),
+        (
+            "with a tail".into(),
+            [good.as_slice(), b"tail"].concat(),
+            "4 bytes after the end of the body",
+        ),
+    ];
+    for at in [16, 20, body_at - 20, body_at - 2] {
+        let mut bytes = good.clone();
+        bytes[at] ^= 0x10;
+        damaged.push((
+            format!("bit 4 of header byte {at}"),
+            bytes,
+            "header checksum mismatch",
+        ));
+    }
+    for at in [body_at, body_at + 1, (body_at + len) / 2, len - 2] {
+        let mut bytes = good.clone();
+        bytes[at] ^= 0x01;
+        damaged.push((
+            format!("bit 0 of body byte {at}"),
+            bytes,
+            "body checksum mismatch",
+        ));
+        let mut bytes = good.clone();
+        bytes.swap(at, at + 1);
+        if bytes != good {
+            damaged.push((
+                format!("body bytes {at} and {} swapped", at + 1),
+                bytes,
+                "body checksum mismatch",
+            ));
+        }
+    }
+    for (what, bytes, expected) in damaged {
+        assert_refused(dir.path(), &wat, &what, &bytes, expected);
+    }
+}
+
+/// All single-bit flips, all swaps of adjacent bytes and all truncations of a paused run's snapshot, as `resume`
+/// and `snapshot info` decode them: every one is refused by the checksums before anything is decoded.
+#[test]
+fn every_damaged_copy_of_a_paused_run_is_refused_before_it_runs() {
+    let (_dir, _wat, snapshot) = paused_checksum();
+    let good = std::fs::read(&snapshot).expect("the snapshot can be read");
+    let limits = DecodeLimits::default();
+    assert!(Snapshot::from_bytes(&good, &limits).is_ok());
+    let mut copies: Vec<Vec<u8>> = Vec::new();
+    for at in 0..good.len() {
+        for bit in 0..8 {
+            let mut bytes = good.clone();
+            bytes[at] ^= 1 << bit;
+            copies.push(bytes);
+        }
+        if at + 1 < good.len() && good[at] != good[at + 1] {
+            let mut bytes = good.clone();
+            bytes.swap(at, at + 1);
+            copies.push(bytes);
+        }
+        copies.push(good[..at].to_vec());
+    }
+    let resumed: Vec<usize> = copies
+        .iter()
+        .enumerate()
+        .filter(|(_, bytes)| {
+            !matches!(
+                Snapshot::from_bytes(bytes, &limits),
+                Err(Error::SnapshotDamaged(_) | Error::SnapshotVersion { .. })
+            ) || describe(bytes, None).is_ok()
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        resumed.is_empty(),
+        "{} of {} damaged copies were not refused as damaged: {resumed:?}",
+        resumed.len(),
+        copies.len()
+    );
+}
+
+/// A file of the previous format version gets a message saying which version it is and which one this build
+/// reads.
+#[test]
+fn an_older_snapshot_format_is_named() {
+    let (dir, wat, snapshot) = paused_checksum();
+    let mut bytes = std::fs::read(&snapshot).expect("the snapshot can be read");
+    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert_refused(
+        dir.path(),
+        &wat,
+        "version 2",
+        &bytes,
+        &format!(
+            "snapshot format version 2: written by an older capicola; this build reads version {}",
+            capicola_engine::FORMAT_VERSION
+        ),
+    );
+}
+
+/// A device, a pipe-like file or a folder given as a snapshot is refused before it is read: `/dev/zero` does not
+/// make `snapshot info` read for ever.
+#[test]
+fn snapshot_files_that_are_not_regular_files_are_refused_unread() {
+    let (dir, wat) = checksum_module();
+    for path in [Path::new("/dev/zero"), dir.path()] {
         for command in [&["snapshot", "info"][..], &["resume"][..]] {
             let mut cmd = capicola();
-            cmd.args(command).arg(&path);
+            cmd.args(command).arg(path);
             if command == ["resume"] {
-                // A damaged loop counter must not make the test run for ever.
-                cmd.arg("--module").arg(&wat).args(["--fuel", "10000000"]);
+                cmd.arg("--module").arg(&wat);
             }
-            let assert = cmd.assert();
-            let output = assert.get_output();
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            // A flipped byte in the body may still decode into another valid state: that run must then end
-            // (returning, trapping or running out of fuel). Anything else is an error that names the file.
-            if output.status.code() == Some(2) {
-                assert!(
-                    stderr.contains("error: cannot") && stderr.contains("damaged.snap"),
-                    "{what}, {command:?}: {stderr}"
-                );
-            } else {
-                assert!(
-                    what == "flipped" && matches!(output.status.code(), Some(0 | 1 | 3)),
-                    "{what}, {command:?}: exit {:?}: {stderr}",
-                    output.status.code()
-                );
-            }
-            assert!(
-                !stderr.contains("panicked"),
-                "{what}, {command:?}: {stderr}"
-            );
+            cmd.assert()
+                .code(2)
+                .stderr(predicate::str::contains(format!(
+                    "error: cannot read {}",
+                    path.display()
+                )))
+                .stderr(predicate::str::contains("not a regular file"));
         }
+    }
+}
+
+/// Every snapshot file in `corpora/regressions/engine/` (`*.snap`, hostile files that once got further than they
+/// should) is refused by `snapshot info` with exit code 2 and an error, never a panic or an abort.
+#[test]
+fn regression_snapshots_are_refused() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/regressions/engine");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the regression corpus can be listed")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "snap"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no snapshot files in {}", dir.display());
+    for file in files {
+        let assert = capicola().args(["snapshot", "info"]).arg(&file).assert();
+        let output = assert.get_output();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.code() == Some(2) && stderr.contains("error: cannot read"),
+            "{}: exit {:?}: {stderr}",
+            file.display(),
+            output.status.code()
+        );
     }
 }
 

@@ -4,7 +4,7 @@ use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use capicola_engine::Module;
+use capicola_engine::{DecodeLimits, Module, Snapshot};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -150,15 +150,21 @@ fn damaged_input(seed: u64) -> Vec<u8> {
     bytes
 }
 
-/// Every truncation of the valid files of the fixed module, and seeded damage to them (restored stores are run
-/// once `snapshots::RUN_RESTORED_STORES` is on): errors or stores that capture and restore again, never a panic.
+/// Every truncation of the valid files of the fixed module is an error, and seeded damage to their bodies under
+/// valid checksums (restored stores are run once `snapshots::RUN_RESTORED_STORES` is on) gives errors or stores
+/// that capture and restore again, never a panic.
 #[test]
 fn damaged_snapshot_files_give_errors_or_stores_that_run() {
     let (engine, module) = snapshots::decode_module();
     let valid = snapshots::valid_snapshots();
-    // Every truncation of every valid file, then seeded damage.
+    // Every truncation of every valid file, refused by decoding itself, then seeded damage.
+    let limits = DecodeLimits::default();
     for file in &valid {
         for len in 0..file.len() {
+            assert!(
+                Snapshot::from_bytes(&file[..len], &limits).is_err(),
+                "a valid file cut at {len} decodes"
+            );
             snapshots::decode(&engine, &module, &file[..len], true);
         }
         snapshots::decode(&engine, &module, file, true);

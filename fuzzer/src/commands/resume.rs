@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use capicola::program::compile;
 use capicola::session::Session;
+use capicola::snapshot_file::read_file;
 use capicola_engine::Engine;
 
 use super::Status;
@@ -47,8 +48,7 @@ impl ResumeCommand {
         let bytes = std::fs::read(&self.module).with_context(|| format!("cannot read {module}"))?;
         let engine = Engine::default();
         let compiled = compile(&engine, &bytes).with_context(|| format!("cannot load {module}"))?;
-        let saved =
-            std::fs::read(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;
+        let saved = read_file(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;
         let mut session = Session::restore(&engine, compiled, &saved)
             .with_context(|| format!("cannot resume {snapshot} with the module {module}"))?;
         let fuel = self.fuel.unwrap_or(u64::MAX);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use capicola::program::compile;
-use capicola::snapshot_file::describe;
+use capicola::snapshot_file::{describe, read_file};
 use capicola_engine::Engine;
 
 use super::Status;
@@ -30,8 +30,12 @@ enum SnapshotSubcommand {
 /// restored, which checks it all the way, and the paused call's position, frames and
 /// instructions executed are printed.
 ///
-/// Exit codes: 0 printed; 2 the file is unreadable, corrupted or truncated, or --module is not
-/// the module it was taken of.
+/// The file's checksums are verified before anything is decoded: a damaged file is an error
+/// naming the damage (the header or the body, a checksum mismatch, where a cut file ends), and
+/// a file of an older format version says so.
+///
+/// Exit codes: 0 printed; 2 the file is unreadable, not a regular file, too large, damaged,
+/// of another format version, or --module is not the module it was taken of.
 #[derive(Debug, clap::Args)]
 struct InfoCommand {
     /// The snapshot file.
@@ -52,8 +56,7 @@ impl SnapshotCommand {
 impl InfoCommand {
     fn execute(self) -> anyhow::Result<Status> {
         let snapshot = self.snapshot.display();
-        let bytes =
-            std::fs::read(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;
+        let bytes = read_file(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;
         let module = match &self.module {
             Some(path) => {
                 let module = path.display();

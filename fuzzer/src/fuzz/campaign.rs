@@ -38,7 +38,7 @@ use super::monitor::{LiveStats, StatusMonitor, StatusView};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, input_files};
 use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
-use crate::files::write_atomically;
+use crate::files::{read_checked, write_atomically, write_checked};
 
 /// Name of the edge-map observer (LibAFL's monitors look for edge statistics under it).
 const EDGES: &str = "edges";
@@ -325,7 +325,7 @@ where
         let (hit, total) = end.edges.unwrap_or((0, 0));
         let seeds = end.seed_edges.unwrap_or(0);
         let path = client_end_file(output, core);
-        write_atomically(
+        write_checked(
             &path,
             format!("{} {hit} {total} {seeds}\n", end.execs).as_bytes(),
         )
@@ -344,7 +344,10 @@ fn stop_requested(output: &OutputDir, checked: &mut Instant) -> bool {
     output.stop_requested()
 }
 
-/// Where client `core` of a multi-core campaign leaves its final numbers.
+/// Longest final numbers a client leaves: four `u64` in decimal, spaces and a newline.
+const CLIENT_END_BYTES: u64 = 4 * 21;
+
+/// Where client `core` of a multi-core campaign leaves its final numbers (a checked file).
 fn client_end_file(output: &OutputDir, core: u64) -> PathBuf {
     output.root().join(format!(".client-{core}.end"))
 }
@@ -356,14 +359,14 @@ fn read_client_ends(output: &OutputDir, clients: usize) -> (u64, Option<(u64, u6
     let mut edges: Option<(u64, u64)> = None;
     let mut seed_edges: Option<u64> = None;
     for core in 1..=clients as u64 {
-        let Ok(text) = std::fs::read_to_string(client_end_file(output, core)) else {
+        // A client that did not finish left no file; a damaged file counts as none either, never as other numbers.
+        let Ok(text) = read_checked(&client_end_file(output, core), CLIENT_END_BYTES) else {
             continue;
         };
-        let numbers: Vec<u64> = text
-            .split_whitespace()
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        if let [e, hit, total, seeds] = numbers[..] {
+        let numbers: Option<Vec<u64>> = std::str::from_utf8(&text)
+            .ok()
+            .and_then(|text| text.split_whitespace().map(|n| n.parse().ok()).collect());
+        if let Some(&[e, hit, total, seeds]) = numbers.as_deref() {
             execs += e;
             if total > 0 && edges.is_none_or(|(best, _)| hit > best) {
                 edges = Some((hit, total));
