@@ -513,3 +513,167 @@ fn a_campaign_asked_to_stop_ends_cleanly_with_its_summary_on_one_core_or_several
         );
     }
 }
+
+/// The reproducers in `corpora/regressions/fuzz/` whose names start with `prefix`.
+fn fuzz_regressions(prefix: &str) -> Vec<PathBuf> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/regressions/fuzz");
+    let files: Vec<PathBuf> = input_files(&folder)
+        .expect("the regression folder can be listed")
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+        .collect();
+    assert!(!files.is_empty(), "no reproducer named {prefix}*");
+    files
+}
+
+/// A process timeout far above every limit the tests give: it only turns a hang into a failure.
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
+/// Fuel no input of the tests spends: only the wall clock can end them.
+const ENDLESS_FUEL: &str = "1000000000000000";
+
+#[test]
+fn inputs_that_never_end_stop_at_the_timeout_and_campaigns_at_the_time_limit() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let input = work.path().join("input");
+    std::fs::write(&input, "x").expect("input written");
+    for target in fuzz_regressions("input-never-ends-") {
+        let name = target.display();
+        capicola()
+            .arg("replay")
+            .arg(&target)
+            .arg(&input)
+            .args(["--fuel", ENDLESS_FUEL, "--timeout", "0.2"])
+            .timeout(HANG_GUARD)
+            .assert()
+            .code(3)
+            .stdout(predicate::str::contains(
+                "timeout: ran past its wall-clock limit (--timeout)",
+            ));
+        capicola()
+            .arg("replay")
+            .arg(&target)
+            .arg(&input)
+            .arg(&input)
+            .args([
+                "--fuel",
+                ENDLESS_FUEL,
+                "--timeout",
+                "0",
+                "--max-total-time",
+                "1",
+            ])
+            .timeout(HANG_GUARD)
+            .assert()
+            .code(4)
+            .stderr(predicate::str::contains("--max-total-time ran out"));
+        // The default --timeout is longer than the campaign: the time limit ends the input running then.
+        let out = work.path().join(format!("out-{}", target_name(&target)));
+        let run = capicola()
+            .arg("fuzz")
+            .arg(&target)
+            .arg("-o")
+            .arg(&out)
+            .args(["--fuel", ENDLESS_FUEL, "--max-total-time", "2", "-q"])
+            .timeout(HANG_GUARD)
+            .output()
+            .expect("the campaign runs");
+        assert!(run.status.success(), "{name}: {run:?}");
+        assert!(
+            String::from_utf8_lossy(&run.stdout).contains("done:"),
+            "{name}: {run:?}"
+        );
+        // A short --timeout makes each input a timeout finding.
+        let out = work.path().join(format!("short-{}", target_name(&target)));
+        capicola()
+            .arg("fuzz")
+            .arg(&target)
+            .arg("-o")
+            .arg(&out)
+            .args([
+                "--fuel",
+                ENDLESS_FUEL,
+                "--timeout",
+                "0.2",
+                "--max-total-time",
+                "2",
+                "-q",
+            ])
+            .timeout(HANG_GUARD)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("timeouts:    1 unique"));
+    }
+}
+
+fn target_name(path: &Path) -> String {
+    path.file_stem()
+        .expect("the reproducer has a name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn an_initialization_that_never_ends_stops_at_the_time_limit_with_a_clear_error() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let input = work.path().join("input");
+    std::fs::write(&input, "x").expect("input written");
+    for target in fuzz_regressions("init-never-ends-") {
+        capicola()
+            .arg("fuzz")
+            .arg(&target)
+            .arg("-o")
+            .arg(work.path().join(target_name(&target)))
+            .args(["--max-total-time", "2", "-q"])
+            .timeout(HANG_GUARD)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "initialization did not finish before the time limit (--max-total-time) ran out",
+            ));
+        capicola()
+            .arg("replay")
+            .arg(&target)
+            .arg(&input)
+            .args(["--max-total-time", "1"])
+            .timeout(HANG_GUARD)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--max-total-time"));
+    }
+}
+
+#[test]
+fn a_wall_clock_timeout_leaves_fuel_timeouts_as_they_were() {
+    // Slicing the fuel to read the clock must not move where the fuel runs out.
+    let work = tempfile::tempdir().expect("temporary folder");
+    let wat = work.path().join("spin.wat");
+    std::fs::write(&wat, SPIN_ON_L).expect("module written");
+    let wasm = wat::parse_file(&wat).expect("the module assembles");
+    let run = |timeout: Option<Duration>| {
+        let options = TargetOptions {
+            fuel: 1_000_003,
+            timeout,
+            ..TargetOptions::default()
+        };
+        Target::load(
+            &wasm,
+            &options,
+            Instrumentation {
+                coverage: true,
+                cmplog: false,
+            },
+        )
+        .expect("the target loads")
+        .run(b"Loop")
+    };
+    let plain = run(None);
+    assert!(
+        matches!(plain, capicola::fuzz::Outcome::Timeout { .. }),
+        "{plain:?}"
+    );
+    assert_eq!(run(Some(Duration::from_secs(3600))), plain);
+}

@@ -1,6 +1,7 @@
 //! What several subcommands share: how a fuzz target is run and its inputs listed, how a module file is read, how a run's end is reported, and the command line that opens a crash in the debugger.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use capicola::files::write_atomically;
@@ -22,6 +23,11 @@ pub struct TargetArgs {
     /// program's first read of its input).
     #[arg(long, value_name = "N", default_value_t = 10_000_000_000)]
     pub init_fuel: u64,
+    /// Wall-clock seconds one input may run before it counts as a timeout, whatever fuel it has left (libFuzzer's
+    /// -timeout; fractions allowed; 0 for no limit). Fuel alone bounds time only as far as every instruction and
+    /// host call is cheap.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub timeout: Duration,
     /// Largest input in bytes; longer inputs are cut (libFuzzer's -max_len).
     #[arg(long, value_name = "BYTES", default_value_t = 4096)]
     pub max_len: usize,
@@ -56,10 +62,20 @@ impl TargetArgs {
             max_len: self.max_len,
             fuel: self.fuel,
             init_fuel: self.init_fuel,
+            timeout: (!self.timeout.is_zero()).then_some(self.timeout),
+            deadline: None,
             output,
             fresh: false,
         })
     }
+}
+
+/// A duration given in seconds, with fractions (`0.5`).
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("`{text}` is not a number of seconds"))
 }
 
 /// The input files named by `inputs`: each a file, or a folder standing for every input file in it.
@@ -103,28 +119,33 @@ pub fn target_name(path: &Path) -> String {
         .map_or_else(|| "target".into(), |s| s.to_string_lossy().into_owned())
 }
 
+/// One word of a shell command line as a POSIX shell reads it back: as it is when it holds only characters no
+/// shell treats specially, in single quotes otherwise. Every command line capicola prints quotes its words with it.
+pub fn shell_word(word: impl AsRef<std::ffi::OsStr>) -> String {
+    let word = word.as_ref().to_string_lossy();
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c))
+    {
+        word.into_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// The shell command that opens `input` of `target` in the debugger (what `replay` and `fuzz` print for crashes).
 pub fn debug_command_line(target: &Path, input: &Path, args: &[String]) -> String {
-    let quote = |s: &str| {
-        if !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c))
-        {
-            s.to_string()
-        } else {
-            format!("'{}'", s.replace('\'', r"'\''"))
-        }
-    };
     let mut line = format!(
         "capicola debug {} --input {}",
-        quote(&target.to_string_lossy()),
-        quote(&input.to_string_lossy())
+        shell_word(target),
+        shell_word(input)
     );
     if !args.is_empty() {
         line.push_str(" --");
         for a in args {
             line.push(' ');
-            line.push_str(&quote(a));
+            line.push_str(&shell_word(a));
         }
     }
     line
@@ -194,10 +215,11 @@ pub fn conclude(
             let executed = session.fuel_consumed();
             errln!(
                 "paused{place} after {} instructions ({executed} in all); snapshot saved to {} \
-                 (continue with `capicola resume {} --module {module}`)",
+                 (continue with `capicola resume {} --module {}`)",
                 executed - before,
                 save.display(),
-                save.display(),
+                shell_word(save),
+                shell_word(module_path),
             );
             Ok(Status::Paused)
         }

@@ -26,7 +26,7 @@ use libafl::{
     Error, HasMetadata, HasNamedMetadata, feedback_and_fast, feedback_not, feedback_or,
     feedback_or_fast,
 };
-use libafl_bolts::core_affinity::Cores;
+use libafl_bolts::core_affinity::{Cores, get_core_ids};
 use libafl_bolts::rands::StdRand;
 use libafl_bolts::shmem::{ShMemProvider, StdShMemProvider};
 use libafl_bolts::tuples::{Handled, Merge, tuple_list};
@@ -34,7 +34,7 @@ use libafl_bolts::tuples::{Handled, Merge, tuple_list};
 use super::FuzzError;
 use super::dict;
 use super::executor::{CmpLogExecutor, WasmExecutor};
-use super::monitor::{LiveStats, StatusMonitor, StatusView};
+use super::monitor::{Carried, LiveStats, StatusMonitor, StatusView};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, input_files};
 use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
@@ -75,6 +75,8 @@ pub struct CampaignOptions {
     pub status: StatusView,
     /// Port of the LLMP broker with `jobs > 1` (a free one when `None`).
     pub broker_port: Option<u16>,
+    /// The process that launched the clients of a multi-core campaign: they end when it is gone (set by [`run`]).
+    pub launcher: Option<u32>,
 }
 
 /// How a campaign ended.
@@ -175,7 +177,6 @@ where
         + ProgressReporter<FuzzState>
         + SendExiting,
 {
-    let start = Instant::now();
     let mut target = load_target(
         options,
         Instrumentation {
@@ -269,48 +270,65 @@ where
         havoc
     );
 
+    // The executor ends an input that is still running at the campaign's deadline with `ShuttingDown`: from then
+    // on nothing more is run, and the campaign ends as at any other limit.
+    let mut out_of_time = false;
     if state.must_load_initial_inputs() {
         if options.resume {
             let queue = output.queue();
             for path in input_files(&queue).map_err(io_error(&queue))? {
                 let bytes = std::fs::read(&path).map_err(io_error(&path))?;
-                fuzzer.add_input(&mut state, &mut executor, &mut mgr, BytesInput::new(bytes))?;
+                out_of_time |= until_shutdown(fuzzer.add_input(
+                    &mut state,
+                    &mut executor,
+                    &mut mgr,
+                    BytesInput::new(bytes),
+                ))?;
+                if out_of_time {
+                    break;
+                }
             }
         }
-        if state.corpus().count() == 0 {
+        if state.corpus().count() == 0 && !out_of_time {
             for path in seed_files(&options.seeds)? {
                 let bytes = std::fs::read(&path).map_err(io_error(&path))?;
-                fuzzer.evaluate_input(
+                out_of_time |= until_shutdown(fuzzer.evaluate_input(
                     &mut state,
                     &mut executor,
                     &mut mgr,
                     &BytesInput::new(bytes),
-                )?;
+                ))?;
+                if out_of_time {
+                    break;
+                }
             }
         }
-        if state.corpus().count() == 0 {
-            fuzzer.add_input(
+        if state.corpus().count() == 0 && !out_of_time {
+            out_of_time |= until_shutdown(fuzzer.add_input(
                 &mut state,
                 &mut executor,
                 &mut mgr,
                 BytesInput::new(Vec::new()),
-            )?;
+            ))?;
         }
     }
 
     let seed_edges = covered_edges(&state);
 
+    // Every initial input crashed or timed out: there is nothing to mutate, and the campaign ends with its findings.
+    let nothing_to_fuzz = state.corpus().count() == 0;
     let mut stop_checked = Instant::now();
-    loop {
+    while !out_of_time && !nothing_to_fuzz {
         if options.runs.is_some_and(|runs| *state.executions() >= runs)
-            || options.max_total_time.is_some_and(|t| start.elapsed() >= t)
+            || options.target.deadline.is_some_and(|d| Instant::now() >= d)
             || (options.stop_on_crash && fuzzer.objective().crashes_found() > 0)
-            || stop_requested(output, &mut stop_checked)
+            || stop_requested(output, options.launcher, &mut stop_checked)
         {
             break;
         }
         mgr.maybe_report_progress(&mut state, REPORT_INTERVAL)?;
-        fuzzer.fuzz_one(&mut stages, &mut executor, &mut state, &mut mgr)?;
+        out_of_time =
+            until_shutdown(fuzzer.fuzz_one(&mut stages, &mut executor, &mut state, &mut mgr))?;
     }
     mgr.report_progress(&mut state)?;
     let edges = covered_edges(&state).map(|hit| (hit, map_len as u64));
@@ -335,13 +353,38 @@ where
     Ok(end)
 }
 
-/// Whether a stop was asked for (the dashboard's `q`), looked up at most once per report interval.
-fn stop_requested(output: &OutputDir, checked: &mut Instant) -> bool {
+/// Whether `result` is the executor's end of the campaign (an input cut short at the deadline); other errors stay
+/// errors.
+fn until_shutdown<T>(result: Result<T, Error>) -> Result<bool, Error> {
+    match result {
+        Ok(_) => Ok(false),
+        Err(Error::ShuttingDown) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a stop was asked for (the dashboard's `q`), or the launcher of this client is gone (killed, even with
+/// `kill -9`), looked up at most once per report interval.
+fn stop_requested(output: &OutputDir, launcher: Option<u32>, checked: &mut Instant) -> bool {
     if checked.elapsed() < REPORT_INTERVAL {
         return false;
     }
     *checked = Instant::now();
-    output.stop_requested()
+    output.stop_requested() || launcher.is_some_and(|pid| !process_alive(pid))
+}
+
+/// Whether process `pid` runs (a zombie, dead and not yet reaped, does not). Where `/proc` cannot tell, it is
+/// taken to run.
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state is the first field after the command name, which ends with the last `)`.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_none_or(|state| state != "Z" && state != "X"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => !Path::new("/proc/self").exists(),
+        Err(_) => true,
+    }
 }
 
 /// Where client `core` of a multi-core campaign leaves its final numbers.
@@ -392,6 +435,18 @@ fn free_port() -> Result<u16, FuzzError> {
 /// Runs a campaign and sums it up. Findings are on disk as they are found, so a campaign stopped by a signal loses
 /// nothing it wrote; `resume` continues it.
 pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
+    // The time limit is a deadline for everything, initialization and the input running then included.
+    let mut options = options.clone();
+    if let Some(end) = options
+        .max_total_time
+        .and_then(|t| Instant::now().checked_add(t))
+    {
+        options.target.deadline = Some(options.target.deadline.map_or(end, |d| d.min(end)));
+    }
+    if options.jobs > 1 {
+        options.launcher = Some(std::process::id());
+    }
+    let options = &options;
     let output = OutputDir::create(&options.out, options.resume)?;
     // Fail early, in this process, on a target that does not load.
     Target::load(
@@ -404,8 +459,20 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     )?;
     let tokens = tokens(options)?;
     output.clear_stop_request()?;
-    let (monitor, status) =
-        StatusMonitor::new(output.clone(), &options.target.program_name, options.status);
+    // A resumed campaign's stats count its earlier sessions in.
+    let carried = if options.resume {
+        std::fs::read_to_string(output.stats())
+            .map(|text| Carried::from_stats_file(&text))
+            .unwrap_or_default()
+    } else {
+        Carried::default()
+    };
+    let (monitor, status) = StatusMonitor::new(
+        output.clone(),
+        &options.target.program_name,
+        options.status,
+        carried,
+    );
     let start = Instant::now();
     let jobs = options.jobs.max(1);
     let (execs, corpus, edges, seed_edges) = if jobs == 1 {
@@ -417,7 +484,22 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
             Some(port) => port,
             None => free_port()?,
         };
-        let cores = Cores::from((0..jobs).collect::<Vec<usize>>());
+        // The launcher binds each client to a core, spawns one for each core of the list that this process may run
+        // on, and its broker waits for as many clients as the list names: a list longer than the cores at hand
+        // would leave it waiting forever.
+        let available = get_core_ids()?;
+        if available.len() < jobs {
+            return Err(FuzzError::TooManyJobs {
+                jobs,
+                cores: available.len(),
+            });
+        }
+        let cores = Cores::from(
+            available[..jobs]
+                .iter()
+                .map(|core| core.0)
+                .collect::<Vec<usize>>(),
+        );
         let run_client =
             |state: Option<FuzzState>,
              mgr,

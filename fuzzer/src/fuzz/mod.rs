@@ -14,7 +14,9 @@ pub mod output;
 pub mod target;
 
 pub use campaign::{CampaignOptions, Summary};
-pub use target::{HarnessKind, Instrumentation, Outcome, Target, TargetError, TargetOptions};
+pub use target::{
+    HarnessKind, Instrumentation, Outcome, Target, TargetError, TargetOptions, TimeoutCause,
+};
 
 /// What can go wrong running a campaign (a crash of the target is a finding, not this).
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,11 @@ pub enum FuzzError {
         "{0} already holds a campaign: pass --resume to continue it, or choose another output folder"
     )]
     OutputInUse(std::path::PathBuf),
+    /// More cores asked for than this process may run on.
+    #[error(
+        "-j {jobs}: only {cores} core(s) are available to this process, and each client needs one of its own (use -j {cores} or fewer)"
+    )]
+    TooManyJobs { jobs: usize, cores: usize },
     /// LibAFL failed.
     #[error("fuzzer: {0}")]
     LibAfl(#[from] libafl::Error),
