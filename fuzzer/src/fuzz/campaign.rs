@@ -1,5 +1,6 @@
 //! A fuzzing campaign: the LibAFL pipeline around a snapshot-reset [`Target`], run on one core in this process or on several through LibAFL's launcher, until a budget of time or executions is spent.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -161,13 +162,44 @@ pub fn tokens(options: &CampaignOptions) -> Result<Vec<Vec<u8>>, FuzzError> {
     Ok(tokens)
 }
 
-/// One fuzzing client: builds the pipeline, loads the inputs, and fuzzes until the budget is spent.
+/// One fuzzing client: fuzzes until the budget is spent, then says it is leaving, however it ended: without that
+/// word, the broker of a multi-core campaign would wait for it forever and LibAFL's respawner would start it again
+/// (as a new client) or panic.
 fn client<EM>(
     options: &CampaignOptions,
     output: &OutputDir,
     tokens: &[Vec<u8>],
     state: Option<FuzzState>,
     mut mgr: EM,
+    core: u64,
+) -> Result<ClientEnd, Error>
+where
+    EM: EventFirer<BytesInput, FuzzState>
+        + EventReceiver<BytesInput, FuzzState>
+        + EventRestarter<FuzzState>
+        + ProgressReporter<FuzzState>
+        + SendExiting,
+{
+    let end = fuzz_on_client(options, output, tokens, state, &mut mgr, core);
+    if let Err(error) = &end
+        && options.jobs > 1
+    {
+        // The launcher only learns that the client ended: its error is told here.
+        let _ = writeln!(std::io::stderr(), "client {core}: {error}");
+    }
+    let exiting = mgr.send_exiting();
+    let end = end?;
+    exiting?;
+    Ok(end)
+}
+
+/// The pipeline of one client: builds it, loads the inputs, and fuzzes until the budget is spent.
+fn fuzz_on_client<EM>(
+    options: &CampaignOptions,
+    output: &OutputDir,
+    tokens: &[Vec<u8>],
+    state: Option<FuzzState>,
+    mgr: &mut EM,
     core: u64,
 ) -> Result<ClientEnd, Error>
 where
@@ -281,7 +313,7 @@ where
                 out_of_time |= until_shutdown(fuzzer.add_input(
                     &mut state,
                     &mut executor,
-                    &mut mgr,
+                    &mut *mgr,
                     BytesInput::new(bytes),
                 ))?;
                 if out_of_time {
@@ -295,7 +327,7 @@ where
                 out_of_time |= until_shutdown(fuzzer.evaluate_input(
                     &mut state,
                     &mut executor,
-                    &mut mgr,
+                    &mut *mgr,
                     &BytesInput::new(bytes),
                 ))?;
                 if out_of_time {
@@ -307,7 +339,7 @@ where
             out_of_time |= until_shutdown(fuzzer.add_input(
                 &mut state,
                 &mut executor,
-                &mut mgr,
+                &mut *mgr,
                 BytesInput::new(Vec::new()),
             ))?;
         }
@@ -328,7 +360,7 @@ where
         }
         mgr.maybe_report_progress(&mut state, REPORT_INTERVAL)?;
         out_of_time =
-            until_shutdown(fuzzer.fuzz_one(&mut stages, &mut executor, &mut state, &mut mgr))?;
+            until_shutdown(fuzzer.fuzz_one(&mut stages, &mut executor, &mut state, &mut *mgr))?;
     }
     mgr.report_progress(&mut state)?;
     let edges = covered_edges(&state).map(|hit| (hit, map_len as u64));
@@ -349,7 +381,6 @@ where
         )
         .map_err(|e| Error::os_error(e, format!("cannot write {}", path.display())))?;
     }
-    mgr.send_exiting()?;
     Ok(end)
 }
 
@@ -443,8 +474,19 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     {
         options.target.deadline = Some(options.target.deadline.map_or(end, |d| d.min(end)));
     }
+    // The launcher binds each client to a core, spawns one for each core of the list that this process may run on,
+    // and its broker waits for as many clients as the list names: a list longer than the cores at hand would leave
+    // it waiting forever.
+    let mut client_cores = Vec::new();
     if options.jobs > 1 {
         options.launcher = Some(std::process::id());
+        client_cores = get_core_ids()?.iter().map(|core| core.0).collect();
+        if client_cores.len() < options.jobs {
+            return Err(FuzzError::TooManyJobs {
+                jobs: options.jobs,
+                cores: client_cores.len(),
+            });
+        }
     }
     let options = &options;
     let output = OutputDir::create(&options.out, options.resume)?;
@@ -484,22 +526,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
             Some(port) => port,
             None => free_port()?,
         };
-        // The launcher binds each client to a core, spawns one for each core of the list that this process may run
-        // on, and its broker waits for as many clients as the list names: a list longer than the cores at hand
-        // would leave it waiting forever.
-        let available = get_core_ids()?;
-        if available.len() < jobs {
-            return Err(FuzzError::TooManyJobs {
-                jobs,
-                cores: available.len(),
-            });
-        }
-        let cores = Cores::from(
-            available[..jobs]
-                .iter()
-                .map(|core| core.0)
-                .collect::<Vec<usize>>(),
-        );
+        let cores = Cores::from(client_cores[..jobs].to_vec());
         let run_client =
             |state: Option<FuzzState>,
              mgr,

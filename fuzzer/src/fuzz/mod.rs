@@ -27,8 +27,9 @@ pub enum FuzzError {
     /// A dictionary file is unreadable or malformed.
     #[error(transparent)]
     Dict(#[from] dict::DictError),
-    /// A file or folder of the campaign could not be used.
-    #[error("{path}: {source}")]
+    /// A file or folder of the campaign could not be used. The OS error is the source, not part of the message:
+    /// error reports print each cause once.
+    #[error("cannot use {path}")]
     Io {
         path: std::path::PathBuf,
         source: std::io::Error,
@@ -43,7 +44,13 @@ pub enum FuzzError {
         "-j {jobs}: only {cores} core(s) are available to this process, and each client needs one of its own (use -j {cores} or fewer)"
     )]
     TooManyJobs { jobs: usize, cores: usize },
-    /// LibAFL failed.
+    /// LibAFL failed; its message is the whole report (LibAFL's errors name no source of their own).
     #[error("fuzzer: {0}")]
-    LibAfl(#[from] libafl::Error),
+    LibAfl(libafl::Error),
+}
+
+impl From<libafl::Error> for FuzzError {
+    fn from(error: libafl::Error) -> Self {
+        FuzzError::LibAfl(error)
+    }
 }
