@@ -419,18 +419,22 @@ impl Budget {
     }
 
     /// Fuel for the next stretch of a run that has `left`: all of it without a time limit (the run is then exactly
-    /// as without slicing), at most the current slice with one, or all of it when the last slice ran nothing (an
-    /// instruction that costs more than a slice still runs, in one go).
-    fn next_slice(&self, left: u64, stalled: bool) -> u64 {
-        if stalled || (self.timeout_at.is_none() && self.deadline.is_none()) {
+    /// as without slicing), at most the current slice with one.
+    fn next_slice(&self, left: u64) -> u64 {
+        if self.timeout_at.is_none() && self.deadline.is_none() {
             left
         } else {
             left.min(self.slice)
         }
     }
 
-    /// Adapts the slice to how long the last one, of `fuel`, took.
-    fn took(&mut self, fuel: u64, elapsed: Duration) {
+    /// Adapts the slice to the last one, of `fuel`: `ran` is whether it ran anything (an instruction that costs
+    /// more than a slice runs only once the slice has grown past its cost), `elapsed` how long it took.
+    fn took(&mut self, fuel: u64, ran: bool, elapsed: Duration) {
+        if !ran {
+            self.slice = self.slice.saturating_mul(2);
+            return;
+        }
         if fuel < self.slice {
             // A short last stretch says little about the slice.
             return;
@@ -468,7 +472,6 @@ fn drive(
     touched: &mut bool,
 ) -> Result<CallEnd, Error> {
     let start = store.fuel_consumed();
-    let mut stalled = false;
     loop {
         let used = store.fuel_consumed() - start;
         if used >= budget.fuel {
@@ -478,16 +481,18 @@ fn drive(
             return Ok(CallEnd::OutOfTime(expired, store.backtrace()));
         }
         let (before, clock) = (store.fuel_consumed(), Instant::now());
-        let slice = budget.next_slice(budget.fuel - used, stalled);
+        let slice = budget.next_slice(budget.fuel - used);
         match store.run(slice) {
             RunOutcome::Finished(results) => return Ok(CallEnd::Returned(results)),
             RunOutcome::Trapped(trap) => return Ok(CallEnd::Trapped(trap)),
+            // The whole fuel left ran out (an instruction may cost more than there is left).
+            RunOutcome::OutOfFuel if slice == budget.fuel - used => {
+                return Ok(CallEnd::OutOfFuel(store.backtrace()));
+            }
             RunOutcome::OutOfFuel => {
-                stalled = store.fuel_consumed() == before;
-                budget.took(slice, clock.elapsed());
+                budget.took(slice, store.fuel_consumed() != before, clock.elapsed());
             }
             RunOutcome::HostCall(call) => {
-                stalled = false;
                 *touched = true;
                 match ctx.handle(store, memory, &call) {
                     HostAction::Return(results) => store.host_return(&results)?,
@@ -522,7 +527,6 @@ fn resume_within(
     budget: &mut Budget,
 ) -> Result<Resumed, WasiError> {
     let start = store.fuel_consumed();
-    let mut stalled = false;
     loop {
         let used = store.fuel_consumed() - start;
         if used >= budget.fuel {
@@ -532,11 +536,13 @@ fn resume_within(
             return Ok(Resumed::OutOfTime(expired));
         }
         let (before, clock) = (store.fuel_consumed(), Instant::now());
-        let slice = budget.next_slice(budget.fuel - used, stalled);
+        let slice = budget.next_slice(budget.fuel - used);
         match ctx.resume(store, slice)? {
+            RunStatus::OutOfFuel if slice == budget.fuel - used => {
+                return Ok(Resumed::Status(RunStatus::OutOfFuel));
+            }
             RunStatus::OutOfFuel => {
-                stalled = store.fuel_consumed() == before;
-                budget.took(slice, clock.elapsed());
+                budget.took(slice, store.fuel_consumed() != before, clock.elapsed());
             }
             status => return Ok(Resumed::Status(status)),
         }
@@ -1083,5 +1089,65 @@ impl DebugStart {
             ctx: booted.ctx,
             memory: booted.memory,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timed(slice: u64) -> Budget {
+        Budget {
+            fuel: u64::MAX,
+            timeout_at: Instant::now().checked_add(Duration::from_secs(3600)),
+            deadline: None,
+            slice,
+        }
+    }
+
+    #[test]
+    fn without_a_time_limit_the_whole_fuel_runs_in_one_go() {
+        let budget = Budget {
+            timeout_at: None,
+            ..timed(FIRST_SLICE)
+        };
+        assert_eq!(budget.next_slice(1 << 40), 1 << 40);
+        assert!(budget.expired().is_none());
+    }
+
+    #[test]
+    fn slices_grow_while_fast_shrink_when_slow_and_grow_past_an_instruction_that_costs_more() {
+        let mut budget = timed(FIRST_SLICE);
+        budget.took(FIRST_SLICE, true, Duration::ZERO);
+        assert_eq!(budget.slice, FIRST_SLICE * 2);
+        // One slice ten times too long: the next is about a tenth.
+        budget.took(budget.slice, true, SLICE_TIME * 10);
+        assert!(budget.slice <= FIRST_SLICE * 2 / 10 + 1, "{}", budget.slice);
+        // A slice that ran nothing doubles, past MAX_SLICE too, until the instruction fits.
+        let mut stalled = timed(MAX_SLICE);
+        stalled.took(MAX_SLICE, false, Duration::ZERO);
+        assert_eq!(stalled.slice, MAX_SLICE * 2);
+        // Slow slices never reach zero.
+        let mut slow = timed(1);
+        slow.took(1, true, Duration::from_secs(1));
+        assert_eq!(slow.slice, 1);
+        assert_eq!(slow.next_slice(10), 1);
+    }
+
+    #[test]
+    fn the_deadline_of_the_command_comes_before_the_timeout_of_the_input() {
+        let past = Instant::now();
+        let budget = Budget {
+            fuel: 1,
+            timeout_at: Some(past),
+            deadline: Some(past),
+            slice: 1,
+        };
+        assert!(matches!(budget.expired(), Some(Expired::Deadline)));
+        let budget = Budget {
+            deadline: None,
+            ..budget
+        };
+        assert!(matches!(budget.expired(), Some(Expired::Timeout)));
     }
 }
