@@ -514,6 +514,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
         &options.target.program_name,
         options.status,
         carried,
+        options.jobs.max(1),
     );
     let start = Instant::now();
     let jobs = options.jobs.max(1);

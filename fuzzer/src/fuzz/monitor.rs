@@ -167,6 +167,9 @@ pub struct StatusMonitor {
     last_stats: Option<Instant>,
     /// Findings on disk at the last update (`None` before the first).
     findings: Option<usize>,
+    /// Cores the campaign runs on: a client that LibAFL's respawner started again after it died registers as a new
+    /// one, and is not one more core.
+    jobs: usize,
 }
 
 impl std::fmt::Debug for StatusMonitor {
@@ -181,12 +184,13 @@ impl StatusMonitor {
     /// A monitor showing the status of a campaign on `target` (its name) as `view` says, on standard error. The
     /// dashboard starts with the first numbers, in the process that receives them (the broker, with several
     /// cores).
-    /// `carried` is what the earlier sessions of a resumed campaign did.
+    /// `carried` is what the earlier sessions of a resumed campaign did; `jobs` the cores it runs on.
     pub fn new(
         output: OutputDir,
         target: &str,
         view: StatusView,
         carried: Carried,
+        jobs: usize,
     ) -> (StatusMonitor, StatusHandle) {
         let shared = Arc::new(Mutex::new(LiveStats {
             carried,
@@ -203,6 +207,7 @@ impl StatusMonitor {
             last_print: None,
             last_stats: None,
             findings: None,
+            jobs,
         };
         (monitor, StatusHandle { shared, dashboard })
     }
@@ -320,7 +325,7 @@ impl Monitor for StatusMonitor {
             execs as f64 / run_time.as_secs_f64().max(1e-3)
         };
         stats.corpus = corpus;
-        stats.cores = cores;
+        stats.cores = cores.min(self.jobs);
         stats.run_time = run_time;
         if let Some((hit, _)) = edges
             && stats.edges.is_none_or(|(before, _)| hit > before)
