@@ -23,11 +23,6 @@ pub struct TargetArgs {
     /// program's first read of its input).
     #[arg(long, value_name = "N", default_value_t = 10_000_000_000)]
     pub init_fuel: u64,
-    /// Wall-clock seconds one input may run before it counts as a timeout, whatever fuel it has left (libFuzzer's
-    /// -timeout; fractions allowed; 0 for no limit). Fuel alone bounds time only as far as every instruction and
-    /// host call is cheap.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
-    pub timeout: Duration,
     /// Largest input in bytes; longer inputs are cut (libFuzzer's -max_len).
     #[arg(long, value_name = "BYTES", default_value_t = 4096)]
     pub max_len: usize,
@@ -62,11 +57,31 @@ impl TargetArgs {
             max_len: self.max_len,
             fuel: self.fuel,
             init_fuel: self.init_fuel,
-            timeout: (!self.timeout.is_zero()).then_some(self.timeout),
+            timeout: None,
             deadline: None,
             output,
             fresh: false,
         })
+    }
+}
+
+/// The wall-clock limit of each input, for the commands that run many (`fuzz`, `replay`, `tmin`, `cmin`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TimeoutArgs {
+    /// Wall-clock seconds one input may run before it counts as a timeout, whatever fuel it has left (libFuzzer's
+    /// -timeout; fractions allowed; 0 for no limit). Fuel alone bounds time only as far as every instruction and
+    /// host call is cheap.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+impl TimeoutArgs {
+    /// `options` with this limit.
+    pub fn apply(&self, options: TargetOptions) -> TargetOptions {
+        TargetOptions {
+            timeout: (!self.timeout.is_zero()).then_some(self.timeout),
+            ..options
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use capicola::fuzz::monitor::{StatusView, format_duration, pretty};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{TargetArgs, load_target, read_module, shell_word, target_name};
+use super::common::{TargetArgs, TimeoutArgs, load_target, read_module, shell_word, target_name};
 
 /// Fuzzes a WebAssembly target, resetting it to a snapshot taken after its initialization for every input.
 ///
@@ -90,6 +90,8 @@ pub struct FuzzCommand {
     broker_port: Option<u16>,
     #[command(flatten)]
     target_args: TargetArgs,
+    #[command(flatten)]
+    timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -117,9 +119,11 @@ impl FuzzCommand {
         let status = self.status_view();
         let name = target_name(&self.target);
         let wasm = read_module(&self.target)?;
-        let mut target_options =
-            self.target_args
-                .options(&self.target, &self.args, OutputMode::Discard)?;
+        let mut target_options = self.timeout.apply(self.target_args.options(
+            &self.target,
+            &self.args,
+            OutputMode::Discard,
+        )?);
         target_options.fresh = self.fresh_instance;
         target_options.deadline = self
             .max_total_time

@@ -9,7 +9,9 @@ use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::debug_command_line;
-use super::common::{TargetArgs, expand_inputs, load_target, parse_seconds, read_module};
+use super::common::{
+    TargetArgs, TimeoutArgs, expand_inputs, load_target, parse_seconds, read_module,
+};
 use super::debug::DebugCommand;
 
 /// Exit code when the time limit ended the replay before every input ran.
@@ -42,6 +44,8 @@ pub struct ReplayCommand {
     max_total_time: Option<Duration>,
     #[command(flatten)]
     target_args: TargetArgs,
+    #[command(flatten)]
+    timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -51,9 +55,11 @@ impl ReplayCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
         let started = Instant::now();
         let wasm = read_module(&self.target)?;
-        let mut options =
-            self.target_args
-                .options(&self.target, &self.args, OutputMode::Inherit)?;
+        let mut options = self.timeout.apply(self.target_args.options(
+            &self.target,
+            &self.args,
+            OutputMode::Inherit,
+        )?);
         options.deadline = self.max_total_time.and_then(|t| started.checked_add(t));
         let mut target = load_target(
             &self.target,
