@@ -48,7 +48,8 @@ pub struct FuzzCommand {
     /// Seed inputs: a folder or a file (repeatable) [default: corpora/<target name>/ when present].
     #[arg(short = 'i', long = "input", value_name = "SEEDS")]
     seeds: Vec<PathBuf>,
-    /// Number of cores to fuzz on, one process each (LibAFL's launcher).
+    /// Number of cores to fuzz on, one process each bound to its core (LibAFL's launcher): at most the cores this
+    /// process may run on. Killing the launcher, even with `kill -9`, ends its clients within a second or so.
     #[arg(short = 'j', long = "jobs", value_name = "CORES", default_value_t = 1)]
     jobs: usize,
     /// Stop after this many seconds, counted from the start, initialization included.
