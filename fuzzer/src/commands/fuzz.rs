@@ -49,7 +49,7 @@ pub struct FuzzCommand {
     #[arg(short = 'i', long = "input", value_name = "SEEDS")]
     seeds: Vec<PathBuf>,
     /// Number of cores to fuzz on, one process each bound to its core (LibAFL's launcher): at most the cores this
-    /// process may run on. Killing the launcher, even with `kill -9`, ends its clients within a second or so.
+    /// process may run on. Killing the launcher, even with `kill -9`, ends its clients (each after the input it runs).
     #[arg(short = 'j', long = "jobs", value_name = "CORES", default_value_t = 1)]
     jobs: usize,
     /// Stop after this many seconds, counted from the start, initialization included.
