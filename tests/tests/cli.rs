@@ -1,4 +1,4 @@
-//! The `capicola` command line, run as a user runs it: results, traps, bad input, fuel and the spec-script runner.
+//! The `capicola` command line, run as a user runs it: results, traps, bad input, fuel, the spec-script runner, and lost output streams.
 
 use std::path::{Path, PathBuf};
 
