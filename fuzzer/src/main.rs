@@ -45,7 +45,30 @@ const EXIT_OUT_OF_FUEL: u8 = 3;
 /// (exit codes of 126 and above trap), and clear of the shell's 126-127 and 128 + signal codes.
 const EXIT_PAUSED: u8 = 200;
 
+/// Puts `/dev/null` on each standard stream that was closed (`>&-`): else the next file, socket or shared-memory
+/// object opened would take its descriptor, and what is printed would be written into it (a multi-core campaign's
+/// broker connection, a snapshot being saved). Streams that are open stay as they are.
+fn fill_closed_standard_streams() {
+    use std::os::fd::{AsRawFd, IntoRawFd};
+    loop {
+        let Ok(null) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+        else {
+            return;
+        };
+        if null.as_raw_fd() > 2 {
+            // Every standard descriptor is open: this one is not needed.
+            return;
+        }
+        // It filled a closed standard descriptor, which it keeps for the life of the process.
+        let _ = null.into_raw_fd();
+    }
+}
+
 fn main() -> ExitCode {
+    fill_closed_standard_streams();
     let command = Command::parse();
     match command.execute() {
         Ok(Status::Success) => ExitCode::from(EXIT_SUCCESS),

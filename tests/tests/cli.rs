@@ -1,4 +1,4 @@
-//! The `capicola` command line, run as a user runs it: results, traps, bad input, fuel and the spec-script runner.
+//! The `capicola` command line, run as a user runs it: results, traps, bad input, fuel, the spec-script runner, and lost output streams.
 
 use std::path::{Path, PathBuf};
 
@@ -301,4 +301,80 @@ fn wast_wasm2_validates_as_exactly_wasm_2() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("the module was accepted"));
+}
+
+/// Shell lines running `CMD` with standard streams that lose what is printed — a closed stdout (`>&-`), a pipe
+/// whose reader is gone (`| true`), a full device, a closed stderr — and telling its exit status on fd 3.
+const LOST_OUTPUT: [&str; 3] = [
+    r#"CMD >&- 2>/dev/full; echo "exit $?" >&3"#,
+    r#"{ CMD 2>/dev/full; echo "exit $?" >&3; } | true"#,
+    r#"{ CMD 2>&-; echo "exit $?" >&3; } | true"#,
+];
+
+/// Quotes `word` for `sh`.
+fn sh_word(word: impl AsRef<std::ffi::OsStr>) -> String {
+    format!(
+        "'{}'",
+        word.as_ref().to_string_lossy().replace('\'', r"'\''")
+    )
+}
+
+#[test]
+fn lost_stdout_or_stderr_never_makes_a_command_panic() {
+    let (dir, wat) = file("program.wat", PROGRAM);
+    let snap = dir.path().join("paused.snap");
+    let out = dir.path().join("fuzz-out");
+    let harness = dir.path().join("harness.wat");
+    std::fs::write(
+        &harness,
+        r#"(module (memory (export "memory") 1)
+             (func (export "LLVMFuzzerTestOneInput") (param i32 i32) (result i32) unreachable))"#,
+    )
+    .expect("the harness is written");
+    let input = dir.path().join("input");
+    std::fs::write(&input, "x").expect("the input is written");
+    let (wat, snap, out, harness, input) = (
+        sh_word(&wat),
+        sh_word(&snap),
+        sh_word(&out),
+        sh_word(&harness),
+        sh_word(&input),
+    );
+    let commands = [
+        format!("run {wat} --invoke answer"),
+        format!("run {wat} --invoke div 1 0"),
+        format!("run {wat} --invoke spin --fuel 1000 --save-snapshot {snap}"),
+        format!("snapshot info {snap}"),
+        format!("resume {snap} --module {wat} --fuel 10"),
+        format!("wast {wat}"),
+        "--help".to_string(),
+        "no-such-command".to_string(),
+        format!("replay {harness} {input}"),
+        format!("tmin {harness} {input}"),
+        format!("fuzz {harness} -o {out} --runs 20 --no-tui"),
+        format!("fuzz {harness} -o {out} --resume --max-total-time 2 -j 2 --no-tui"),
+    ];
+    let bin = sh_word(capicola_bin());
+    for command in &commands {
+        for template in LOST_OUTPUT {
+            let line = template.replace("CMD", &format!("{bin} {command} </dev/null"));
+            let ran = Command::new("sh")
+                .arg("-c")
+                .arg(format!("exec 3>&1; {line}"))
+                .timeout(std::time::Duration::from_secs(120))
+                .output()
+                .expect("sh runs");
+            let shown = String::from_utf8_lossy(&ran.stdout);
+            let code = shown
+                .lines()
+                .find_map(|l| l.strip_prefix("exit "))
+                .unwrap_or_else(|| panic!("`{line}` told no status: {ran:?}"));
+            assert!(
+                // 101 is a panic, 129..=192 a signal (134 an abort); 200 is a saved pause.
+                code.parse::<u8>()
+                    .is_ok_and(|c| c != 101 && !(129..=192).contains(&c)),
+                "`{line}` panicked, aborted or died of a signal: exit {code}"
+            );
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! The fuzzer as a user runs it: a seeded campaign finds the bundled target's planted crash within a bounded number of executions, `replay` shows the trap with a named backtrace, `tmin` shrinks a crash keeping its failure, `cmin` keeps coverage, `--resume` keeps what a killed campaign found, a campaign asked to stop (the dashboard's `q`) ends with its summary, and a whole WASI program reading stdin (or a file) is snapshotted at its first read and fuzzed.
+//! The fuzzer as a user runs it: a seeded campaign finds the bundled target's planted crash within a bounded number of executions, `replay` shows the trap with a named backtrace, `tmin` shrinks a crash keeping its failure, `cmin` keeps coverage, `--resume` keeps what a killed campaign found, a campaign asked to stop (the dashboard's `q`) ends with its summary, a whole WASI program reading stdin (or a file) is snapshotted at its first read and fuzzed, inputs and initializations that never end stop at `--timeout` and `--max-total-time`, multi-core campaigns neither hang nor outlive their launcher, lost output streams end every command cleanly, printed command lines run as printed, and stats add up across `--resume`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -512,4 +512,492 @@ fn a_campaign_asked_to_stop_ends_cleanly_with_its_summary_on_one_core_or_several
             "the request is withdrawn at the end"
         );
     }
+}
+
+/// The reproducers in `corpora/regressions/fuzz/` whose names start with `prefix`.
+fn fuzz_regressions(prefix: &str) -> Vec<PathBuf> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/regressions/fuzz");
+    let files: Vec<PathBuf> = input_files(&folder)
+        .expect("the regression folder can be listed")
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+        .collect();
+    assert!(!files.is_empty(), "no reproducer named {prefix}*");
+    files
+}
+
+/// A process timeout far above every limit the tests give: it only turns a hang into a failure.
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
+/// Fuel no input of the tests spends: only the wall clock can end them.
+const ENDLESS_FUEL: &str = "1000000000000000";
+
+#[test]
+fn inputs_that_never_end_stop_at_the_timeout_and_campaigns_at_the_time_limit() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let input = work.path().join("input");
+    std::fs::write(&input, "x").expect("input written");
+    for target in fuzz_regressions("input-never-ends-") {
+        let name = target.display();
+        capicola()
+            .arg("replay")
+            .arg(&target)
+            .arg(&input)
+            .args(["--fuel", ENDLESS_FUEL, "--timeout", "0.2"])
+            .timeout(HANG_GUARD)
+            .assert()
+            .code(3)
+            .stdout(predicate::str::contains(
+                "timeout: ran past its wall-clock limit (--timeout)",
+            ));
+        capicola()
+            .arg("replay")
+            .arg(&target)
+            .arg(&input)
+            .arg(&input)
+            .args([
+                "--fuel",
+                ENDLESS_FUEL,
+                "--timeout",
+                "0",
+                "--max-total-time",
+                "1",
+            ])
+            .timeout(HANG_GUARD)
+            .assert()
+            .code(4)
+            .stderr(predicate::str::contains("--max-total-time ran out"));
+        // The default --timeout is longer than the campaign: the time limit ends the input running then.
+        let out = work.path().join(format!("out-{}", target_name(&target)));
+        let run = capicola()
+            .arg("fuzz")
+            .arg(&target)
+            .arg("-o")
+            .arg(&out)
+            .args(["--fuel", ENDLESS_FUEL, "--max-total-time", "2", "-q"])
+            .timeout(HANG_GUARD)
+            .output()
+            .expect("the campaign runs");
+        assert!(run.status.success(), "{name}: {run:?}");
+        assert!(
+            String::from_utf8_lossy(&run.stdout).contains("done:"),
+            "{name}: {run:?}"
+        );
+        // A short --timeout makes each input a timeout finding.
+        let out = work.path().join(format!("short-{}", target_name(&target)));
+        capicola()
+            .arg("fuzz")
+            .arg(&target)
+            .arg("-o")
+            .arg(&out)
+            .args([
+                "--fuel",
+                ENDLESS_FUEL,
+                "--timeout",
+                "0.2",
+                "--max-total-time",
+                "2",
+                "-q",
+            ])
+            .timeout(HANG_GUARD)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("timeouts:    1 unique"));
+    }
+}
+
+fn target_name(path: &Path) -> String {
+    path.file_stem()
+        .expect("the reproducer has a name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn an_initialization_that_never_ends_stops_at_the_time_limit_with_a_clear_error() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let input = work.path().join("input");
+    std::fs::write(&input, "x").expect("input written");
+    for target in fuzz_regressions("init-never-ends-") {
+        capicola()
+            .arg("fuzz")
+            .arg(&target)
+            .arg("-o")
+            .arg(work.path().join(target_name(&target)))
+            .args(["--max-total-time", "2", "-q"])
+            .timeout(HANG_GUARD)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "initialization did not finish before the time limit (--max-total-time) ran out",
+            ));
+        capicola()
+            .arg("replay")
+            .arg(&target)
+            .arg(&input)
+            .args(["--max-total-time", "1"])
+            .timeout(HANG_GUARD)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--max-total-time"));
+    }
+}
+
+#[test]
+fn a_wall_clock_timeout_leaves_fuel_timeouts_as_they_were() {
+    // Slicing the fuel to read the clock must not move where the fuel runs out.
+    let work = tempfile::tempdir().expect("temporary folder");
+    let wat = work.path().join("spin.wat");
+    std::fs::write(&wat, SPIN_ON_L).expect("module written");
+    let wasm = wat::parse_file(&wat).expect("the module assembles");
+    let run = |timeout: Option<Duration>| {
+        let options = TargetOptions {
+            fuel: 1_000_003,
+            timeout,
+            ..TargetOptions::default()
+        };
+        Target::load(
+            &wasm,
+            &options,
+            Instrumentation {
+                coverage: true,
+                cmplog: false,
+            },
+        )
+        .expect("the target loads")
+        .run(b"Loop")
+    };
+    let plain = run(None);
+    assert!(
+        matches!(plain, capicola::fuzz::Outcome::Timeout { .. }),
+        "{plain:?}"
+    );
+    assert_eq!(run(Some(Duration::from_secs(3600))), plain);
+}
+
+/// Runs `command` with its stdout a pipe closed at once (`| head -0`) and its stderr as `stderr`, and returns how
+/// it exited; a run past [`HANG_GUARD`] fails.
+fn run_with_broken_stdout(
+    mut command: std::process::Command,
+    stderr: Stdio,
+) -> std::process::Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("the command starts");
+    drop(child.stdout.take());
+    let deadline = Instant::now() + HANG_GUARD;
+    while child
+        .try_wait()
+        .expect("the command can be waited for")
+        .is_none()
+    {
+        if Instant::now() > deadline {
+            child.kill().expect("a hung command can be killed");
+            panic!("{command:?} hung with a closed stdout");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("the command ends")
+}
+
+#[test]
+fn closed_or_full_output_streams_end_every_fuzz_command_cleanly() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let input = work.path().join("input");
+    std::fs::write(&input, "x").expect("input written");
+    let noisy = fuzz_regressions("output-then-crash-");
+    let stalled = fuzz_regressions("input-never-ends-loop");
+    let mut commands: Vec<(String, std::process::Command)> = Vec::new();
+    for target in noisy.iter().chain(&stalled) {
+        let mut replay = std::process::Command::new(capicola_bin());
+        replay
+            .arg("replay")
+            .arg(target)
+            .arg(&input)
+            .args(["--timeout", "0.2"]);
+        commands.push((format!("replay {}", target.display()), replay));
+        for jobs in ["1", "2"] {
+            let mut fuzz = std::process::Command::new(capicola_bin());
+            fuzz.arg("fuzz")
+                .arg(target)
+                .arg("-o")
+                .arg(work.path().join(format!("{}-{jobs}", target_name(target))))
+                .args([
+                    "--max-total-time",
+                    "2",
+                    "--timeout",
+                    "0.2",
+                    "--no-tui",
+                    "-j",
+                    jobs,
+                ]);
+            commands.push((format!("fuzz -j {jobs} {}", target.display()), fuzz));
+        }
+    }
+    for (name, command) in commands {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full can be opened");
+        let output = run_with_broken_stdout(command, Stdio::from(full));
+        assert_ne!(
+            output.status.code(),
+            Some(101),
+            "{name} panicked: {output:?}"
+        );
+        assert!(
+            output.status.code().is_some(),
+            "{name} died of a signal: {output:?}"
+        );
+    }
+    // With stderr readable: no panic message either.
+    let mut replay = std::process::Command::new(capicola_bin());
+    replay.arg("replay").arg(&noisy[0]).arg(&input);
+    let output = run_with_broken_stdout(replay, Stdio::piped());
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("panicked"),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn more_jobs_than_cores_is_refused_with_a_clear_error() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let work = tempfile::tempdir().expect("temporary folder");
+    capicola()
+        .arg("fuzz")
+        .arg(&fuzz_regressions("input-never-ends-loop")[0])
+        .arg("-o")
+        .arg(work.path().join("out"))
+        .args([
+            "-j",
+            &(cores + 1).to_string(),
+            "--max-total-time",
+            "2",
+            "-q",
+        ])
+        .timeout(HANG_GUARD)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "only {cores} core(s) are available to this process"
+        )));
+}
+
+/// The processes descended from `pid` (from `/proc`).
+fn descendants(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .expect("/proc can be listed")
+        .filter_map(|entry| {
+            let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Whether process `pid` still runs (a zombie does not).
+fn runs(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X")
+    })
+}
+
+#[test]
+fn killing_the_launcher_of_a_multi_core_campaign_stops_its_clients() {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return;
+    }
+    let wasm = tlvconf();
+    let work = tempfile::tempdir().expect("temporary folder");
+    let out = work.path().join("out");
+    let mut launcher = std::process::Command::new(capicola_bin())
+        .arg("fuzz")
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&out)
+        .args(["-j", "2", "--max-total-time", "600", "--seed", "1", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the campaign starts");
+    let deadline = Instant::now() + HANG_GUARD;
+    while files(&out.join("queue")).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let clients = descendants(launcher.id());
+    assert!(clients.len() >= 2, "{clients:?}");
+    launcher.kill().expect("the launcher can be killed");
+    launcher.wait().expect("the launcher is reaped");
+    while clients.iter().any(|&pid| runs(pid)) {
+        assert!(
+            Instant::now() < deadline,
+            "clients still run after their launcher was killed: {:?}",
+            clients.iter().filter(|&&pid| runs(pid)).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A harness that traps on every input.
+const ALWAYS_TRAPS: &str = r#"
+(module
+  (memory (export "memory") 1)
+  (func (export "LLVMFuzzerTestOneInput") (param i32 i32) (result i32)
+    unreachable))
+"#;
+
+#[test]
+fn printed_command_lines_run_as_printed_from_paths_with_spaces() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let dir = work.path().join("a folder with 'quotes' and spaces");
+    std::fs::create_dir(&dir).expect("folder made");
+    let wat = dir.join("always traps.wat");
+    std::fs::write(&wat, ALWAYS_TRAPS).expect("module written");
+    let out = dir.join("out dir");
+    let run = capicola()
+        .arg("fuzz")
+        .arg(&wat)
+        .arg("-o")
+        .arg(&out)
+        .args(["--runs", "10", "-q"])
+        .timeout(HANG_GUARD)
+        .output()
+        .expect("the campaign runs");
+    assert!(run.status.success(), "{run:?}");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let bin = format!("'{}'", capicola_bin().display());
+    for prefix in ["replay them: ", "debug one:   "] {
+        let line = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in {stdout}"));
+        let command = line
+            .strip_prefix("capicola ")
+            .expect("the line is a capicola command");
+        // The debugger reads its commands from stdin: an empty one ends it.
+        let ran = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{bin} {command} </dev/null"))
+            .output()
+            .expect("sh runs");
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert!(
+            !stderr.contains("cannot read") && !stderr.contains("error: unexpected argument"),
+            "`{line}` does not run as printed: {ran:?}"
+        );
+        if prefix.starts_with("replay") {
+            assert_eq!(ran.status.code(), Some(1), "`{line}`: {ran:?}");
+            assert!(
+                String::from_utf8_lossy(&ran.stdout).contains("crash: trap"),
+                "{ran:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_os_error_is_reported_once() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let wat = work.path().join("traps.wat");
+    std::fs::write(&wat, ALWAYS_TRAPS).expect("module written");
+    let file = work.path().join("a file");
+    std::fs::write(&file, "").expect("file written");
+    for args in [
+        vec!["-o".to_string(), file.join("out").display().to_string()],
+        vec![
+            "--dict".to_string(),
+            file.join("words.dict").display().to_string(),
+        ],
+    ] {
+        let run = capicola()
+            .arg("fuzz")
+            .arg(&wat)
+            .args(&args)
+            .args(["--runs", "10", "-q"])
+            .current_dir(work.path())
+            .timeout(HANG_GUARD)
+            .output()
+            .expect("capicola runs");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.matches("os error 20").count(),
+            1,
+            "{args:?}: the OS message is repeated: {stderr}"
+        );
+    }
+}
+
+/// A `key: value` number of a campaign's `stats` file.
+fn stat(out: &Path, key: &str) -> u64 {
+    let text = std::fs::read_to_string(out.join("stats")).expect("the stats file is readable");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{key}: ")))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {text}"))
+}
+
+#[test]
+fn stats_count_every_session_of_a_resumed_campaign() {
+    let wasm = tlvconf();
+    let work = tempfile::tempdir().expect("temporary folder");
+    let out = work.path().join("out");
+    let session = |resume: bool| {
+        let mut command = capicola();
+        command
+            .arg("fuzz")
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&out)
+            .args(["--runs", "3000", "--seed", "1", "-q"]);
+        if resume {
+            command.arg("--resume");
+        }
+        let run = command
+            .timeout(HANG_GUARD)
+            .output()
+            .expect("the campaign runs");
+        assert!(run.status.success(), "{run:?}");
+        let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("done: "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no execs in {stdout}"))
+    };
+    let first = session(false);
+    assert_eq!(stat(&out, "execs_done"), first);
+    let second = session(true);
+    assert_eq!(stat(&out, "execs_done"), first + second);
 }

@@ -10,7 +10,7 @@ use capicola::fuzz::output::input_files;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{TargetArgs, expand_inputs, load_target, read_module};
+use super::common::{TargetArgs, TimeoutArgs, expand_inputs, load_target, read_module};
 
 /// Minimizes a corpus: copies to OUT a subset of the inputs that covers every edge, in every hit-count class,
 /// that the whole corpus covers (as afl-cmin: for each edge the smallest input reaching it, rarest edges first).
@@ -27,6 +27,8 @@ pub struct CminCommand {
     output: PathBuf,
     #[command(flatten)]
     target_args: TargetArgs,
+    #[command(flatten)]
+    timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -35,9 +37,11 @@ pub struct CminCommand {
 impl CminCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
         let wasm = read_module(&self.target)?;
-        let options = self
-            .target_args
-            .options(&self.target, &self.args, OutputMode::Discard)?;
+        let options = self.timeout.apply(self.target_args.options(
+            &self.target,
+            &self.args,
+            OutputMode::Discard,
+        )?);
         let mut target = load_target(
             &self.target,
             &wasm,

@@ -1,6 +1,7 @@
 //! What several subcommands share: how a fuzz target is run and its inputs listed, how a module file is read, how a run's end is reported, and the command line that opens a crash in the debugger.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use capicola::files::write_atomically;
@@ -56,10 +57,40 @@ impl TargetArgs {
             max_len: self.max_len,
             fuel: self.fuel,
             init_fuel: self.init_fuel,
+            timeout: None,
+            deadline: None,
             output,
             fresh: false,
         })
     }
+}
+
+/// The wall-clock limit of each input, for the commands that run many (`fuzz`, `replay`, `tmin`, `cmin`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TimeoutArgs {
+    /// Wall-clock seconds one input may run before it counts as a timeout, whatever fuel it has left (libFuzzer's
+    /// -timeout; fractions allowed; 0 for no limit). Fuel alone bounds time only as far as every instruction and
+    /// host call is cheap.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+impl TimeoutArgs {
+    /// `options` with this limit.
+    pub fn apply(&self, options: TargetOptions) -> TargetOptions {
+        TargetOptions {
+            timeout: (!self.timeout.is_zero()).then_some(self.timeout),
+            ..options
+        }
+    }
+}
+
+/// A duration given in seconds, with fractions (`0.5`).
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("`{text}` is not a number of seconds"))
 }
 
 /// The input files named by `inputs`: each a file, or a folder standing for every input file in it.
@@ -103,28 +134,33 @@ pub fn target_name(path: &Path) -> String {
         .map_or_else(|| "target".into(), |s| s.to_string_lossy().into_owned())
 }
 
+/// One word of a shell command line as a POSIX shell reads it back: as it is when it holds only characters no
+/// shell treats specially, in single quotes otherwise. Every command line capicola prints quotes its words with it.
+pub fn shell_word(word: impl AsRef<std::ffi::OsStr>) -> String {
+    let word = word.as_ref().to_string_lossy();
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c))
+    {
+        word.into_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// The shell command that opens `input` of `target` in the debugger (what `replay` and `fuzz` print for crashes).
 pub fn debug_command_line(target: &Path, input: &Path, args: &[String]) -> String {
-    let quote = |s: &str| {
-        if !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c))
-        {
-            s.to_string()
-        } else {
-            format!("'{}'", s.replace('\'', r"'\''"))
-        }
-    };
     let mut line = format!(
         "capicola debug {} --input {}",
-        quote(&target.to_string_lossy()),
-        quote(&input.to_string_lossy())
+        shell_word(target),
+        shell_word(input)
     );
     if !args.is_empty() {
         line.push_str(" --");
         for a in args {
             line.push(' ');
-            line.push_str(&quote(a));
+            line.push_str(&shell_word(a));
         }
     }
     line
@@ -194,10 +230,11 @@ pub fn conclude(
             let executed = session.fuel_consumed();
             errln!(
                 "paused{place} after {} instructions ({executed} in all); snapshot saved to {} \
-                 (continue with `capicola resume {} --module {module}`)",
+                 (continue with `capicola resume {} --module {}`)",
                 executed - before,
                 save.display(),
-                save.display(),
+                shell_word(save),
+                shell_word(module_path),
             );
             Ok(Status::Paused)
         }

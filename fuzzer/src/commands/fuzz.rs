@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use capicola::fuzz::Instrumentation;
@@ -11,7 +11,7 @@ use capicola::fuzz::monitor::{StatusView, format_duration, pretty};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{TargetArgs, load_target, read_module, target_name};
+use super::common::{TargetArgs, TimeoutArgs, load_target, read_module, shell_word, target_name};
 
 /// Fuzzes a WebAssembly target, resetting it to a snapshot taken after its initialization for every input.
 ///
@@ -32,6 +32,12 @@ use super::common::{TargetArgs, load_target, read_module, target_name};
 /// On a terminal, a dashboard shows the campaign as it goes (`q` or Ctrl-C stops it, keeping everything it found,
 /// then the summary is printed); elsewhere, and with --no-tui, a status line does. Under the dashboard, what the
 /// clients of a multi-core campaign print goes to OUT/clients.log.
+///
+/// Time: `--max-total-time` bounds the whole command, the target's initialization included (an
+/// `LLVMFuzzerInitialize` or a WASI program still running when it ends is an error); `--timeout` bounds each input.
+///
+/// Exit codes: 0 the campaign ran until one of its limits (findings are not failures); 2 a usage or load error,
+/// or an initialization that did not finish within `--max-total-time`.
 #[derive(Debug, clap::Args)]
 pub struct FuzzCommand {
     /// The fuzz target (.wasm or .wat).
@@ -42,10 +48,11 @@ pub struct FuzzCommand {
     /// Seed inputs: a folder or a file (repeatable) [default: corpora/<target name>/ when present].
     #[arg(short = 'i', long = "input", value_name = "SEEDS")]
     seeds: Vec<PathBuf>,
-    /// Number of cores to fuzz on, one process each (LibAFL's launcher).
+    /// Number of cores to fuzz on, one process each bound to its core (LibAFL's launcher): at most the cores this
+    /// process may run on. Killing the launcher, even with `kill -9`, ends its clients (each after the input it runs).
     #[arg(short = 'j', long = "jobs", value_name = "CORES", default_value_t = 1)]
     jobs: usize,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds, counted from the start, initialization included.
     #[arg(long, value_name = "SECS")]
     max_total_time: Option<u64>,
     /// Stop after this many executions (per core).
@@ -84,6 +91,8 @@ pub struct FuzzCommand {
     broker_port: Option<u16>,
     #[command(flatten)]
     target_args: TargetArgs,
+    #[command(flatten)]
+    timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -104,16 +113,22 @@ impl FuzzCommand {
     }
 
     pub fn execute(self) -> anyhow::Result<Status> {
+        let started = Instant::now();
         if self.jobs == 0 {
             bail!("--jobs must be at least 1");
         }
         let status = self.status_view();
         let name = target_name(&self.target);
         let wasm = read_module(&self.target)?;
-        let mut target_options =
-            self.target_args
-                .options(&self.target, &self.args, OutputMode::Discard)?;
+        let mut target_options = self.timeout.apply(self.target_args.options(
+            &self.target,
+            &self.args,
+            OutputMode::Discard,
+        )?);
         target_options.fresh = self.fresh_instance;
+        target_options.deadline = self
+            .max_total_time
+            .and_then(|secs| started.checked_add(Duration::from_secs(secs)));
         let probe = load_target(
             &self.target,
             &wasm,
@@ -171,6 +186,7 @@ impl FuzzCommand {
             stop_on_crash: self.stop_on_crash,
             status,
             broker_port: self.broker_port,
+            launcher: None,
         };
         let summary = campaign::run(&options)
             .with_context(|| format!("fuzzing {} into {}", self.target.display(), out.display()))?;
@@ -197,6 +213,11 @@ impl FuzzCommand {
             summary.corpus,
             out.join("queue").display()
         );
+        if summary.corpus == 0 {
+            outln!(
+                "             (no initial input ran to its end without a finding: nothing to fuzz from)"
+            );
+        }
         outln!(
             "crashes:     {} unique in {}",
             summary.crashes,
@@ -215,10 +236,11 @@ impl FuzzCommand {
             );
         }
         if summary.crashes > 0 {
+            // The folder quoted, the glob outside the quotes for the shell to expand.
             outln!(
                 "replay them: capicola replay {} {}/*",
-                self.target.display(),
-                out.join("crashes").display()
+                shell_word(&self.target),
+                shell_word(out.join("crashes"))
             );
             // The newest crash, opened in the time-travel debugger.
             let newest = capicola::fuzz::output::input_files(&out.join("crashes"))

@@ -1,6 +1,7 @@
 //! `capicola replay`: runs inputs through a fuzz target and prints what each did.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use capicola::fuzz::{Instrumentation, Outcome};
@@ -8,8 +9,13 @@ use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::debug_command_line;
-use super::common::{TargetArgs, expand_inputs, load_target, read_module};
+use super::common::{
+    TargetArgs, TimeoutArgs, expand_inputs, load_target, parse_seconds, read_module,
+};
 use super::debug::DebugCommand;
+
+/// Exit code when the time limit ended the replay before every input ran.
+const EXIT_INTERRUPTED: u8 = 4;
 
 /// Runs inputs through a fuzz target, as `capicola fuzz` runs them, and prints what each did: `ok`, the trap
 /// and its Wasm backtrace (with function names from the name section), or the stack where the fuel ran out.
@@ -17,8 +23,12 @@ use super::debug::DebugCommand;
 /// INPUT is a file or a folder (every file in it). The guest's own output is shown as it runs. For each crash,
 /// the command that opens it in the time-travel debugger is printed; `--debug` opens the first one.
 ///
+/// `--timeout` bounds each input in wall-clock time, `--max-total-time` the whole command (initialization
+/// included): inputs not run by then are listed as not run.
+///
 /// Exit codes: 0 every input ran to its end; 1 some input crashed (or hit an engine bug); 3 some input timed
-/// out and none crashed; 2 a usage or load error.
+/// out and none crashed; 2 a usage or load error (an initialization still running at `--max-total-time`
+/// included); 4 `--max-total-time` ran out before every input ran, and none crashed.
 #[derive(Debug, clap::Args)]
 pub struct ReplayCommand {
     /// The fuzz target (.wasm or .wat).
@@ -29,8 +39,13 @@ pub struct ReplayCommand {
     /// Opens the first crashing input in the time-travel debugger (`capicola debug`) after the replay.
     #[arg(long)]
     debug: bool,
+    /// Stop after this many seconds, counted from the start, initialization included.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    max_total_time: Option<Duration>,
     #[command(flatten)]
     target_args: TargetArgs,
+    #[command(flatten)]
+    timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -38,10 +53,14 @@ pub struct ReplayCommand {
 
 impl ReplayCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
+        let started = Instant::now();
         let wasm = read_module(&self.target)?;
-        let options = self
-            .target_args
-            .options(&self.target, &self.args, OutputMode::Inherit)?;
+        let mut options = self.timeout.apply(self.target_args.options(
+            &self.target,
+            &self.args,
+            OutputMode::Inherit,
+        )?);
+        options.deadline = self.max_total_time.and_then(|t| started.checked_add(t));
         let mut target = load_target(
             &self.target,
             &wasm,
@@ -52,12 +71,21 @@ impl ReplayCommand {
             },
         )?;
         let files = expand_inputs(&self.inputs)?;
-        let (mut crashed, mut timed_out) = (false, false);
+        let (mut crashed, mut timed_out, mut interrupted) = (false, false, false);
         let mut first_crash = None;
-        for file in &files {
+        for (done, file) in files.iter().enumerate() {
             let input =
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             let outcome = target.run(&input);
+            if outcome == Outcome::Interrupted {
+                interrupted = true;
+                errln!(
+                    "--max-total-time ran out while {} ran: it and {} more input(s) not run to their end",
+                    file.display(),
+                    files.len() - done - 1
+                );
+                break;
+            }
             crashed |= matches!(
                 outcome,
                 Outcome::Trapped(_) | Outcome::Exited { .. } | Outcome::EngineBug(_)
@@ -92,6 +120,8 @@ impl ReplayCommand {
         }
         Ok(if crashed {
             Status::Trapped
+        } else if interrupted {
+            Status::Exited(EXIT_INTERRUPTED)
         } else if timed_out {
             Status::OutOfFuel
         } else {

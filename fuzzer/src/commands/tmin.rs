@@ -9,7 +9,7 @@ use capicola::fuzz::minimize;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{TargetArgs, load_target, read_module};
+use super::common::{TargetArgs, TimeoutArgs, load_target, read_module};
 
 /// Minimizes a crashing (or timing-out) input: writes the smallest input found that still fails with the same
 /// trap kind and the same whole Wasm backtrace (or runs out of fuel in the same functions).
@@ -30,6 +30,8 @@ pub struct TminCommand {
     max_execs: u64,
     #[command(flatten)]
     target_args: TargetArgs,
+    #[command(flatten)]
+    timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -38,9 +40,11 @@ pub struct TminCommand {
 impl TminCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
         let wasm = read_module(&self.target)?;
-        let options = self
-            .target_args
-            .options(&self.target, &self.args, OutputMode::Discard)?;
+        let options = self.timeout.apply(self.target_args.options(
+            &self.target,
+            &self.args,
+            OutputMode::Discard,
+        )?);
         let mut target = load_target(
             &self.target,
             &wasm,

@@ -1,5 +1,6 @@
 //! A fuzzing campaign: the LibAFL pipeline around a snapshot-reset [`Target`], run on one core in this process or on several through LibAFL's launcher, until a budget of time or executions is spent.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,7 @@ use libafl::{
     Error, HasMetadata, HasNamedMetadata, feedback_and_fast, feedback_not, feedback_or,
     feedback_or_fast,
 };
-use libafl_bolts::core_affinity::Cores;
+use libafl_bolts::core_affinity::{Cores, get_core_ids};
 use libafl_bolts::rands::StdRand;
 use libafl_bolts::shmem::{ShMemProvider, StdShMemProvider};
 use libafl_bolts::tuples::{Handled, Merge, tuple_list};
@@ -34,7 +35,7 @@ use libafl_bolts::tuples::{Handled, Merge, tuple_list};
 use super::FuzzError;
 use super::dict;
 use super::executor::{CmpLogExecutor, WasmExecutor};
-use super::monitor::{LiveStats, StatusMonitor, StatusView};
+use super::monitor::{Carried, LiveStats, StatusMonitor, StatusView};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, input_files};
 use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
@@ -75,6 +76,8 @@ pub struct CampaignOptions {
     pub status: StatusView,
     /// Port of the LLMP broker with `jobs > 1` (a free one when `None`).
     pub broker_port: Option<u16>,
+    /// The process that launched the clients of a multi-core campaign: they end when it is gone (set by [`run`]).
+    pub launcher: Option<u32>,
 }
 
 /// How a campaign ended.
@@ -159,7 +162,9 @@ pub fn tokens(options: &CampaignOptions) -> Result<Vec<Vec<u8>>, FuzzError> {
     Ok(tokens)
 }
 
-/// One fuzzing client: builds the pipeline, loads the inputs, and fuzzes until the budget is spent.
+/// One fuzzing client: fuzzes until the budget is spent, then says it is leaving, however it ended: without that
+/// word, the broker of a multi-core campaign would wait for it forever and LibAFL's respawner would start it again
+/// (as a new client) or panic.
 fn client<EM>(
     options: &CampaignOptions,
     output: &OutputDir,
@@ -175,7 +180,35 @@ where
         + ProgressReporter<FuzzState>
         + SendExiting,
 {
-    let start = Instant::now();
+    let end = fuzz_on_client(options, output, tokens, state, &mut mgr, core);
+    if let Err(error) = &end
+        && options.jobs > 1
+    {
+        // The launcher only learns that the client ended: its error is told here.
+        let _ = writeln!(std::io::stderr(), "client {core}: {error}");
+    }
+    let exiting = mgr.send_exiting();
+    let end = end?;
+    exiting?;
+    Ok(end)
+}
+
+/// The pipeline of one client: builds it, loads the inputs, and fuzzes until the budget is spent.
+fn fuzz_on_client<EM>(
+    options: &CampaignOptions,
+    output: &OutputDir,
+    tokens: &[Vec<u8>],
+    state: Option<FuzzState>,
+    mgr: &mut EM,
+    core: u64,
+) -> Result<ClientEnd, Error>
+where
+    EM: EventFirer<BytesInput, FuzzState>
+        + EventReceiver<BytesInput, FuzzState>
+        + EventRestarter<FuzzState>
+        + ProgressReporter<FuzzState>
+        + SendExiting,
+{
     let mut target = load_target(
         options,
         Instrumentation {
@@ -269,48 +302,65 @@ where
         havoc
     );
 
+    // The executor ends an input that is still running at the campaign's deadline with `ShuttingDown`: from then
+    // on nothing more is run, and the campaign ends as at any other limit.
+    let mut out_of_time = false;
     if state.must_load_initial_inputs() {
         if options.resume {
             let queue = output.queue();
             for path in input_files(&queue).map_err(io_error(&queue))? {
                 let bytes = std::fs::read(&path).map_err(io_error(&path))?;
-                fuzzer.add_input(&mut state, &mut executor, &mut mgr, BytesInput::new(bytes))?;
-            }
-        }
-        if state.corpus().count() == 0 {
-            for path in seed_files(&options.seeds)? {
-                let bytes = std::fs::read(&path).map_err(io_error(&path))?;
-                fuzzer.evaluate_input(
+                out_of_time |= until_shutdown(fuzzer.add_input(
                     &mut state,
                     &mut executor,
-                    &mut mgr,
-                    &BytesInput::new(bytes),
-                )?;
+                    &mut *mgr,
+                    BytesInput::new(bytes),
+                ))?;
+                if out_of_time {
+                    break;
+                }
             }
         }
-        if state.corpus().count() == 0 {
-            fuzzer.add_input(
+        if state.corpus().count() == 0 && !out_of_time {
+            for path in seed_files(&options.seeds)? {
+                let bytes = std::fs::read(&path).map_err(io_error(&path))?;
+                out_of_time |= until_shutdown(fuzzer.evaluate_input(
+                    &mut state,
+                    &mut executor,
+                    &mut *mgr,
+                    &BytesInput::new(bytes),
+                ))?;
+                if out_of_time {
+                    break;
+                }
+            }
+        }
+        if state.corpus().count() == 0 && !out_of_time {
+            out_of_time |= until_shutdown(fuzzer.add_input(
                 &mut state,
                 &mut executor,
-                &mut mgr,
+                &mut *mgr,
                 BytesInput::new(Vec::new()),
-            )?;
+            ))?;
         }
     }
 
     let seed_edges = covered_edges(&state);
 
+    // Every initial input crashed or timed out: there is nothing to mutate, and the campaign ends with its findings.
+    let nothing_to_fuzz = state.corpus().count() == 0;
     let mut stop_checked = Instant::now();
-    loop {
+    while !out_of_time && !nothing_to_fuzz {
         if options.runs.is_some_and(|runs| *state.executions() >= runs)
-            || options.max_total_time.is_some_and(|t| start.elapsed() >= t)
+            || options.target.deadline.is_some_and(|d| Instant::now() >= d)
             || (options.stop_on_crash && fuzzer.objective().crashes_found() > 0)
-            || stop_requested(output, &mut stop_checked)
+            || stop_requested(output, options.launcher, &mut stop_checked)
         {
             break;
         }
         mgr.maybe_report_progress(&mut state, REPORT_INTERVAL)?;
-        fuzzer.fuzz_one(&mut stages, &mut executor, &mut state, &mut mgr)?;
+        out_of_time =
+            until_shutdown(fuzzer.fuzz_one(&mut stages, &mut executor, &mut state, &mut *mgr))?;
     }
     mgr.report_progress(&mut state)?;
     let edges = covered_edges(&state).map(|hit| (hit, map_len as u64));
@@ -331,17 +381,41 @@ where
         )
         .map_err(|e| Error::os_error(e, format!("cannot write {}", path.display())))?;
     }
-    mgr.send_exiting()?;
     Ok(end)
 }
 
-/// Whether a stop was asked for (the dashboard's `q`), looked up at most once per report interval.
-fn stop_requested(output: &OutputDir, checked: &mut Instant) -> bool {
+/// Whether `result` is the executor's end of the campaign (an input cut short at the deadline); other errors stay
+/// errors.
+fn until_shutdown<T>(result: Result<T, Error>) -> Result<bool, Error> {
+    match result {
+        Ok(_) => Ok(false),
+        Err(Error::ShuttingDown) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a stop was asked for (the dashboard's `q`), or the launcher of this client is gone (killed, even with
+/// `kill -9`), looked up at most once per report interval.
+fn stop_requested(output: &OutputDir, launcher: Option<u32>, checked: &mut Instant) -> bool {
     if checked.elapsed() < REPORT_INTERVAL {
         return false;
     }
     *checked = Instant::now();
-    output.stop_requested()
+    output.stop_requested() || launcher.is_some_and(|pid| !process_alive(pid))
+}
+
+/// Whether process `pid` runs (a zombie, dead and not yet reaped, does not). Where `/proc` cannot tell, it is
+/// taken to run.
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state is the first field after the command name, which ends with the last `)`.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_none_or(|state| state != "Z" && state != "X"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => !Path::new("/proc/self").exists(),
+        Err(_) => true,
+    }
 }
 
 /// Longest final numbers a client leaves: four `u64` in decimal, spaces and a newline.
@@ -395,6 +469,29 @@ fn free_port() -> Result<u16, FuzzError> {
 /// Runs a campaign and sums it up. Findings are on disk as they are found, so a campaign stopped by a signal loses
 /// nothing it wrote; `resume` continues it.
 pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
+    // The time limit is a deadline for everything, initialization and the input running then included.
+    let mut options = options.clone();
+    if let Some(end) = options
+        .max_total_time
+        .and_then(|t| Instant::now().checked_add(t))
+    {
+        options.target.deadline = Some(options.target.deadline.map_or(end, |d| d.min(end)));
+    }
+    // The launcher binds each client to a core, spawns one for each core of the list that this process may run on,
+    // and its broker waits for as many clients as the list names: a list longer than the cores at hand would leave
+    // it waiting forever.
+    let mut client_cores = Vec::new();
+    if options.jobs > 1 {
+        options.launcher = Some(std::process::id());
+        client_cores = get_core_ids()?.iter().map(|core| core.0).collect();
+        if client_cores.len() < options.jobs {
+            return Err(FuzzError::TooManyJobs {
+                jobs: options.jobs,
+                cores: client_cores.len(),
+            });
+        }
+    }
+    let options = &options;
     let output = OutputDir::create(&options.out, options.resume)?;
     // Fail early, in this process, on a target that does not load.
     Target::load(
@@ -407,8 +504,21 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     )?;
     let tokens = tokens(options)?;
     output.clear_stop_request()?;
-    let (monitor, status) =
-        StatusMonitor::new(output.clone(), &options.target.program_name, options.status);
+    // A resumed campaign's stats count its earlier sessions in.
+    let carried = if options.resume {
+        std::fs::read_to_string(output.stats())
+            .map(|text| Carried::from_stats_file(&text))
+            .unwrap_or_default()
+    } else {
+        Carried::default()
+    };
+    let (monitor, status) = StatusMonitor::new(
+        output.clone(),
+        &options.target.program_name,
+        options.status,
+        carried,
+        options.jobs.max(1),
+    );
     let start = Instant::now();
     let jobs = options.jobs.max(1);
     let (execs, corpus, edges, seed_edges) = if jobs == 1 {
@@ -420,7 +530,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
             Some(port) => port,
             None => free_port()?,
         };
-        let cores = Cores::from((0..jobs).collect::<Vec<usize>>());
+        let cores = Cores::from(client_cores[..jobs].to_vec());
         let run_client =
             |state: Option<FuzzState>,
              mgr,

@@ -1,7 +1,7 @@
 //! The campaign's dashboard: a full-screen terminal view of its [`LiveStats`], redrawn a few times a second by a thread of its own, where `q` or Ctrl-C asks the campaign to stop the way a spent budget stops it.
 
 use std::collections::VecDeque;
-use std::io::{self, BufWriter, Stderr};
+use std::io::{self, BufWriter, Stderr, Write as _};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once, PoisonError};
@@ -464,7 +464,8 @@ impl Drop for Dashboard {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take()
         {
-            eprintln!("{report}");
+            // A closed or full stderr loses the report; a panic while panicking would abort.
+            let _ = writeln!(io::stderr(), "{report}");
         }
     }
 }
@@ -506,6 +507,7 @@ mod tests {
             last_new_edges: Some(Duration::from_secs(122)),
             last_finding: Some(Duration::from_secs(65)),
             line_open: false,
+            carried: Default::default(),
         };
         let mut view = View {
             target: "tlv.wasm".into(),

@@ -13,7 +13,8 @@ const STRING_LEN: std::ops::RangeInclusive<usize> = 3..=32;
 /// Why a dictionary file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DictError {
-    #[error("cannot read {path}: {source}")]
+    /// The OS error is the source, not part of the message: error reports print each cause once.
+    #[error("cannot read {path}")]
     Io {
         path: String,
         source: std::io::Error,

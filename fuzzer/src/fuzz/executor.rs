@@ -16,13 +16,15 @@ use super::target::{Outcome, Target};
 /// Most comparison operand pairs handed to the mutator per traced input.
 const MAX_CMPS: usize = 4096;
 
-/// How LibAFL sees an outcome: any trap, a libFuzzer `exit` and an engine bug are crashes; out of fuel is a timeout.
-pub fn exit_kind(outcome: &Outcome) -> ExitKind {
-    match outcome {
+/// How LibAFL sees an outcome: any trap, a libFuzzer `exit` and an engine bug are crashes; out of fuel or time is a
+/// timeout. An input cut short by the end of the campaign is no result at all: the campaign is shutting down.
+pub fn exit_kind(outcome: &Outcome) -> Result<ExitKind, Error> {
+    Ok(match outcome {
+        Outcome::Interrupted => return Err(Error::shutting_down()),
         Outcome::Ok { .. } => ExitKind::Ok,
         Outcome::Trapped(_) | Outcome::Exited { .. } | Outcome::EngineBug(_) => ExitKind::Crash,
         Outcome::Timeout { .. } => ExitKind::Timeout,
-    }
+    })
 }
 
 /// Runs each input on a [`Target`] reset to its baseline snapshot; the observers read the engine's own edge map.
@@ -64,7 +66,7 @@ where
         }
         *state.executions_mut() += 1;
         let outcome = self.target.run(&input.target_bytes());
-        let kind = exit_kind(&outcome);
+        let kind = exit_kind(&outcome)?;
         self.observers
             .get_mut(&self.outcome)
             .ok_or_else(|| Error::illegal_state("the executor has no outcome observer"))?
@@ -176,7 +178,7 @@ where
             .take(MAX_CMPS)
             .collect();
         state.metadata_or_insert_with(CmpValuesMetadata::new).list = list;
-        Ok(exit_kind(&outcome))
+        exit_kind(&outcome)
     }
 }
 

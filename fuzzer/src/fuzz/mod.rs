@@ -14,7 +14,9 @@ pub mod output;
 pub mod target;
 
 pub use campaign::{CampaignOptions, Summary};
-pub use target::{HarnessKind, Instrumentation, Outcome, Target, TargetError, TargetOptions};
+pub use target::{
+    HarnessKind, Instrumentation, Outcome, Target, TargetError, TargetOptions, TimeoutCause,
+};
 
 /// What can go wrong running a campaign (a crash of the target is a finding, not this).
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +27,9 @@ pub enum FuzzError {
     /// A dictionary file is unreadable or malformed.
     #[error(transparent)]
     Dict(#[from] dict::DictError),
-    /// A file or folder of the campaign could not be used.
-    #[error("{path}: {source}")]
+    /// A file or folder of the campaign could not be used. The OS error is the source, not part of the message:
+    /// error reports print each cause once.
+    #[error("cannot use {path}")]
     Io {
         path: std::path::PathBuf,
         source: std::io::Error,
@@ -36,7 +39,18 @@ pub enum FuzzError {
         "{0} already holds a campaign: pass --resume to continue it, or choose another output folder"
     )]
     OutputInUse(std::path::PathBuf),
-    /// LibAFL failed.
+    /// More cores asked for than this process may run on.
+    #[error(
+        "-j {jobs}: only {cores} core(s) are available to this process, and each client needs one of its own (use -j {cores} or fewer)"
+    )]
+    TooManyJobs { jobs: usize, cores: usize },
+    /// LibAFL failed; its message is the whole report (LibAFL's errors name no source of their own).
     #[error("fuzzer: {0}")]
-    LibAfl(#[from] libafl::Error),
+    LibAfl(libafl::Error),
+}
+
+impl From<libafl::Error> for FuzzError {
+    fn from(error: libafl::Error) -> Self {
+        FuzzError::LibAfl(error)
+    }
 }

@@ -52,6 +52,33 @@ pub struct LiveStats {
     pub last_finding: Option<Duration>,
     /// A status line is open on the terminal (the next output must start on a new line).
     pub line_open: bool,
+    /// What the earlier sessions of a resumed campaign did: the `stats` file counts it in.
+    pub carried: Carried,
+}
+
+/// Executions and run time of the earlier sessions of a campaign, read back from its `stats` file on `--resume`
+/// (findings and the queue are on disk and counted from there).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Carried {
+    pub execs: u64,
+    pub run_time: Duration,
+}
+
+impl Carried {
+    /// The totals of a `stats` file; a missing or unreadable line counts as zero.
+    pub fn from_stats_file(text: &str) -> Carried {
+        let value = |key: &str| {
+            text.lines()
+                .filter_map(|line| line.split_once(':'))
+                .find(|(k, _)| k.trim() == key)
+                .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        Carried {
+            execs: value("execs_done"),
+            run_time: Duration::from_secs(value("run_time_secs")),
+        }
+    }
 }
 
 impl LiveStats {
@@ -85,15 +112,16 @@ impl LiveStats {
         line
     }
 
-    /// The `stats` file: `key: value` lines, in the spirit of AFL's `fuzzer_stats`.
+    /// The `stats` file: `key: value` lines, in the spirit of AFL's `fuzzer_stats`; executions and run time
+    /// include the earlier sessions of a resumed campaign, the rate is this session's.
     pub fn stats_file(&self) -> String {
         let (hit, total) = self.edges.unwrap_or((0, 0));
         format!(
             "run_time_secs: {}\nexecs_done: {}\nexecs_per_sec: {:.1}\ncores: {}\ncorpus_count: {}\n\
              edges_found: {hit}\nedges_total: {total}\nstability_percent: {:.1}\ncrashes: {}\ntimeouts: {}\n\
              engine_bugs: {}\n",
-            self.run_time.as_secs(),
-            self.execs,
+            (self.run_time + self.carried.run_time).as_secs(),
+            self.execs + self.carried.execs,
             self.execs_per_sec,
             self.cores,
             self.corpus,
@@ -139,6 +167,9 @@ pub struct StatusMonitor {
     last_stats: Option<Instant>,
     /// Findings on disk at the last update (`None` before the first).
     findings: Option<usize>,
+    /// Cores the campaign runs on: a client that LibAFL's respawner started again after it died registers as a new
+    /// one, and is not one more core.
+    jobs: usize,
 }
 
 impl std::fmt::Debug for StatusMonitor {
@@ -153,8 +184,18 @@ impl StatusMonitor {
     /// A monitor showing the status of a campaign on `target` (its name) as `view` says, on standard error. The
     /// dashboard starts with the first numbers, in the process that receives them (the broker, with several
     /// cores).
-    pub fn new(output: OutputDir, target: &str, view: StatusView) -> (StatusMonitor, StatusHandle) {
-        let shared = Arc::new(Mutex::new(LiveStats::default()));
+    /// `carried` is what the earlier sessions of a resumed campaign did; `jobs` the cores it runs on.
+    pub fn new(
+        output: OutputDir,
+        target: &str,
+        view: StatusView,
+        carried: Carried,
+        jobs: usize,
+    ) -> (StatusMonitor, StatusHandle) {
+        let shared = Arc::new(Mutex::new(LiveStats {
+            carried,
+            ..LiveStats::default()
+        }));
         let dashboard = Arc::new(Mutex::new(DashboardState::Unstarted));
         let monitor = StatusMonitor {
             shared: shared.clone(),
@@ -166,6 +207,7 @@ impl StatusMonitor {
             last_print: None,
             last_stats: None,
             findings: None,
+            jobs,
         };
         (monitor, StatusHandle { shared, dashboard })
     }
@@ -283,7 +325,7 @@ impl Monitor for StatusMonitor {
             execs as f64 / run_time.as_secs_f64().max(1e-3)
         };
         stats.corpus = corpus;
-        stats.cores = cores;
+        stats.cores = cores.min(self.jobs);
         stats.run_time = run_time;
         if let Some((hit, _)) = edges
             && stats.edges.is_none_or(|(before, _)| hit > before)

@@ -8,6 +8,7 @@
 //!   program runs until it first reads that input and the baseline is taken there.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
 
 use capicola_engine::wasi::{self, HostAction, OutputMode, RunStatus, WasiCtx, WasiError};
 use capicola_engine::{
@@ -27,6 +28,13 @@ pub const INPUT_DIR: &str = "/fuzz";
 pub const INPUT_FILE_PATH: &str = "/fuzz/input";
 /// Most bytes of each output stream kept when the guest's output is captured.
 const CAPTURE_LIMIT: usize = 1 << 16;
+/// Wall-clock time aimed at between two looks at the clock when a run has a time limit: a run stops within a few
+/// of these of its limit.
+const SLICE_TIME: Duration = Duration::from_millis(2);
+/// Fuel of the first slice of a target's first timed run; later slices adapt to how long slices take.
+const FIRST_SLICE: u64 = 256;
+/// Most fuel in one slice.
+const MAX_SLICE: u64 = 1 << 24;
 /// Innermost frames that identify a crash: deeper frames (recursion depth, callers) do not make it another bug.
 pub const SIGNATURE_FRAMES: usize = 16;
 
@@ -63,6 +71,9 @@ pub enum TargetError {
     /// Initialization did not finish within its fuel budget.
     #[error("initialization did not finish within {0} units of fuel (raise --init-fuel)")]
     InitFuel(u64),
+    /// Initialization was still running when the time of the whole command ran out.
+    #[error("initialization did not finish before the time limit (--max-total-time) ran out")]
+    InitDeadline,
     /// The WASI program ended before it read its input.
     #[error("the program ended (exit code {0}) before it read its input")]
     NoInputRead(i32),
@@ -132,6 +143,11 @@ pub struct TargetOptions {
     pub fuel: u64,
     /// Instructions initialization may run.
     pub init_fuel: u64,
+    /// Wall-clock time one input may run before it is a timeout, whatever fuel it has left (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// When the whole command must end (`--max-total-time`): initialization and any input still running then
+    /// stop, initialization with [`TargetError::InitDeadline`] and an input with [`Outcome::Interrupted`].
+    pub deadline: Option<Instant>,
     /// Where the guest's standard output and error go.
     pub output: OutputMode,
     /// Instantiate and initialize the module again for every input instead of resetting it (the baseline that
@@ -148,6 +164,8 @@ impl Default for TargetOptions {
             max_len: 4096,
             fuel: 10_000_000,
             init_fuel: 10_000_000_000,
+            timeout: None,
+            deadline: None,
             output: OutputMode::Discard,
             fresh: false,
         }
@@ -166,10 +184,24 @@ pub enum Outcome {
         code: i32,
         backtrace: Vec<FrameInfo>,
     },
-    /// The fuel ran out; the Wasm call stack where it did.
-    Timeout { backtrace: Vec<FrameInfo> },
+    /// The fuel or the wall-clock time of one input ran out; the Wasm call stack where it did.
+    Timeout {
+        backtrace: Vec<FrameInfo>,
+        cause: TimeoutCause,
+    },
+    /// The time of the whole command ran out while the input ran: not a finding, the end of the command.
+    Interrupted,
     /// The engine panicked or refused a call: a bug of capicola, not of the target.
     EngineBug(String),
+}
+
+/// What ran out when an input timed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutCause {
+    /// Its fuel (`--fuel`): deterministic.
+    Fuel,
+    /// Its wall-clock time (`--timeout`).
+    WallClock,
 }
 
 /// What kind of finding an outcome is.
@@ -238,7 +270,7 @@ impl Outcome {
     /// The finding this outcome is, if any: `None` for a normal end.
     pub fn signature(&self) -> Option<Signature> {
         let (class, label, hash) = match self {
-            Outcome::Ok { .. } => return None,
+            Outcome::Ok { .. } | Outcome::Interrupted => return None,
             Outcome::Trapped(trap) => {
                 let label = slug(trap.kind.message());
                 let hash = frames_hash(&label, &trap.backtrace, true);
@@ -249,7 +281,7 @@ impl Outcome {
                 let hash = frames_hash(&label, backtrace, true);
                 (FindingClass::Crash, label, hash)
             }
-            Outcome::Timeout { backtrace } => {
+            Outcome::Timeout { backtrace, .. } => {
                 let label = "timeout".to_string();
                 let hash = frames_hash(&label, backtrace, false);
                 (FindingClass::Timeout, label, hash)
@@ -298,10 +330,15 @@ impl Outcome {
                 "crash: the harness called exit({code})\n{}",
                 format_backtrace(module, backtrace)
             ),
-            Outcome::Timeout { backtrace } => format!(
-                "timeout: out of fuel\n{}",
+            Outcome::Timeout { backtrace, cause } => format!(
+                "timeout: {}\n{}",
+                match cause {
+                    TimeoutCause::Fuel => "out of fuel",
+                    TimeoutCause::WallClock => "ran past its wall-clock limit (--timeout)",
+                },
                 format_backtrace(module, backtrace)
             ),
+            Outcome::Interrupted => "interrupted: the time limit (--max-total-time) ran out".into(),
             Outcome::EngineBug(message) => format!("engine bug: {message}"),
         }
     }
@@ -323,6 +360,94 @@ pub fn format_backtrace(module: &Module, frames: &[FrameInfo]) -> String {
     out
 }
 
+/// How much a run may do: instructions, and the instants at which it stops whatever fuel it has left.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    fuel: u64,
+    /// The end of this input's wall-clock time (`--timeout`).
+    timeout_at: Option<Instant>,
+    /// The end of the whole command's time (`--max-total-time`).
+    deadline: Option<Instant>,
+    /// Fuel of the next slice with a time limit: doubled after a slice much shorter than [`SLICE_TIME`], cut in
+    /// proportion after a longer one, so that a guest whose instructions are slow (bulk memory operations, host
+    /// calls) is still stopped on time. Carried from run to run of a target.
+    slice: u64,
+}
+
+/// Why a [`Budget`] stopped a run before its fuel ran out.
+enum Expired {
+    /// The input's own wall-clock time.
+    Timeout,
+    /// The whole command's time.
+    Deadline,
+}
+
+impl Budget {
+    /// The budget of initialization: its fuel, and the command's deadline.
+    fn init(options: &TargetOptions) -> Budget {
+        Budget {
+            fuel: options.init_fuel,
+            timeout_at: None,
+            deadline: options.deadline,
+            slice: FIRST_SLICE,
+        }
+    }
+
+    /// The budget of one input starting now, with the slice size the last one ended with.
+    fn input(options: &TargetOptions, slice: u64) -> Budget {
+        Budget {
+            fuel: options.fuel,
+            timeout_at: options.timeout.and_then(|t| Instant::now().checked_add(t)),
+            deadline: options.deadline,
+            slice,
+        }
+    }
+
+    /// Whether a time limit has passed (the command's deadline first: it ends everything).
+    fn expired(&self) -> Option<Expired> {
+        if self.timeout_at.is_none() && self.deadline.is_none() {
+            return None;
+        }
+        let now = Instant::now();
+        if self.deadline.is_some_and(|d| now >= d) {
+            Some(Expired::Deadline)
+        } else if self.timeout_at.is_some_and(|t| now >= t) {
+            Some(Expired::Timeout)
+        } else {
+            None
+        }
+    }
+
+    /// Fuel for the next stretch of a run that has `left`: all of it without a time limit (the run is then exactly
+    /// as without slicing), at most the current slice with one.
+    fn next_slice(&self, left: u64) -> u64 {
+        if self.timeout_at.is_none() && self.deadline.is_none() {
+            left
+        } else {
+            left.min(self.slice)
+        }
+    }
+
+    /// Adapts the slice to the last one, of `fuel`: `ran` is whether it ran anything (an instruction that costs
+    /// more than a slice runs only once the slice has grown past its cost), `elapsed` how long it took.
+    fn took(&mut self, fuel: u64, ran: bool, elapsed: Duration) {
+        if !ran {
+            self.slice = self.slice.saturating_mul(2);
+            return;
+        }
+        if fuel < self.slice {
+            // A short last stretch says little about the slice.
+            return;
+        }
+        if elapsed > SLICE_TIME {
+            let scaled = fuel as f64 * SLICE_TIME.as_secs_f64() / elapsed.as_secs_f64();
+            self.slice = (scaled as u64).max(1);
+        } else if elapsed < SLICE_TIME / 4 {
+            self.slice = (self.slice * 2).min(MAX_SLICE);
+        }
+    }
+}
+
 /// How a call driven by [`drive`] ended.
 enum CallEnd {
     Returned(Vec<Val>),
@@ -332,27 +457,41 @@ enum CallEnd {
         backtrace: Vec<FrameInfo>,
     },
     OutOfFuel(Vec<FrameInfo>),
+    /// A time limit of the budget passed; the Wasm call stack where the run stopped.
+    OutOfTime(Expired, Vec<FrameInfo>),
 }
 
-/// Runs the call in progress in `store` with at most `fuel` instructions, answering WASI calls from `ctx`; sets
-/// `touched` when it answered one (and so may have changed `ctx`).
+/// Runs the call in progress in `store` within `budget`, answering WASI calls from `ctx`; sets `touched` when it
+/// answered one (and so may have changed `ctx`). With a time limit, the fuel is given in slices and the clock read
+/// between them.
 fn drive(
     store: &mut Store,
     ctx: &mut WasiCtx,
     memory: Memory,
-    fuel: u64,
+    budget: &mut Budget,
     touched: &mut bool,
 ) -> Result<CallEnd, Error> {
     let start = store.fuel_consumed();
     loop {
         let used = store.fuel_consumed() - start;
-        if used >= fuel {
+        if used >= budget.fuel {
             return Ok(CallEnd::OutOfFuel(store.backtrace()));
         }
-        match store.run(fuel - used) {
+        if let Some(expired) = budget.expired() {
+            return Ok(CallEnd::OutOfTime(expired, store.backtrace()));
+        }
+        let (before, clock) = (store.fuel_consumed(), Instant::now());
+        let slice = budget.next_slice(budget.fuel - used);
+        match store.run(slice) {
             RunOutcome::Finished(results) => return Ok(CallEnd::Returned(results)),
             RunOutcome::Trapped(trap) => return Ok(CallEnd::Trapped(trap)),
-            RunOutcome::OutOfFuel => return Ok(CallEnd::OutOfFuel(store.backtrace())),
+            // The whole fuel left ran out (an instruction may cost more than there is left).
+            RunOutcome::OutOfFuel if slice == budget.fuel - used => {
+                return Ok(CallEnd::OutOfFuel(store.backtrace()));
+            }
+            RunOutcome::OutOfFuel => {
+                budget.took(slice, store.fuel_consumed() != before, clock.elapsed());
+            }
             RunOutcome::HostCall(call) => {
                 *touched = true;
                 match ctx.handle(store, memory, &call) {
@@ -370,6 +509,42 @@ fn drive(
                     }
                 }
             }
+        }
+    }
+}
+
+/// How a WASI program resumed by [`resume_within`] stopped.
+enum Resumed {
+    Status(RunStatus),
+    OutOfTime(Expired),
+}
+
+/// Resumes the WASI program in `store` within `budget`, in slices of fuel with the clock read between them as
+/// [`drive`] does.
+fn resume_within(
+    ctx: &mut WasiCtx,
+    store: &mut Store,
+    budget: &mut Budget,
+) -> Result<Resumed, WasiError> {
+    let start = store.fuel_consumed();
+    loop {
+        let used = store.fuel_consumed() - start;
+        if used >= budget.fuel {
+            return Ok(Resumed::Status(RunStatus::OutOfFuel));
+        }
+        if let Some(expired) = budget.expired() {
+            return Ok(Resumed::OutOfTime(expired));
+        }
+        let (before, clock) = (store.fuel_consumed(), Instant::now());
+        let slice = budget.next_slice(budget.fuel - used);
+        match ctx.resume(store, slice)? {
+            RunStatus::OutOfFuel if slice == budget.fuel - used => {
+                return Ok(Resumed::Status(RunStatus::OutOfFuel));
+            }
+            RunStatus::OutOfFuel => {
+                budget.took(slice, store.fuel_consumed() != before, clock.elapsed());
+            }
+            status => return Ok(Resumed::Status(status)),
         }
     }
 }
@@ -477,13 +652,25 @@ impl Booted {
     }
 
     /// Calls `func` during initialization; anything but a return is an error.
-    fn init_call(&mut self, func: Func, args: &[Val], fuel: u64) -> Result<(), TargetError> {
+    fn init_call(
+        &mut self,
+        func: Func,
+        args: &[Val],
+        budget: &mut Budget,
+    ) -> Result<(), TargetError> {
         self.store.invoke(func, args)?;
-        match drive(&mut self.store, &mut self.ctx, self.memory, fuel, &mut true)? {
+        match drive(
+            &mut self.store,
+            &mut self.ctx,
+            self.memory,
+            budget,
+            &mut true,
+        )? {
             CallEnd::Returned(_) => Ok(()),
             CallEnd::Trapped(trap) => Err(TargetError::InitTrapped { trap }),
             CallEnd::Exited { code, .. } => Err(TargetError::InitExited(code)),
-            CallEnd::OutOfFuel(_) => Err(TargetError::InitFuel(fuel)),
+            CallEnd::OutOfFuel(_) => Err(TargetError::InitFuel(budget.fuel)),
+            CallEnd::OutOfTime(..) => Err(TargetError::InitDeadline),
         }
     }
 
@@ -493,7 +680,7 @@ impl Booted {
         options: &TargetOptions,
     ) -> Result<(), TargetError> {
         use ValType::I32;
-        let fuel = options.init_fuel;
+        let budget = &mut Budget::init(options);
         let entry =
             exported_func(&self.store, instance, TEST_ONE_INPUT).ok_or(TargetError::NotATarget)?;
         check_type(
@@ -505,10 +692,10 @@ impl Booted {
             "(i32, i32) -> i32",
         )?;
         if let Some(start) = self.store.instance_start(instance) {
-            self.init_call(start, &[], fuel)?;
+            self.init_call(start, &[], budget)?;
         }
         if let Some(init) = exported_func(&self.store, instance, "_initialize") {
-            self.init_call(init, &[], fuel)?;
+            self.init_call(init, &[], budget)?;
         }
         let malloc = exported_func(&self.store, instance, "malloc")
             .filter(|&f| check_type(&self.store, f, "malloc", &[I32], &[I32], "").is_ok());
@@ -523,7 +710,7 @@ impl Booted {
             )?;
             // argc = 1 at base, argv (a char**) at base + 4 pointing at { base + 16, NULL } at base + 8, then argv[0].
             let name = options.program_name.as_bytes();
-            let base = self.alloc(malloc, 17 + name.len(), fuel)?;
+            let base = self.alloc(malloc, 17 + name.len(), budget)?;
             let mut block = Vec::with_capacity(17 + name.len());
             for word in [1, base + 8, base + 16, 0] {
                 block.extend_from_slice(&word.to_le_bytes());
@@ -535,10 +722,10 @@ impl Booted {
             self.init_call(
                 init,
                 &[Val::I32(base as i32), Val::I32((base + 4) as i32)],
-                fuel,
+                budget,
             )?;
         }
-        let buffer = self.alloc(malloc, options.max_len.max(1), fuel)?;
+        let buffer = self.alloc(malloc, options.max_len.max(1), budget)?;
         self.entry = Entry::LibFuzzer {
             func: entry,
             buffer,
@@ -548,15 +735,27 @@ impl Booted {
 
     /// Reserves `len` bytes of guest memory: with the guest's `malloc`, or in pages grown past the end of memory
     /// (the guest's own allocator grows memory with `memory.grow` and never hands those pages out).
-    fn alloc(&mut self, malloc: Option<Func>, len: usize, fuel: u64) -> Result<u32, TargetError> {
+    fn alloc(
+        &mut self,
+        malloc: Option<Func>,
+        len: usize,
+        budget: &mut Budget,
+    ) -> Result<u32, TargetError> {
         let size = u32::try_from(len).map_err(|_| TargetError::NoRoom(len))?;
         if let Some(malloc) = malloc {
             self.store.invoke(malloc, &[Val::I32(size as i32)])?;
-            match drive(&mut self.store, &mut self.ctx, self.memory, fuel, &mut true)? {
+            match drive(
+                &mut self.store,
+                &mut self.ctx,
+                self.memory,
+                budget,
+                &mut true,
+            )? {
                 CallEnd::Returned(results) => match results[..] {
                     [Val::I32(ptr)] if ptr != 0 => Ok(ptr as u32),
                     _ => Err(TargetError::NoRoom(len)),
                 },
+                CallEnd::OutOfTime(..) => Err(TargetError::InitDeadline),
                 _ => Err(TargetError::NoRoom(len)),
             }
         } else {
@@ -576,10 +775,13 @@ impl Booted {
     ) -> Result<(), TargetError> {
         self.ctx.set_stop_at_input(true);
         self.ctx.start(&mut self.store, instance)?;
-        match self.ctx.resume(&mut self.store, options.init_fuel)? {
-            RunStatus::InputRead => {}
-            RunStatus::OutOfFuel => return Err(TargetError::InitFuel(options.init_fuel)),
-            RunStatus::Done(done) => {
+        match resume_within(&mut self.ctx, &mut self.store, &mut Budget::init(options))? {
+            Resumed::Status(RunStatus::InputRead) => {}
+            Resumed::Status(RunStatus::OutOfFuel) => {
+                return Err(TargetError::InitFuel(options.init_fuel));
+            }
+            Resumed::OutOfTime(_) => return Err(TargetError::InitDeadline),
+            Resumed::Status(RunStatus::Done(done)) => {
                 return Err(match done.trap {
                     Some(trap) => TargetError::InitTrapped { trap },
                     None => TargetError::NoInputRead(done.exit_code),
@@ -596,7 +798,7 @@ impl Booted {
         &mut self,
         kind: HarnessKind,
         input: &[u8],
-        fuel: u64,
+        budget: &mut Budget,
         touched: &mut bool,
     ) -> Result<Outcome, TargetError> {
         match self.entry {
@@ -608,11 +810,19 @@ impl Booted {
                     &[Val::I32(buffer as i32), Val::I32(input.len() as i32)],
                 )?;
                 Ok(
-                    match drive(&mut self.store, &mut self.ctx, self.memory, fuel, touched)? {
+                    match drive(&mut self.store, &mut self.ctx, self.memory, budget, touched)? {
                         CallEnd::Returned(_) => Outcome::Ok { exit_code: 0 },
                         CallEnd::Trapped(trap) => Outcome::Trapped(trap),
                         CallEnd::Exited { code, backtrace } => Outcome::Exited { code, backtrace },
-                        CallEnd::OutOfFuel(backtrace) => Outcome::Timeout { backtrace },
+                        CallEnd::OutOfFuel(backtrace) => Outcome::Timeout {
+                            backtrace,
+                            cause: TimeoutCause::Fuel,
+                        },
+                        CallEnd::OutOfTime(Expired::Timeout, backtrace) => Outcome::Timeout {
+                            backtrace,
+                            cause: TimeoutCause::WallClock,
+                        },
+                        CallEnd::OutOfTime(Expired::Deadline, _) => Outcome::Interrupted,
                     },
                 )
             }
@@ -624,17 +834,27 @@ impl Booted {
                 } else {
                     self.ctx.set_stdin_bytes(input.to_vec());
                 }
-                Ok(match self.ctx.resume(&mut self.store, fuel)? {
-                    RunStatus::Done(done) => match done.trap {
-                        Some(trap) => Outcome::Trapped(trap),
-                        None => Outcome::Ok {
-                            exit_code: done.exit_code,
+                Ok(
+                    match resume_within(&mut self.ctx, &mut self.store, budget)? {
+                        Resumed::Status(RunStatus::Done(done)) => match done.trap {
+                            Some(trap) => Outcome::Trapped(trap),
+                            None => Outcome::Ok {
+                                exit_code: done.exit_code,
+                            },
                         },
+                        Resumed::Status(RunStatus::OutOfFuel | RunStatus::InputRead) => {
+                            Outcome::Timeout {
+                                backtrace: self.store.backtrace(),
+                                cause: TimeoutCause::Fuel,
+                            }
+                        }
+                        Resumed::OutOfTime(Expired::Timeout) => Outcome::Timeout {
+                            backtrace: self.store.backtrace(),
+                            cause: TimeoutCause::WallClock,
+                        },
+                        Resumed::OutOfTime(Expired::Deadline) => Outcome::Interrupted,
                     },
-                    RunStatus::OutOfFuel | RunStatus::InputRead => Outcome::Timeout {
-                        backtrace: self.store.backtrace(),
-                    },
-                })
+                )
             }
         }
     }
@@ -659,6 +879,8 @@ pub struct Target {
     fresh: Option<Booted>,
     /// The engine panicked and the live store could not be reset since.
     broken: bool,
+    /// The fuel slice the last timed run ended with (see [`Budget::slice`]).
+    slice: u64,
 }
 
 impl Target {
@@ -690,6 +912,7 @@ impl Target {
             ctx_dirty: false,
             fresh: None,
             broken: false,
+            slice: FIRST_SLICE,
         })
     }
 
@@ -794,14 +1017,20 @@ impl Target {
         if self.instrumentation.cmplog {
             self.live.store.clear_cmp_log();
         }
-        self.live
-            .run(self.kind, input, self.options.fuel, &mut self.ctx_dirty)
+        let mut budget = Budget::input(&self.options, self.slice);
+        let outcome = self
+            .live
+            .run(self.kind, input, &mut budget, &mut self.ctx_dirty);
+        self.slice = budget.slice;
+        outcome
     }
 
     fn run_fresh(&mut self, input: &[u8]) -> Result<Outcome, TargetError> {
         let mut booted = Booted::boot(&self.module, self.kind, &self.options)?;
         booted.store.coverage_mut().fill(0);
-        let outcome = booted.run(self.kind, input, self.options.fuel, &mut true)?;
+        let mut budget = Budget::input(&self.options, self.slice);
+        let outcome = booted.run(self.kind, input, &mut budget, &mut true)?;
+        self.slice = budget.slice;
         let map = self.live.store.coverage_mut();
         for (dst, src) in map.iter_mut().zip(booted.store.coverage()) {
             *dst = dst.saturating_add(*src);
@@ -860,5 +1089,65 @@ impl DebugStart {
             ctx: booted.ctx,
             memory: booted.memory,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timed(slice: u64) -> Budget {
+        Budget {
+            fuel: u64::MAX,
+            timeout_at: Instant::now().checked_add(Duration::from_secs(3600)),
+            deadline: None,
+            slice,
+        }
+    }
+
+    #[test]
+    fn without_a_time_limit_the_whole_fuel_runs_in_one_go() {
+        let budget = Budget {
+            timeout_at: None,
+            ..timed(FIRST_SLICE)
+        };
+        assert_eq!(budget.next_slice(1 << 40), 1 << 40);
+        assert!(budget.expired().is_none());
+    }
+
+    #[test]
+    fn slices_grow_while_fast_shrink_when_slow_and_grow_past_an_instruction_that_costs_more() {
+        let mut budget = timed(FIRST_SLICE);
+        budget.took(FIRST_SLICE, true, Duration::ZERO);
+        assert_eq!(budget.slice, FIRST_SLICE * 2);
+        // One slice ten times too long: the next is about a tenth.
+        budget.took(budget.slice, true, SLICE_TIME * 10);
+        assert!(budget.slice <= FIRST_SLICE * 2 / 10 + 1, "{}", budget.slice);
+        // A slice that ran nothing doubles, past MAX_SLICE too, until the instruction fits.
+        let mut stalled = timed(MAX_SLICE);
+        stalled.took(MAX_SLICE, false, Duration::ZERO);
+        assert_eq!(stalled.slice, MAX_SLICE * 2);
+        // Slow slices never reach zero.
+        let mut slow = timed(1);
+        slow.took(1, true, Duration::from_secs(1));
+        assert_eq!(slow.slice, 1);
+        assert_eq!(slow.next_slice(10), 1);
+    }
+
+    #[test]
+    fn the_deadline_of_the_command_comes_before_the_timeout_of_the_input() {
+        let past = Instant::now();
+        let budget = Budget {
+            fuel: 1,
+            timeout_at: Some(past),
+            deadline: Some(past),
+            slice: 1,
+        };
+        assert!(matches!(budget.expired(), Some(Expired::Deadline)));
+        let budget = Budget {
+            deadline: None,
+            ..budget
+        };
+        assert!(matches!(budget.expired(), Some(Expired::Timeout)));
     }
 }
