@@ -58,12 +58,19 @@ fn tree(root: &Path) -> BTreeMap<String, String> {
     out
 }
 
-/// Creates the files `name=contents` under `root` (parents too).
+/// Creates the entries under `root` (parents too): `(NAME, CONTENTS)` a file, `(NAME/, "")` a directory,
+/// `(NAME, -> TARGET)` a symlink.
 fn populate(root: &Path, files: &[(String, String)]) {
     for (rel, contents) in files {
         let path = root.join(rel);
         std::fs::create_dir_all(path.parent().expect("a file has a parent")).expect("parents");
-        std::fs::write(&path, contents).expect("writable");
+        if rel.ends_with('/') {
+            std::fs::create_dir_all(&path).expect("writable");
+        } else if let Some(target) = contents.strip_prefix("-> ") {
+            std::os::unix::fs::symlink(target, &path).expect("writable");
+        } else {
+            std::fs::write(&path, contents).expect("writable");
+        }
     }
 }
 
@@ -83,7 +90,14 @@ fn parse_case(source: &str) -> Case {
     };
     for line in source.lines().take_while(|l| l.starts_with("//")) {
         let line = line.trim_start_matches('/').trim();
+        // `NAME=CONTENTS`, `NAME/` or `NAME -> TARGET`.
         let pair = |text: &str| {
+            if let Some((name, target)) = text.split_once(" -> ") {
+                return (name.to_string(), format!("-> {target}"));
+            }
+            if text.ends_with('/') {
+                return (text.to_string(), String::new());
+            }
             let (name, contents) = text.split_once('=').expect("NAME=CONTENTS");
             (name.to_string(), contents.to_string())
         };
