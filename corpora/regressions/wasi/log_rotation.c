@@ -1,5 +1,7 @@
-// Write-back regression: log rotation (`log` -> `log.1`, then a new `log`) keeps the old log.
+// Write-back regression: log rotation (`log` -> `log.1` over the previous `log.1`, then a new `log`) keeps the
+// old log.
 // before: log=old
+// before: log.1=older
 // after: log=new
 // after: log.1=old
 // status: 0
