@@ -756,8 +756,8 @@ impl WasiCtx {
             .collect()
     }
 
-    /// Copies every [`DirMode::ReadWrite`] preopen back to its host directory (`--dir-rw`), each all or
-    /// nothing: the whole tree is checked and staged inside the directory before anything there changes.
+    /// Copies every [`DirMode::ReadWrite`] preopen back to its host directory (`--dir-rw`), all or nothing:
+    /// every tree is checked and staged inside its directory before anything in any of them changes.
     /// An error, before anything is written, when a read-write preopen has no host directory bound.
     pub fn write_back(&self) -> Result<(), WasiError> {
         let unbound = self.unbound_write_back_dirs();
@@ -766,16 +766,21 @@ impl WasiCtx {
                 mounts: unbound.join(", "),
             });
         }
-        for p in &self.preopens {
-            if p.mode != DirMode::ReadWrite {
-                continue;
-            }
-            let Some(host) = &p.write_back_to else {
-                continue;
-            };
-            super::writeback::write_back(&self.vfs, p.root, host, &p.imported)?;
-        }
-        Ok(())
+        let targets: Vec<_> = self
+            .preopens
+            .iter()
+            .filter(|p| p.mode == DirMode::ReadWrite)
+            .filter_map(|p| {
+                p.write_back_to
+                    .as_deref()
+                    .map(|host| super::writeback::Target {
+                        root: p.root,
+                        host,
+                        imported: &p.imported,
+                    })
+            })
+            .collect();
+        super::writeback::write_back(&self.vfs, &targets)
     }
 
     /// Bytes of file contents the virtual filesystem holds.

@@ -155,21 +155,51 @@ struct Plan<'a> {
     /// Directories to create where missing, parents first.
     dirs: Vec<String>,
     /// Files and symlinks to stage and rename into place.
-    writes: Vec<(String, &'a Want<'a>)>,
+    writes: Vec<(String, Want<'a>)>,
     /// Copied-in paths the guest's tree no longer has, deepest first.
     removals: Vec<String>,
     /// Names at the top of the preopen (the staging directory must not take one).
     top_names: BTreeSet<String>,
 }
 
-/// Writes the tree under the preopen root `root` of `vfs` back to the host directory `host`, whose copied-in
-/// paths were `imported`. An error while checking, planning or staging leaves the host as it was.
-pub(crate) fn write_back(
-    vfs: &Vfs,
-    root: u64,
-    host: &Path,
-    imported: &BTreeSet<String>,
-) -> Result<(), WasiError> {
+/// One read-write preopen to write back: its root inode, the host directory, and the paths copied in from it.
+pub(crate) struct Target<'a> {
+    pub(crate) root: u64,
+    pub(crate) host: &'a Path,
+    pub(crate) imported: &'a BTreeSet<String>,
+}
+
+/// Writes the trees of `targets` back to their host directories. Every directory is checked, planned and staged
+/// before any is changed: an error until then leaves every host directory as it was.
+pub(crate) fn write_back(vfs: &Vfs, targets: &[Target<'_>]) -> Result<(), WasiError> {
+    let mut prepared = Vec::with_capacity(targets.len());
+    for target in targets {
+        match prepare(vfs, target) {
+            Ok(ready) => prepared.push(ready),
+            Err(e) => {
+                for (_, staging, _) in prepared {
+                    staging.remove();
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut result = Ok(());
+    for (plan, staging, staged) in prepared {
+        if result.is_ok() {
+            result = apply(&plan, &staged);
+        }
+        staging.remove();
+    }
+    result
+}
+
+/// Checks, plans and stages the write-back of one preopen.
+fn prepare<'a>(
+    vfs: &'a Vfs,
+    target: &Target<'_>,
+) -> Result<(Plan<'a>, Staging, Vec<PathBuf>), WasiError> {
+    let host = target.host;
     let bad = |reason: String| WasiError::WriteBack {
         host: host.to_path_buf(),
         reason,
@@ -182,23 +212,20 @@ pub(crate) fn write_back(
     if !canonical.is_dir() {
         return Err(bad("not a directory".into()));
     }
-    for rel in imported {
+    for rel in target.imported {
         check_rel(rel)
             .map_err(|why| bad(format!("the list of copied-in files holds {why} ({rel:?})")))?;
     }
-    let wants = collect(vfs, root, &canonical).map_err(bad)?;
-    let plan = plan(&canonical, &wants, imported);
+    let wants = collect(vfs, target.root, &canonical).map_err(bad)?;
+    let plan = plan(&canonical, wants, target.imported);
     let staging = Staging::create(&canonical, &plan.top_names)?;
-    let staged = match staging.stage(&plan) {
-        Ok(staged) => staged,
+    match staging.stage(&plan) {
+        Ok(staged) => Ok((plan, staging, staged)),
         Err(e) => {
             staging.remove();
-            return Err(e);
+            Err(e)
         }
-    };
-    let applied = apply(&plan, &staged);
-    staging.remove();
-    applied
+    }
 }
 
 /// Walks the guest's tree: what it left at each path, every name and symlink checked and every path's length
@@ -276,21 +303,13 @@ fn collect<'a>(vfs: &'a Vfs, root: u64, host: &Path) -> Result<BTreeMap<String, 
 
 fn plan<'a>(
     root: &Path,
-    wants: &'a BTreeMap<String, Want<'a>>,
+    wants: BTreeMap<String, Want<'a>>,
     imported: &BTreeSet<String>,
 ) -> Plan<'a> {
     let dirs = wants
         .iter()
         .filter(|(_, w)| matches!(w, Want::Dir))
         .map(|(rel, _)| rel.clone())
-        .collect();
-    let writes = wants
-        .iter()
-        .filter(|(_, w)| match w {
-            Want::Dir => false,
-            Want::File { current, .. } | Want::Symlink { current, .. } => !current,
-        })
-        .map(|(rel, w)| (rel.clone(), w))
         .collect();
     let mut removals: Vec<String> = imported
         .iter()
@@ -303,6 +322,13 @@ fn plan<'a>(
         .chain(imported)
         .filter(|rel| !rel.contains('/'))
         .cloned()
+        .collect();
+    let writes = wants
+        .into_iter()
+        .filter(|(_, w)| match w {
+            Want::Dir => false,
+            Want::File { current, .. } | Want::Symlink { current, .. } => !current,
+        })
         .collect();
     Plan {
         root: root.to_path_buf(),
