@@ -44,6 +44,17 @@ pub enum SessionError {
     /// The snapshot holds no paused call.
     #[error("the snapshot holds no paused call: there is nothing to resume")]
     NotPaused,
+    /// The restored run writes back to host directories nobody named on this command line.
+    #[error(
+        "the snapshot writes back to host directories: {mounts}; give `--dir-rw HOST::GUEST` for each to choose \
+         the host directory, or `--trust-snapshot-dirs` to use the recorded one"
+    )]
+    UnboundDirs { mounts: String },
+    /// `--dir-rw` named a guest path that is not one of the snapshot's read-write directories.
+    #[error(
+        "--dir-rw {guest}: the snapshot has no --dir-rw directory {guest} (it has: {available})"
+    )]
+    UnknownDir { guest: String, available: String },
     /// WASI settings were given for a module that does not import WASI.
     #[error(
         "the module does not import `wasi_snapshot_preview1`: environment, directories and the deterministic mode apply to WASI programs only"
@@ -205,6 +216,80 @@ impl Session {
         }
     }
 
+    /// Chooses where a restored run writes its `--dir-rw` directories back: each `(host, guest)` of `dirs` binds
+    /// the read-write directory with that guest path to `host`; with `trust`, the others go to the host paths
+    /// the snapshot recorded. Any read-write directory left without a host directory is an error naming it, so
+    /// that bytes in a file never choose where this process writes.
+    pub fn bind_write_back_dirs(
+        &mut self,
+        dirs: &[(std::path::PathBuf, String)],
+        trust: bool,
+    ) -> Result<(), SessionError> {
+        let Session::Wasi(program) = self else {
+            return match dirs.first() {
+                Some((_, guest)) => Err(SessionError::UnknownDir {
+                    guest: guest.clone(),
+                    available: "none".into(),
+                }),
+                None => Ok(()),
+            };
+        };
+        let rw: Vec<_> = program
+            .mounts()
+            .into_iter()
+            .filter(|m| m.mode == capicola_engine::wasi::DirMode::ReadWrite)
+            .collect();
+        for (host, guest) in dirs {
+            if let Err(error) = program.bind_write_back_dir(guest, host) {
+                if rw.iter().any(|m| same_guest(&m.guest, guest)) {
+                    return Err(error.into());
+                }
+                return Err(SessionError::UnknownDir {
+                    guest: guest.clone(),
+                    available: if rw.is_empty() {
+                        "none".into()
+                    } else {
+                        rw.iter()
+                            .map(|m| m.guest.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                });
+            }
+        }
+        if trust {
+            program.trust_recorded_dirs()?;
+        }
+        let unbound: Vec<String> = program
+            .mounts()
+            .into_iter()
+            .filter(|m| {
+                m.mode == capicola_engine::wasi::DirMode::ReadWrite && m.write_back_to.is_none()
+            })
+            .map(|m| match &m.recorded_host {
+                Some(host) => format!("{} (recorded host directory {})", m.guest, host.display()),
+                None => m.guest.clone(),
+            })
+            .collect();
+        if !unbound.is_empty() {
+            return Err(SessionError::UnboundDirs {
+                mounts: unbound.join(", "),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the run has `--dir-rw` directories, written back when it ends.
+    pub fn writes_back(&self) -> bool {
+        match self {
+            Session::Spectest(_) => false,
+            Session::Wasi(program) => program
+                .mounts()
+                .iter()
+                .any(|m| m.mode == capicola_engine::wasi::DirMode::ReadWrite),
+        }
+    }
+
     /// Whether the program is a WASI program.
     pub fn is_wasi(&self) -> bool {
         matches!(self, Session::Wasi(_))
@@ -264,6 +349,17 @@ impl Session {
             )?)),
         })
     }
+}
+
+/// Whether two guest paths name the same directory (`/d`, `/d/` and `//d` do).
+fn same_guest(a: &str, b: &str) -> bool {
+    let parts = |p: &str| {
+        p.split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    parts(a) == parts(b)
 }
 
 /// Checks that `snapshot` was taken of `module` (among others).

@@ -6,6 +6,7 @@ use std::path::Path;
 use capicola_engine::{
     DecodeLimits, FrameInfo, Module, SNAPSHOT_PAGE, Snapshot, SnapshotHeader, Store,
 };
+use capicola_engine::wasi::{DirMode, WasiCtx};
 
 use crate::files::read_bounded;
 use crate::session::{RUN_STATE_VERSION, RunState, SessionError, check_module, hex};
@@ -178,6 +179,9 @@ impl fmt::Display for SnapshotInfo {
                     f,
                     "host state: {bytes} bytes, run state version {RUN_STATE_VERSION} of {kind}"
                 )?;
+                if let Some(ctx) = &state.wasi {
+                    write_mounts(f, ctx)?;
+                }
                 let inv = &state.invocation;
                 let results = if inv.results.is_empty() {
                     "none".to_string()
@@ -207,6 +211,28 @@ impl fmt::Display for SnapshotInfo {
         }
         Ok(())
     }
+}
+
+/// The WASI program's preopened directories: guest path, mode, and the host path recorded when the run began.
+fn write_mounts(f: &mut fmt::Formatter<'_>, ctx: &[u8]) -> fmt::Result {
+    let mounts = match WasiCtx::from_bytes(ctx) {
+        Ok(ctx) => ctx.mounts(),
+        Err(error) => return writeln!(f, "directories: unknown ({error})"),
+    };
+    writeln!(f, "directories: {}", mounts.len())?;
+    for m in mounts {
+        let mode = match m.mode {
+            DirMode::ReadOnly => "read-only (--dir-ro)",
+            DirMode::Sandboxed => "sandboxed (--dir)",
+            DirMode::ReadWrite => "read-write, written back (--dir-rw)",
+        };
+        let host = m.recorded_host.map_or_else(
+            || "no host directory".to_string(),
+            |h| format!("recorded host directory {}", h.display()),
+        );
+        writeln!(f, "  {}: {mode}; {host}", m.guest)?;
+    }
+    Ok(())
 }
 
 /// `func 3 (name) at offset 0x4a`.

@@ -1,8 +1,8 @@
 //! A WASI program: a module importing `wasi_snapshot_preview1`, linked against a WASI context of its own and run as a command (`_start`) or a reactor (`_initialize`, then an export) under fuel budgets, continued after a pause — in the same process or, restored from a snapshot, in another.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use capicola_engine::wasi::{self, DirMode, OutputMode, RunStatus, WasiCtx};
+use capicola_engine::wasi::{self, DirMode, Mount, OutputMode, RunStatus, WasiCtx};
 use capicola_engine::{Engine, Error, ExternType, Instance, Linker, Module, Snapshot, Store, Trap};
 
 use crate::program::{
@@ -39,6 +39,9 @@ pub struct WasiOptions {
     /// `Some(seed)`: the deterministic mode (a virtual clock driven by fuel, random bytes from the seed); `None`:
     /// the host's clocks and randomness. Standard streams are the process's own in both.
     pub seed: Option<u64>,
+    /// Largest size in bytes of all files of the sandbox together (`None`: `wasi::DEFAULT_MAX_FS_BYTES`);
+    /// writes beyond fail with `ENOSPC`, and a preopened host directory holding more is an error.
+    pub max_fs_bytes: Option<u64>,
 }
 
 /// A WASI module with its store and context.
@@ -81,6 +84,9 @@ impl WasiProgram {
         }
         if let Some(seed) = options.seed {
             builder = builder.deterministic(seed);
+        }
+        if let Some(bytes) = options.max_fs_bytes {
+            builder = builder.max_fs_bytes(bytes);
         }
         let ctx = builder.build()?;
         Ok(WasiProgram {
@@ -203,9 +209,25 @@ impl WasiProgram {
         }
     }
 
-    /// Copies the changes the guest made in `--dir-rw` directories back to the host.
+    /// Copies the changes the guest made in `--dir-rw` directories back to the host (all or nothing per
+    /// directory).
     pub fn write_back(&self) -> Result<(), ProgramError> {
         Ok(self.ctx.write_back()?)
+    }
+
+    /// The preopened directories, in descriptor order.
+    pub fn mounts(&self) -> Vec<Mount> {
+        self.ctx.mounts()
+    }
+
+    /// Chooses where the `--dir-rw` directory the guest sees as `guest` is written back (after a restore).
+    pub fn bind_write_back_dir(&mut self, guest: &str, host: &Path) -> Result<(), ProgramError> {
+        Ok(self.ctx.bind_write_back_dir(guest, host)?)
+    }
+
+    /// Writes the `--dir-rw` directories not bound otherwise back to the host paths recorded in the snapshot.
+    pub fn trust_recorded_dirs(&mut self) -> Result<(), ProgramError> {
+        Ok(self.ctx.trust_recorded_dirs()?)
     }
 
     /// The whole store, paused call included, and the encoded WASI context (the invocation is in neither: see

@@ -302,6 +302,7 @@ fn a_wasi_program_paused_twice_writes_its_dir_rw_files_back_when_it_ends() {
         &first,
         &workload(),
         &[
+            os("--trust-snapshot-dirs"),
             os("--fuel"),
             os("2000000"),
             os("--save-snapshot"),
@@ -313,7 +314,7 @@ fn a_wasi_program_paused_twice_writes_its_dir_rw_files_back_when_it_ends() {
         !sandbox.join("log.txt").exists(),
         "nothing is written back before the program ends"
     );
-    printed += &resume(&second, &workload(), &[], 0);
+    printed += &resume(&second, &workload(), &[os("--trust-snapshot-dirs")], 0);
     assert_eq!(printed, expected);
     assert_eq!(
         std::fs::read_to_string(sandbox.join("log.txt")).expect("the log was written back"),

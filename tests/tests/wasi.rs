@@ -396,3 +396,157 @@ fn decoding_garbage_state_is_an_error() {
     }
     assert!(WasiCtx::from_bytes(&[0xff; 64]).is_err());
 }
+
+/// A WAT program that opens (creating) the files `f0`, `f1`, ... in the preopen (fd 3), grows each to `size` bytes
+/// with `fd_filestat_set_size`, `count` times, and exits with the first errno (0 when all succeeded).
+fn growing_files(engine: &Engine, count: u32, size: u64) -> Module {
+    let wat = format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_filestat_set_size" (func $size (param i32 i64) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "f0")
+  (func (export "_start")
+    (local $i i32) (local $e i32)
+    (loop $next
+      (i32.store8 (i32.const 1) (i32.add (i32.const 48) (local.get $i)))
+      (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 2) (i32.const 1)
+        (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 16)))
+      (if (local.get $e) (then (call $exit (local.get $e))))
+      (local.set $e (call $size (i32.load (i32.const 16)) (i64.const {size})))
+      (if (local.get $e) (then (call $exit (local.get $e))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (i32.const {count}))))
+    (call $exit (i32.const 0))))"#
+    );
+    Module::new(engine, &wat::parse_str(&wat).expect("valid text")).expect("valid module")
+}
+
+#[test]
+fn the_filesystem_s_total_size_is_limited_with_enospc() {
+    let engine = Engine::default();
+    // Three files of 600 KiB: the third goes past 1.5 MiB in all (ENOSPC = 51), though each is small enough.
+    let module = growing_files(&engine, 3, 600 << 10);
+    let mut ctx = WasiCtx::builder()
+        .preopen_empty_dir("/d")
+        .max_fs_bytes(3 << 19)
+        .deterministic(1)
+        .build()
+        .expect("context");
+    let (outcome, _) = run(&engine, &module, &mut ctx);
+    assert_eq!(outcome.exit_code, 51);
+    assert_eq!(ctx.fs_bytes(), 2 * (600 << 10));
+    // Under the default limit the same program succeeds.
+    let mut ctx = WasiCtx::builder()
+        .preopen_empty_dir("/d")
+        .deterministic(1)
+        .build()
+        .expect("context");
+    assert_eq!(run(&engine, &module, &mut ctx).0.exit_code, 0);
+    // A single file over the per-file limit is EFBIG (22), as before.
+    let module = growing_files(&engine, 1, (1 << 30) + 1);
+    let mut ctx = WasiCtx::builder()
+        .preopen_empty_dir("/d")
+        .deterministic(1)
+        .build()
+        .expect("context");
+    assert_eq!(run(&engine, &module, &mut ctx).0.exit_code, 22);
+}
+
+#[test]
+fn copying_in_more_than_the_limits_is_an_error_before_reading() {
+    let host = tempfile::tempdir().expect("a temporary directory");
+    // A sparse 3 GiB file: refused from its size, never read.
+    let sparse = std::fs::File::create(host.path().join("sparse")).expect("writable");
+    sparse.set_len(3 << 30).expect("a sparse file can be made");
+    let error = WasiCtx::builder()
+        .preopen_dir(host.path(), "/d", DirMode::Sandboxed)
+        .build()
+        .expect_err("too large");
+    assert!(
+        error.to_string().contains("over the limit of one file"),
+        "{error}"
+    );
+    std::fs::remove_file(host.path().join("sparse")).expect("removable");
+    std::fs::write(host.path().join("a"), vec![1u8; 600 << 10]).expect("writable");
+    std::fs::write(host.path().join("b"), vec![2u8; 600 << 10]).expect("writable");
+    let error = WasiCtx::builder()
+        .preopen_dir(host.path(), "/d", DirMode::ReadWrite)
+        .max_fs_bytes(1 << 20)
+        .build()
+        .expect_err("too large in all");
+    assert!(
+        error.to_string().contains("limit of the virtual"),
+        "{error}"
+    );
+    let ctx = WasiCtx::builder()
+        .preopen_dir(host.path(), "/d", DirMode::ReadWrite)
+        .max_fs_bytes(2 << 20)
+        .build()
+        .expect("fits");
+    assert_eq!(ctx.fs_bytes(), 2 * (600 << 10));
+}
+
+#[test]
+fn host_calls_charge_fuel_for_the_bytes_they_touch() {
+    let engine = Engine::default();
+    let fuel_for = |size: u64| {
+        let module = growing_files(&engine, 1, size);
+        let mut ctx = WasiCtx::builder()
+            .preopen_empty_dir("/d")
+            .deterministic(1)
+            .build()
+            .expect("context");
+        let (outcome, fuel) = run(&engine, &module, &mut ctx);
+        assert_eq!(outcome.exit_code, 0);
+        fuel
+    };
+    let small = fuel_for(16);
+    let large = fuel_for(64 << 20);
+    // Zero-extending 64 MiB costs one unit per 16 bytes; the same run charges the same fuel.
+    assert!(small < 100, "{small}");
+    assert!(large >= (64 << 20) / 16, "{large}");
+    assert_eq!(fuel_for(64 << 20), large);
+}
+
+/// Descriptors are numbered lowest free first (as POSIX requires) after 20,000 opens, a close and a renumber.
+#[test]
+fn descriptor_numbers_are_the_lowest_free_after_many_opens() {
+    let engine = Engine::default();
+    let wat = r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_renumber" (func $renumber (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "f")
+  (func $open_f (result i32)
+    (drop (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 1)
+      (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 16)))
+    (i32.load (i32.const 16)))
+  (func (export "_start")
+    (local $i i32)
+    (loop $next
+      (drop (call $open_f))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (i32.const 20000))))
+    (drop (call $close (i32.const 5)))
+    (drop (call $renumber (i32.const 7) (i32.const 100000)))
+    (if (i32.ne (call $open_f) (i32.const 5)) (then (call $exit (i32.const 1))))
+    (if (i32.ne (call $open_f) (i32.const 7)) (then (call $exit (i32.const 2))))
+    (if (i32.ne (call $open_f) (i32.const 20004)) (then (call $exit (i32.const 3))))
+    (call $exit (i32.const 0))))"#;
+    let module = Module::new(&engine, &wat::parse_str(wat).expect("valid text")).expect("valid");
+    let mut ctx = WasiCtx::builder()
+        .preopen_empty_dir("/d")
+        .deterministic(1)
+        .build()
+        .expect("context");
+    let (outcome, _) = run(&engine, &module, &mut ctx);
+    assert_eq!(outcome.exit_code, 0);
+    let bytes = ctx.to_bytes().expect("encodes");
+    assert_eq!(WasiCtx::from_bytes(&bytes).expect("decodes"), ctx);
+}

@@ -13,6 +13,13 @@ use crate::{HostCall, Memory, Store, TrapKind, Val, ValType};
 
 type WasiResult<T = ()> = Result<T, Errno>;
 
+/// Fuel every WASI call costs, whatever it does.
+pub(crate) const CALL_FUEL: u64 = 10;
+/// Bytes of work (read or written in guest memory or in a file) that cost one more unit of fuel.
+pub(crate) const BYTES_PER_FUEL: u64 = 16;
+/// Bytes of work one directory entry passed over by `fd_readdir` counts as.
+const ENTRY_BYTES: u64 = BYTES_PER_FUEL;
+
 /// The arguments of a WASI call, checked against the function's parameter types.
 struct Args<'a>(&'a [Val]);
 
@@ -135,7 +142,10 @@ impl WasiCtx {
             Ok(()) => Errno::SUCCESS,
             Err(e) => e,
         };
+        // Host calls are charged fuel in proportion to their work, so that fuel bounds time.
+        let cost = CALL_FUEL.saturating_add(mem.touched() / BYTES_PER_FUEL);
         let written = mem.into_written();
+        store.exec.consumed = store.exec.consumed.saturating_add(cost);
         let inst = &mut store.memories[memory.index() as usize];
         for (start, len) in written {
             inst.mark_dirty(start, len);
@@ -254,7 +264,7 @@ impl WasiCtx {
                 }
                 Ok(())
             }
-            F::FdAllocate => self.fd_allocate(a.u32(0), a.u64(1), a.u64(2), fuel),
+            F::FdAllocate => self.fd_allocate(m, a.u32(0), a.u64(1), a.u64(2), fuel),
             F::FdClose => self.fd_close(a.u32(0)),
             F::FdDatasync => need(self.file_fd(a.u32(0))?, rights::FD_DATASYNC),
             F::FdSync => need(self.file_fd(a.u32(0))?, rights::FD_SYNC),
@@ -283,7 +293,7 @@ impl WasiCtx {
                 Ok(())
             }
             F::FdFilestatGet => self.fd_filestat_get(m, a.u32(0), a.u32(1)),
-            F::FdFilestatSetSize => self.fd_filestat_set_size(a.u32(0), a.u64(1), fuel),
+            F::FdFilestatSetSize => self.fd_filestat_set_size(m, a.u32(0), a.u64(1), fuel),
             F::FdFilestatSetTimes => {
                 let flags = a.u32(3) as u16;
                 check_fstflags(flags)?;
@@ -626,7 +636,13 @@ impl WasiCtx {
         m.write(ptr, &stat)
     }
 
-    fn fd_filestat_set_size(&mut self, fd: u32, size: u64, fuel: u64) -> WasiResult {
+    fn fd_filestat_set_size(
+        &mut self,
+        m: &GuestMem<'_>,
+        fd: u32,
+        size: u64,
+        fuel: u64,
+    ) -> WasiResult {
         let f = self.file_fd(fd)?;
         need(f, rights::FD_FILESTAT_SET_SIZE)?;
         let ino = f.ino().ok_or(Errno::BADF)?;
@@ -635,12 +651,18 @@ impl WasiCtx {
             return Err(Errno::FBIG);
         }
         let now = self.realtime_at(fuel);
-        let data = self.vfs.file_data_mut(ino, now)?;
-        data.resize(usize::try_from(size).map_err(|_| Errno::FBIG)?, 0);
-        Ok(())
+        m.touch(size.saturating_sub(self.vfs.node(ino).size()));
+        self.vfs.resize_file(ino, size, self.max_fs_bytes, now)
     }
 
-    fn fd_allocate(&mut self, fd: u32, offset: u64, len: u64, fuel: u64) -> WasiResult {
+    fn fd_allocate(
+        &mut self,
+        m: &GuestMem<'_>,
+        fd: u32,
+        offset: u64,
+        len: u64,
+        fuel: u64,
+    ) -> WasiResult {
         let f = self.file_fd(fd)?;
         need(f, rights::FD_ALLOCATE)?;
         let ino = f.ino().ok_or(Errno::BADF)?;
@@ -649,16 +671,17 @@ impl WasiCtx {
         if end > self.max_file_size {
             return Err(Errno::FBIG);
         }
-        if end > self.vfs.node(ino).size() {
+        let old = self.vfs.node(ino).size();
+        if end > old {
             let now = self.realtime_at(fuel);
-            let data = self.vfs.file_data_mut(ino, now)?;
-            data.resize(usize::try_from(end).map_err(|_| Errno::FBIG)?, 0);
+            m.touch(end - old);
+            self.vfs.resize_file(ino, end, self.max_fs_bytes, now)?;
         }
         Ok(())
     }
 
     fn fd_close(&mut self, fd: u32) -> WasiResult {
-        let f = self.fds.remove(&fd).ok_or(Errno::BADF)?;
+        let f = self.remove_fd(fd).ok_or(Errno::BADF)?;
         self.release(&f);
         Ok(())
     }
@@ -681,8 +704,8 @@ impl WasiCtx {
         if from == to {
             return Ok(());
         }
-        let f = self.fds.remove(&from).ok_or(Errno::BADF)?;
-        if let Some(old) = self.fds.insert(to, f) {
+        let f = self.remove_fd(from).ok_or(Errno::BADF)?;
+        if let Some(old) = self.place_fd(to, f) {
             self.release(&old);
         }
         Ok(())
@@ -816,19 +839,16 @@ impl WasiCtx {
                     return Err(Errno::FBIG);
                 }
                 let now = self.realtime_at(fuel);
-                let data = self.vfs.file_data_mut(ino, now)?;
-                let (start, end) = (start as usize, end as usize);
-                if data.len() < end {
-                    data.resize(end, 0);
-                }
-                data[start..end].copy_from_slice(&bytes);
+                m.touch(start.saturating_sub(len));
+                self.vfs
+                    .write_file(ino, start, &bytes, self.max_fs_bytes, now)?;
                 if at.is_none()
                     && let Some(Fd {
                         kind: FdKind::File { pos, .. },
                         ..
                     }) = self.fds.get_mut(&fd)
                 {
-                    *pos = end as u64;
+                    *pos = end;
                 }
             }
             _ => return Err(Errno::BADF),
@@ -866,6 +886,8 @@ impl WasiCtx {
         let mut written: Vec<u8> = Vec::new();
         let cap = buf_len as usize;
         let skip = usize::try_from(cookie).unwrap_or(usize::MAX);
+        // Skipping to the cookie passes over entries one by one: that is work too.
+        m.touch((skip.min(entries.len() + 2) as u64).saturating_mul(ENTRY_BYTES));
         for (index, (name, child, ty)) in all.enumerate().skip(skip) {
             if written.len() >= cap {
                 break;
@@ -995,10 +1017,7 @@ impl WasiCtx {
             base: want_base & allowed & dir_inheriting,
             inheriting: want_inheriting & dir_inheriting,
         };
-        let number = (0..=u32::MAX)
-            .find(|n| !self.fds.contains_key(n))
-            .ok_or(Errno::MFILE)?;
-        self.fds.insert(number, fd);
+        let number = self.alloc_fd(fd)?;
         let node = self.vfs.node_mut(ino);
         node.open = node.open.saturating_add(1);
         m.write_u32(out, number)

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::WasiError;
 use super::abi::{Errno, rights};
 use super::serde_bytes;
-use super::vfs::Vfs;
+use super::vfs::{SizeLimits, Vfs};
 
 /// Wall-clock time at which the deterministic clock starts: 2023-11-14T22:13:20Z, in nanoseconds.
 pub(crate) const VIRTUAL_EPOCH_NS: u64 = 1_700_000_000_000_000_000;
@@ -19,6 +19,8 @@ pub(crate) const VIRTUAL_EPOCH_NS: u64 = 1_700_000_000_000_000_000;
 pub(crate) const NS_PER_FUEL: u64 = 1;
 /// Default largest size of one file, in bytes; larger writes fail with `EFBIG`.
 pub(crate) const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
+/// Default largest size of all files of the virtual filesystem together, in bytes; writes beyond fail with `ENOSPC`.
+pub const DEFAULT_MAX_FS_BYTES: u64 = 1 << 30;
 
 /// How the guest may use a preopened directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,12 +86,29 @@ impl Fd {
 pub(crate) struct Preopen {
     /// The name the guest sees (`fd_prestat_dir_name`).
     pub(crate) guest: String,
-    /// The host directory it was copied from, if any.
+    /// The host directory it was copied from, if any: absolute, as resolved when the context was built.
     pub(crate) host: Option<PathBuf>,
     pub(crate) mode: DirMode,
     pub(crate) root: u64,
     /// Relative paths copied in from the host (write-back removes those the guest deleted).
     pub(crate) imported: BTreeSet<String>,
+    /// Where [`WasiCtx::write_back`] writes a read-write preopen: set by the builder from the host directory it
+    /// was given, never carried in encoded state (a restored context gets it from
+    /// [`WasiCtx::bind_write_back_dir`] or [`WasiCtx::trust_recorded_dirs`]).
+    #[serde(skip)]
+    pub(crate) write_back_to: Option<PathBuf>,
+}
+
+/// A preopened directory as the embedder sees it (see [`WasiCtx::mounts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// The path the guest sees.
+    pub guest: String,
+    pub mode: DirMode,
+    /// The host directory it was copied from, as recorded when the context was built (absolute).
+    pub recorded_host: Option<PathBuf>,
+    /// Where write-back goes, once known.
+    pub write_back_to: Option<PathBuf>,
 }
 
 /// The clocks.
@@ -272,6 +291,12 @@ pub struct WasiCtx {
     /// The program has already read its input (a call `is_input_read` recognized has been answered).
     pub(crate) input_seen: bool,
     pub(crate) max_file_size: u64,
+    /// Largest size of all files together; writes beyond fail with `ENOSPC`.
+    pub(crate) max_fs_bytes: u64,
+    /// Descriptor numbers below `fd_next` that are not open (see [`WasiCtx::alloc_fd`]).
+    pub(crate) fd_free: BTreeSet<u32>,
+    /// Every number below this is open or in `fd_free`.
+    pub(crate) fd_next: u64,
     /// The memory the driver reads and writes (the instance's `memory` export), once started.
     pub(crate) memory: Option<u32>,
     /// A host call the driver stopped at before answering.
@@ -296,6 +321,7 @@ pub struct WasiCtxBuilder {
     seed: Option<u64>,
     input_file: Option<String>,
     max_file_size: Option<u64>,
+    max_fs_bytes: Option<u64>,
 }
 
 impl WasiCtxBuilder {
@@ -393,7 +419,15 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// Builds the context, copying the preopened host directories in.
+    /// Largest size of all files of the virtual filesystem together, in bytes (default [`DEFAULT_MAX_FS_BYTES`]):
+    /// writes beyond fail with `ENOSPC`, and copying in a host directory holding more is an error of `build`.
+    pub fn max_fs_bytes(mut self, bytes: u64) -> Self {
+        self.max_fs_bytes = Some(bytes);
+        self
+    }
+
+    /// Builds the context, copying the preopened host directories in. Host directories are resolved to absolute
+    /// paths first (a read-write one is written back there, whatever the working directory is later).
     pub fn build(self) -> Result<WasiCtx, WasiError> {
         let deterministic = self.seed.is_some();
         let default_out = if deterministic {
@@ -432,6 +466,9 @@ impl WasiCtxBuilder {
                 .map_or(InputSource::Stdin, InputSource::File),
             input_seen: false,
             max_file_size: self.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            max_fs_bytes: self.max_fs_bytes.unwrap_or(DEFAULT_MAX_FS_BYTES),
+            fd_free: BTreeSet::new(),
+            fd_next: 0,
             memory: None,
             pending: None,
             stop_at_input: false,
@@ -442,50 +479,64 @@ impl WasiCtxBuilder {
             (FdKind::Stdout, rights::STDOUT),
             (FdKind::Stderr, rights::STDOUT),
         ];
-        for (fd, (kind, base)) in (0..).zip(stdio) {
-            ctx.fds.insert(
-                fd,
-                Fd {
-                    kind,
-                    flags: 0,
-                    base,
-                    inheriting: 0,
-                },
-            );
+        for (kind, base) in stdio {
+            ctx.alloc_fd(Fd {
+                kind,
+                flags: 0,
+                base,
+                inheriting: 0,
+            })
+            .map_err(|_| WasiError::State("no descriptor number is free".into()))?;
         }
         let now = ctx.realtime_at(0);
+        let limits = SizeLimits {
+            file: ctx.max_file_size,
+            total: ctx.max_fs_bytes,
+        };
         for (host, guest, mode) in self.dirs {
             let readonly = mode == DirMode::ReadOnly;
+            let host = match host {
+                Some(path) => {
+                    Some(
+                        std::fs::canonicalize(&path).map_err(|source| WasiError::Io {
+                            action: "cannot copy in",
+                            path: path.clone(),
+                            source,
+                        })?,
+                    )
+                }
+                None => None,
+            };
             let (root, imported) = match &host {
-                Some(path) => ctx
-                    .vfs
-                    .import(path, readonly, fixed_time)
-                    .map_err(|source| WasiError::Io {
-                        action: "cannot copy in",
-                        path: path.clone(),
-                        source,
-                    })?,
+                Some(path) => {
+                    ctx.vfs
+                        .import(path, readonly, fixed_time, limits)
+                        .map_err(|source| WasiError::Io {
+                            action: "cannot copy in",
+                            path: path.clone(),
+                            source,
+                        })?
+                }
                 None => (ctx.vfs.new_root(now, readonly), BTreeSet::new()),
             };
-            let fd = ctx.fds.len() as u32;
-            ctx.fds.insert(
-                fd,
-                Fd {
-                    kind: FdKind::Dir {
-                        ino: root,
-                        preopen: Some(guest.clone()),
-                    },
-                    flags: 0,
-                    base: rights::DIRECTORY,
-                    inheriting: rights::DIRECTORY | rights::FILE,
+            ctx.alloc_fd(Fd {
+                kind: FdKind::Dir {
+                    ino: root,
+                    preopen: Some(guest.clone()),
                 },
-            );
+                flags: 0,
+                base: rights::DIRECTORY,
+                inheriting: rights::DIRECTORY | rights::FILE,
+            })
+            .map_err(|_| WasiError::State("no descriptor number is free".into()))?;
+            let write_back_to = host.clone().filter(|_| mode == DirMode::ReadWrite);
             ctx.preopens.push(Preopen {
                 guest,
                 host,
                 mode,
                 root,
                 imported,
+                write_back_to,
             });
         }
         for (path, contents) in self.files {
@@ -636,22 +687,137 @@ impl WasiCtx {
         Ok(self.vfs.file_data(ino).map_err(bad)?.as_slice())
     }
 
-    /// Copies every [`DirMode::ReadWrite`] preopen back to the host directory it came from (`--dir-rw`).
-    pub fn write_back(&self) -> Result<(), WasiError> {
-        for p in &self.preopens {
-            if p.mode != DirMode::ReadWrite {
+    /// The preopened directories, in descriptor order.
+    pub fn mounts(&self) -> Vec<Mount> {
+        self.preopens
+            .iter()
+            .map(|p| Mount {
+                guest: p.guest.clone(),
+                mode: p.mode,
+                recorded_host: p.host.clone(),
+                write_back_to: p.write_back_to.clone(),
+            })
+            .collect()
+    }
+
+    /// Makes the host directory `host` (resolved to an absolute path now) the one the read-write preopen the
+    /// guest sees as `guest` is written back to. An error if no read-write preopen has that guest path.
+    pub fn bind_write_back_dir(&mut self, guest: &str, host: &Path) -> Result<(), WasiError> {
+        let wanted = guest_components(guest);
+        let preopen = self
+            .preopens
+            .iter_mut()
+            .find(|p| p.mode == DirMode::ReadWrite && guest_components(&p.guest) == wanted)
+            .ok_or_else(|| WasiError::GuestPath {
+                path: guest.to_owned(),
+                reason: "no --dir-rw preopen has this guest path".into(),
+            })?;
+        let resolved = std::fs::canonicalize(host).map_err(|source| WasiError::Io {
+            action: "cannot resolve",
+            path: host.to_path_buf(),
+            source,
+        })?;
+        preopen.write_back_to = Some(resolved);
+        Ok(())
+    }
+
+    /// Writes every read-write preopen back to the host directory recorded when the context was built (for a
+    /// restored context whose recorded paths the user accepts).
+    pub fn trust_recorded_dirs(&mut self) -> Result<(), WasiError> {
+        for p in &mut self.preopens {
+            if p.mode != DirMode::ReadWrite || p.write_back_to.is_some() {
                 continue;
             }
-            let Some(host) = &p.host else { continue };
-            self.vfs
-                .export(p.root, host, &p.imported)
-                .map_err(|source| WasiError::Io {
-                    action: "cannot write back",
-                    path: host.clone(),
-                    source,
-                })?;
+            match &p.host {
+                Some(host) if host.is_absolute() => p.write_back_to = Some(host.clone()),
+                Some(host) => {
+                    return Err(WasiError::GuestPath {
+                        path: p.guest.clone(),
+                        reason: format!(
+                            "its recorded host path {} is not absolute",
+                            host.display()
+                        ),
+                    });
+                }
+                None => {}
+            }
         }
         Ok(())
+    }
+
+    /// The guest paths of read-write preopens with no host directory to write back to yet.
+    pub fn unbound_write_back_dirs(&self) -> Vec<String> {
+        self.preopens
+            .iter()
+            .filter(|p| {
+                p.mode == DirMode::ReadWrite && p.host.is_some() && p.write_back_to.is_none()
+            })
+            .map(|p| p.guest.clone())
+            .collect()
+    }
+
+    /// Copies every [`DirMode::ReadWrite`] preopen back to its host directory (`--dir-rw`), all or nothing:
+    /// every tree is checked and staged inside its directory before anything in any of them changes.
+    /// An error, before anything is written, when a read-write preopen has no host directory bound.
+    pub fn write_back(&self) -> Result<(), WasiError> {
+        let unbound = self.unbound_write_back_dirs();
+        if !unbound.is_empty() {
+            return Err(WasiError::Unbound {
+                mounts: unbound.join(", "),
+            });
+        }
+        let targets: Vec<_> = self
+            .preopens
+            .iter()
+            .filter(|p| p.mode == DirMode::ReadWrite)
+            .filter_map(|p| {
+                p.write_back_to
+                    .as_deref()
+                    .map(|host| super::writeback::Target {
+                        root: p.root,
+                        host,
+                        imported: &p.imported,
+                    })
+            })
+            .collect();
+        super::writeback::write_back(&self.vfs, &targets)
+    }
+
+    /// Bytes of file contents the virtual filesystem holds.
+    pub fn fs_bytes(&self) -> u64 {
+        self.vfs.bytes_used()
+    }
+
+    /// Opens a descriptor at the lowest free number (as POSIX requires), in O(log n) amortized.
+    pub(crate) fn alloc_fd(&mut self, fd: Fd) -> Result<u32, Errno> {
+        let number = match self.fd_free.pop_first() {
+            Some(n) => n,
+            None => {
+                while u32::try_from(self.fd_next).is_ok_and(|n| self.fds.contains_key(&n)) {
+                    self.fd_next += 1;
+                }
+                let n = u32::try_from(self.fd_next).map_err(|_| Errno::MFILE)?;
+                self.fd_next += 1;
+                n
+            }
+        };
+        self.fds.insert(number, fd);
+        Ok(number)
+    }
+
+    /// Closes descriptor `number`, returning it.
+    pub(crate) fn remove_fd(&mut self, number: u32) -> Option<Fd> {
+        let fd = self.fds.remove(&number)?;
+        if u64::from(number) < self.fd_next {
+            self.fd_free.insert(number);
+        }
+        Some(fd)
+    }
+
+    /// Puts `fd` at `number` (which may be open: the old descriptor is returned).
+    pub(crate) fn place_fd(&mut self, number: u32, fd: Fd) -> Option<Fd> {
+        self.fd_free.remove(&number);
+        self.fds.insert(number, fd)
     }
 
     /// Encodes the whole context (bincode 2 over serde), e.g. for `Snapshot::set_host_state`.
@@ -664,9 +830,10 @@ impl WasiCtx {
     /// inode number the state refers to is checked. Decoding allocates at most 4 GiB.
     pub fn from_bytes(bytes: &[u8]) -> Result<WasiCtx, WasiError> {
         let config = bincode::config::standard().with_limit::<{ 1 << 32 }>();
-        let (ctx, _): (WasiCtx, usize) = bincode::serde::decode_from_slice(bytes, config)
+        let (mut ctx, _): (WasiCtx, usize) = bincode::serde::decode_from_slice(bytes, config)
             .map_err(|e| WasiError::State(format!("decoding failed: {e}")))?;
         ctx.check()?;
+        ctx.vfs.recount();
         Ok(ctx)
     }
 
@@ -680,6 +847,20 @@ impl WasiCtx {
             .all(|p| live(p.root) && self.vfs.node(p.root).is_dir());
         if !fds_ok || !preopens_ok || !self.vfs.entries_are_live() {
             return Err(WasiError::State("dangling inode number".into()));
+        }
+        // The free descriptor numbers lie below `fd_next` and are closed, and with the open ones below it they
+        // make up every number below it.
+        let free_ok = self
+            .fd_free
+            .iter()
+            .all(|&n| u64::from(n) < self.fd_next && !self.fds.contains_key(&n));
+        let open_below = self
+            .fds
+            .keys()
+            .filter(|&&n| u64::from(n) < self.fd_next)
+            .count() as u64;
+        if !free_ok || open_below + self.fd_free.len() as u64 != self.fd_next {
+            return Err(WasiError::State("inconsistent descriptor numbers".into()));
         }
         Ok(())
     }

@@ -7,6 +7,9 @@ use super::abi::{Errno, size};
 pub(crate) struct GuestMem<'a> {
     bytes: &'a mut [u8],
     written: Vec<(usize, usize)>,
+    /// Bytes read or written through this view, plus work the call reported with [`GuestMem::touch`]: what the
+    /// call is charged fuel for.
+    touched: std::cell::Cell<u64>,
 }
 
 /// The range `[ptr, ptr + len)` if it lies inside a memory of `size` bytes.
@@ -25,7 +28,18 @@ impl<'a> GuestMem<'a> {
         GuestMem {
             bytes,
             written: Vec::new(),
+            touched: std::cell::Cell::new(0),
         }
+    }
+
+    /// Counts `bytes` more bytes of work (for example a file zero-extended) towards the call's fuel.
+    pub(crate) fn touch(&self, bytes: u64) {
+        self.touched.set(self.touched.get().saturating_add(bytes));
+    }
+
+    /// Bytes of work counted so far.
+    pub(crate) fn touched(&self) -> u64 {
+        self.touched.get()
     }
 
     /// The (start, length) ranges written through this view.
@@ -35,11 +49,13 @@ impl<'a> GuestMem<'a> {
 
     pub(crate) fn slice(&self, ptr: u32, len: u32) -> Result<&[u8], Errno> {
         let r = range(self.bytes.len(), ptr, u64::from(len))?;
+        self.touch(r.len() as u64);
         Ok(&self.bytes[r])
     }
 
     pub(crate) fn slice_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Errno> {
         let r = range(self.bytes.len(), ptr, u64::from(len))?;
+        self.touch(r.len() as u64);
         if !r.is_empty() {
             self.written.push((r.start, r.len()));
         }

@@ -30,9 +30,10 @@ mod mem;
 mod run;
 mod serde_bytes;
 mod vfs;
+mod writeback;
 
 pub use abi::{HOST_ID_BASE, WasiFunc};
-pub use ctx::{DirMode, OutputMode, WasiCtx, WasiCtxBuilder};
+pub use ctx::{DEFAULT_MAX_FS_BYTES, DirMode, Mount, OutputMode, WasiCtx, WasiCtxBuilder};
 pub use run::{CommandOutcome, RunStatus, TRAP_EXIT_CODE, run_command};
 
 use crate::{Error, Extern, FuncType, Linker, Store, TrapKind, Val};
@@ -78,6 +79,19 @@ pub enum WasiError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// A write-back was refused before anything was written: a name the host cannot hold or that would leave
+    /// the directory, a symlink leading out of it, a path nesting too deep.
+    #[error("cannot write back to {host}: {reason}; nothing was written")]
+    WriteBack {
+        host: std::path::PathBuf,
+        reason: String,
+    },
+    /// Read-write preopens restored from saved state have no host directory to write back to yet.
+    #[error(
+        "no host directory was given for the --dir-rw preopens {mounts}: give `--dir-rw HOST::GUEST` for each \
+         (or `--trust-snapshot-dirs` to write back to the host paths the snapshot records)"
+    )]
+    Unbound { mounts: String },
     /// A guest path given by the embedder does not lie in any preopened directory, or cannot be used.
     #[error("guest path {path}: {reason}")]
     GuestPath { path: String, reason: String },

@@ -23,6 +23,10 @@ pub(crate) enum NodeKind {
         data: Arc<Vec<u8>>,
         /// Written since it was copied in from the host (write-back only writes these).
         modified: bool,
+        /// The path, relative to its preopen, this file was copied in from (`None` for a file the guest
+        /// created): write-back writes a file whose path is no longer this one, modified or not.
+        #[serde(default)]
+        origin: Option<String>,
     },
     /// A directory: entries in name order (so `fd_readdir` is deterministic) and its parent (itself for a root).
     Dir {
@@ -93,6 +97,9 @@ impl Lookup {
 pub(crate) struct Vfs {
     nodes: Vec<Option<Node>>,
     free: BTreeSet<u64>,
+    /// Bytes of file contents held by all live inodes (recounted after decoding, see [`Vfs::recount`]).
+    #[serde(skip)]
+    used: u64,
 }
 
 fn components(path: &str) -> impl Iterator<Item = &str> {
@@ -133,6 +140,9 @@ impl Vfs {
     pub(crate) fn release_if_unused(&mut self, ino: u64) {
         let node = self.node(ino);
         if node.nlink == 0 && node.open == 0 {
+            if let NodeKind::File { data, .. } = &node.kind {
+                self.used = self.used.saturating_sub(data.len() as u64);
+            }
             self.nodes[ino as usize] = None;
             self.free.insert(ino);
         }
@@ -315,6 +325,7 @@ impl Vfs {
             NodeKind::File {
                 data: Arc::default(),
                 modified: true,
+                origin: None,
             },
             now,
             readonly,
@@ -442,13 +453,75 @@ impl Vfs {
         }
     }
 
+    /// Bytes of file contents the filesystem holds (every inode counted once, however many names it has).
+    pub(crate) fn bytes_used(&self) -> u64 {
+        self.used
+    }
+
+    /// Counts [`Vfs::bytes_used`] again from the inodes (after decoding state, which does not carry it).
+    pub(crate) fn recount(&mut self) {
+        self.used = self
+            .nodes
+            .iter()
+            .flatten()
+            .map(|n| match &n.kind {
+                NodeKind::File { data, .. } => data.len() as u64,
+                _ => 0,
+            })
+            .fold(0, u64::saturating_add);
+    }
+
+    /// Writes `bytes` at `offset` of a file, zero-filling a gap and growing it as needed; marks it modified and
+    /// updates its times. `ENOSPC` when the filesystem would hold more than `fs_limit` bytes in all.
+    pub(crate) fn write_file(
+        &mut self,
+        ino: u64,
+        offset: u64,
+        bytes: &[u8],
+        fs_limit: u64,
+        now: u64,
+    ) -> Result<(), Errno> {
+        let end = offset.checked_add(bytes.len() as u64).ok_or(Errno::FBIG)?;
+        let len = self.node(ino).size().max(end);
+        self.resize_file(ino, len, fs_limit, now)?;
+        let data = self.file_data_mut(ino, now)?;
+        let (start, end) = (
+            usize::try_from(offset).map_err(|_| Errno::FBIG)?,
+            usize::try_from(end).map_err(|_| Errno::FBIG)?,
+        );
+        data[start..end].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Truncates or zero-extends a file to `len` bytes; marks it modified and updates its times. `ENOSPC` when
+    /// the filesystem would hold more than `fs_limit` bytes in all.
+    pub(crate) fn resize_file(
+        &mut self,
+        ino: u64,
+        len: u64,
+        fs_limit: u64,
+        now: u64,
+    ) -> Result<(), Errno> {
+        let old = self.file_data(ino)?.len() as u64;
+        if len > old && self.used.saturating_add(len - old) > fs_limit {
+            return Err(Errno::NOSPC);
+        }
+        let new_len = usize::try_from(len).map_err(|_| Errno::FBIG)?;
+        let data = self.file_data_mut(ino, now)?;
+        if data.len() != new_len {
+            data.resize(new_len, 0);
+        }
+        self.used = self.used.saturating_sub(old).saturating_add(len);
+        Ok(())
+    }
+
     /// The contents of a file for writing (copied first if shared); marks it modified and updates its times.
-    pub(crate) fn file_data_mut(&mut self, ino: u64, now: u64) -> Result<&mut Vec<u8>, Errno> {
+    fn file_data_mut(&mut self, ino: u64, now: u64) -> Result<&mut Vec<u8>, Errno> {
         let node = self.node_mut(ino);
         node.mtim = now;
         node.ctim = now;
         match &mut node.kind {
-            NodeKind::File { data, modified } => {
+            NodeKind::File { data, modified, .. } => {
                 *modified = true;
                 Ok(Arc::make_mut(data))
             }
@@ -457,34 +530,41 @@ impl Vfs {
         }
     }
 
-    /// Replaces a file's contents.
+    /// Replaces a file's contents (the embedder's files: not held to the filesystem's limit).
     pub(crate) fn set_file_data(
         &mut self,
         ino: u64,
         bytes: Vec<u8>,
         now: u64,
     ) -> Result<(), Errno> {
+        let new = bytes.len() as u64;
         let node = self.node_mut(ino);
-        match &mut node.kind {
-            NodeKind::File { data, modified } => {
+        let old = match &mut node.kind {
+            NodeKind::File { data, modified, .. } => {
+                let old = data.len() as u64;
                 *data = Arc::new(bytes);
                 *modified = true;
+                old
             }
             NodeKind::Dir { .. } => return Err(Errno::ISDIR),
             NodeKind::Symlink { .. } => return Err(Errno::INVAL),
-        }
+        };
         node.mtim = now;
         node.ctim = now;
+        self.used = self.used.saturating_sub(old).saturating_add(new);
         Ok(())
     }
 
     /// Copies the host directory tree at `host` into a new root; returns the root and the relative paths copied.
-    /// Timestamps are the host's unless `fixed_time` is given (deterministic mode).
+    /// Timestamps are the host's unless `fixed_time` is given (deterministic mode). A file larger than
+    /// `limits.file` bytes, or a tree that would make the filesystem hold more than `limits.total`, is an error
+    /// found from the sizes before the contents are read.
     pub(crate) fn import(
         &mut self,
         host: &Path,
         readonly: bool,
         fixed_time: Option<u64>,
+        limits: SizeLimits,
     ) -> std::io::Result<(u64, BTreeSet<String>)> {
         let meta = std::fs::metadata(host)?;
         if !meta.is_dir() {
@@ -496,7 +576,13 @@ impl Vfs {
         let root = self.new_root(0, readonly);
         self.set_times_from(root, &meta, fixed_time);
         let mut imported = BTreeSet::new();
-        self.import_into(root, host, "", readonly, fixed_time, &mut imported)?;
+        let mut walk = ImportWalk {
+            readonly,
+            fixed: fixed_time,
+            limits,
+            imported: &mut imported,
+        };
+        self.import_into(root, host, "", &mut walk)?;
         Ok((root, imported))
     }
 
@@ -519,10 +605,9 @@ impl Vfs {
         dir: u64,
         host: &Path,
         rel: &str,
-        readonly: bool,
-        fixed: Option<u64>,
-        imported: &mut BTreeSet<String>,
+        walk: &mut ImportWalk<'_>,
     ) -> std::io::Result<()> {
+        let (readonly, fixed) = (walk.readonly, walk.fixed);
         let mut names: Vec<_> = std::fs::read_dir(host)?
             .map(|e| e.map(|e| e.file_name()))
             .collect::<Result<_, _>>()?;
@@ -544,9 +629,32 @@ impl Vfs {
                     parent: dir,
                 }
             } else if meta.is_file() {
+                let size = meta.len();
+                if size > walk.limits.file {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::FileTooLarge,
+                        format!(
+                            "{child_rel} is {size} bytes, over the limit of one file ({} bytes)",
+                            walk.limits.file
+                        ),
+                    ));
+                }
+                if self.used.saturating_add(size) > walk.limits.total {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::StorageFull,
+                        format!(
+                            "the files copied in would hold more than {} bytes, the limit of the virtual \
+                             filesystem (reached at {child_rel})",
+                            walk.limits.total
+                        ),
+                    ));
+                }
+                let data = read_at_most(&path, size)?;
+                self.used = self.used.saturating_add(data.len() as u64);
                 NodeKind::File {
-                    data: Arc::new(std::fs::read(&path)?),
+                    data: Arc::new(data),
                     modified: false,
+                    origin: Some(child_rel.clone()),
                 }
             } else if meta.file_type().is_symlink() {
                 let target = std::fs::read_link(&path)?;
@@ -566,111 +674,43 @@ impl Vfs {
                 .map_err(|_| std::io::Error::other("parent is not a directory"))?
                 .insert(name, ino);
             self.node_mut(ino).nlink = 1;
-            imported.insert(child_rel.clone());
+            walk.imported.insert(child_rel.clone());
             if is_dir {
-                self.import_into(ino, &path, &child_rel, readonly, fixed, imported)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes the tree under `root` to the host directory `host`: creates directories and symlinks, writes
-    /// modified or new files, and removes host entries that were copied in (`imported`) but are gone here.
-    pub(crate) fn export(
-        &self,
-        root: u64,
-        host: &Path,
-        imported: &BTreeSet<String>,
-    ) -> std::io::Result<()> {
-        // Removals first, deepest paths first, so that a name whose type changed can be recreated.
-        let mut gone: Vec<&String> = imported
-            .iter()
-            .filter(|rel| {
-                self.resolve(root, rel, false)
-                    .ok()
-                    .and_then(|l| l.node)
-                    .is_none()
-            })
-            .collect();
-        gone.sort_by_key(|rel| std::cmp::Reverse(rel.matches('/').count()));
-        for rel in gone {
-            remove_host_path(&host.join(rel))?;
-        }
-        self.export_dir(root, host, "", imported)
-    }
-
-    fn export_dir(
-        &self,
-        dir: u64,
-        host: &Path,
-        rel: &str,
-        imported: &BTreeSet<String>,
-    ) -> std::io::Result<()> {
-        std::fs::create_dir_all(host)?;
-        let entries = self
-            .entries(dir)
-            .map_err(|_| std::io::Error::other("not a directory"))?;
-        for (name, &ino) in entries {
-            let path = host.join(name);
-            let child_rel = if rel.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel}/{name}")
-            };
-            let existing = std::fs::symlink_metadata(&path).ok();
-            match &self.node(ino).kind {
-                NodeKind::Dir { .. } => {
-                    if existing.as_ref().is_some_and(|m| !m.is_dir()) {
-                        remove_host_path(&path)?;
-                    }
-                    self.export_dir(ino, &path, &child_rel, imported)?;
-                }
-                NodeKind::File { data, modified } => {
-                    let present = existing.as_ref().is_some_and(|m| m.is_file());
-                    if existing.is_some() && !present {
-                        remove_host_path(&path)?;
-                    }
-                    if *modified || !present || !imported.contains(&child_rel) {
-                        std::fs::write(&path, data.as_slice())?;
-                    }
-                }
-                NodeKind::Symlink { target } => {
-                    let same = std::fs::read_link(&path)
-                        .ok()
-                        .is_some_and(|t| t.to_str() == Some(target.as_str()));
-                    if !same {
-                        if existing.is_some() {
-                            remove_host_path(&path)?;
-                        }
-                        make_host_symlink(target, &path)?;
-                    }
-                }
+                self.import_into(ino, &path, &child_rel, walk)?;
             }
         }
         Ok(())
     }
 }
 
-fn remove_host_path(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path),
-        Ok(_) => std::fs::remove_file(path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
+/// Largest sizes the filesystem accepts: of one file, and of all files together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SizeLimits {
+    pub(crate) file: u64,
+    pub(crate) total: u64,
+}
+
+/// What stays the same while one host tree is copied in.
+struct ImportWalk<'a> {
+    readonly: bool,
+    fixed: Option<u64>,
+    limits: SizeLimits,
+    imported: &'a mut BTreeSet<String>,
+}
+
+/// Reads a file of `size` bytes (as its metadata said), never more: a file that grew meanwhile is an error.
+fn read_at_most(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(size.saturating_add(1)).read_to_end(&mut data)?;
+    if data.len() as u64 > size {
+        return Err(std::io::Error::other(format!(
+            "{} grew while it was copied in",
+            path.display()
+        )));
     }
-}
-
-#[cfg(unix)]
-fn make_host_symlink(target: &str, path: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, path)
-}
-
-#[cfg(not(unix))]
-fn make_host_symlink(_target: &str, _path: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        "symlinks are written back only on Unix hosts",
-    ))
+    Ok(data)
 }
 
 #[cfg(test)]

@@ -220,6 +220,11 @@ pub fn conclude(
             });
             let Some(save) = save else {
                 errln!("out of fuel after {fuel} units{place}");
+                if session.writes_back() {
+                    errln!(
+                        "the run did not end: its changes to --dir-rw directories were not written back"
+                    );
+                }
                 return Ok(Status::OutOfFuel);
             };
             let bytes = session

@@ -10,6 +10,7 @@ use capicola_engine::Engine;
 
 use super::Status;
 use super::common::conclude;
+use super::run::parse_dir;
 
 /// Continues a run paused and saved by `capicola run --fuel N --save-snapshot S`.
 ///
@@ -21,6 +22,12 @@ use super::common::conclude;
 /// for the exit codes). A WASI program keeps its deterministic or host-like clocks, its
 /// environment and its arguments; it reads this process's stdin, and its --dir-rw directories
 /// are written back when it ends.
+///
+/// Where they are written back comes from this command line, never from the snapshot file:
+/// give --dir-rw HOST::GUEST again for each of them (GUEST as the original run named it), or
+/// --trust-snapshot-dirs to write back to the absolute host paths recorded when the run began
+/// (`capicola snapshot info` shows them). Without either, a snapshot with --dir-rw directories
+/// is not resumed.
 ///
 /// With --fuel N it may pause again after N more instructions, and --save-snapshot S2 saves it
 /// again (S2 may be SNAPSHOT itself: the file is replaced atomically).
@@ -40,6 +47,12 @@ pub struct ResumeCommand {
     /// When the fuel runs out, save the paused run to this file (written atomically) and exit with 200.
     #[arg(long, value_name = "S2", requires = "fuel")]
     save_snapshot: Option<PathBuf>,
+    /// Write the run's --dir-rw directory GUEST back to the host directory HOST.
+    #[arg(long, value_name = "HOST::GUEST", value_parser = parse_dir)]
+    dir_rw: Vec<(PathBuf, String)>,
+    /// Write the --dir-rw directories not given with --dir-rw back to the host paths the snapshot records.
+    #[arg(long)]
+    trust_snapshot_dirs: bool,
 }
 
 impl ResumeCommand {
@@ -51,6 +64,9 @@ impl ResumeCommand {
         let saved = read_file(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;
         let mut session = Session::restore(&engine, compiled, &saved)
             .with_context(|| format!("cannot resume {snapshot} with the module {module}"))?;
+        session
+            .bind_write_back_dirs(&self.dir_rw, self.trust_snapshot_dirs)
+            .with_context(|| format!("cannot resume {snapshot}"))?;
         let fuel = self.fuel.unwrap_or(u64::MAX);
         let before = session.fuel_consumed();
         let stop = session

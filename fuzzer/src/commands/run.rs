@@ -39,7 +39,10 @@ use super::common::conclude;
 /// to S (store, WASI state and files included), and `capicola resume S --module FILE` continues
 /// it in another process; output already written stays written, so both processes together
 /// print what an uninterrupted run prints. Changes to --dir-rw directories are written back
-/// when the program ends, also when it ends in `capicola resume`.
+/// when the program ends (returns, exits or traps), also when it ends in `capicola resume`; a
+/// run that stops out of fuel writes nothing back (it says so), its changes travel in the
+/// snapshot when it is saved. Write-back is all or nothing per directory: everything is checked
+/// and staged inside the directory first, so an error leaves the directory as it was.
 ///
 /// Exit codes: for a WASI program, its own exit code (0 when it returned) and 134 when it
 /// trapped; otherwise 0 the function returned and 1 it trapped (the message and the Wasm
@@ -111,6 +114,7 @@ impl RunCommand {
                 })
                 .collect(),
             seed: self.deterministic.then_some(self.seed),
+            ..WasiOptions::default()
         };
         let mut session = Session::begin(&engine, module, self.invoke.as_deref(), &self.args, wasi)
             .with_context(|| match &self.invoke {
@@ -145,7 +149,7 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
 }
 
 /// `HOST::GUEST`, or `HOST` alone for the same path in the guest.
-fn parse_dir(text: &str) -> Result<(PathBuf, String), String> {
+pub(super) fn parse_dir(text: &str) -> Result<(PathBuf, String), String> {
     let (host, guest) = text.split_once("::").unwrap_or((text, text));
     if host.is_empty() || guest.is_empty() {
         return Err("expected HOST::GUEST or HOST".to_string());
