@@ -250,3 +250,12 @@ pub fn conclude(
 pub fn exit_status(code: i32) -> Status {
     Status::Exited(u8::try_from(code).unwrap_or(u8::MAX))
 }
+
+/// `HOST::GUEST`, or `HOST` alone for the same path in the guest.
+pub fn parse_dir(text: &str) -> Result<(PathBuf, String), String> {
+    let (host, guest) = text.split_once("::").unwrap_or((text, text));
+    if host.is_empty() || guest.is_empty() {
+        return Err("expected HOST::GUEST or HOST".to_string());
+    }
+    Ok((PathBuf::from(host), guest.to_string()))
+}

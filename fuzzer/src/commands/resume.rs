@@ -9,8 +9,7 @@ use capicola::snapshot_file::read_file;
 use capicola_engine::Engine;
 
 use super::Status;
-use super::common::conclude;
-use super::run::parse_dir;
+use super::common::{conclude, parse_dir};
 
 /// Continues a run paused and saved by `capicola run --fuel N --save-snapshot S`.
 ///

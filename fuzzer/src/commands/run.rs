@@ -10,7 +10,7 @@ use capicola_engine::Engine;
 use capicola_engine::wasi::DirMode;
 
 use super::Status;
-use super::common::conclude;
+use super::common::{conclude, parse_dir};
 
 /// Runs a WASI program, or invokes an exported function of a WebAssembly module and prints its results.
 ///
@@ -148,11 +148,3 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// `HOST::GUEST`, or `HOST` alone for the same path in the guest.
-pub(super) fn parse_dir(text: &str) -> Result<(PathBuf, String), String> {
-    let (host, guest) = text.split_once("::").unwrap_or((text, text));
-    if host.is_empty() || guest.is_empty() {
-        return Err("expected HOST::GUEST or HOST".to_string());
-    }
-    Ok((PathBuf::from(host), guest.to_string()))
-}
