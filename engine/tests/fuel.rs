@@ -2,7 +2,8 @@
 //! after the same number of instructions, in the same state, and the run ends the same way having consumed the
 //! same fuel. The interpreter charges fuel per region of straight-line code, so this checks its bookkeeping at
 //! every kind of region exit: branches taken and not, br_table, calls and returns, indirect and tail calls, host
-//! calls, traps.
+//! calls, traps, and bulk memory and table ops, which pay for the bytes they write and pause before they start
+//! when the budget cannot pay for all of them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -14,7 +15,11 @@ const PROGRAM: &str = r#"
 (module
   (import "env" "host" (func $host (param i32) (result i32)))
   (memory (export "memory") 1)
+  (memory $grown 0)
   (table 3 funcref)
+  (table $bulk 100 funcref)
+  (data $bytes "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+  (elem $funcs func $double $triple $fib $double $triple $fib $double $triple)
   (elem (i32.const 0) $double $triple $fib)
   (type $unary (func (param i32) (result i32)))
   (func $double (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))
@@ -59,6 +64,17 @@ const PROGRAM: &str = r#"
         (then (local.set $acc (i32.add (local.get $acc) (call $host (local.get $i))))))
       (local.set $acc (i32.add (local.get $acc) (call $count_down (i32.const 5))))
       (local.set $acc (i32.add (local.get $acc) (call $loops (i32.add (local.get $i) (i32.const 1)))))
+      ;; Bulk ops of every kind, writing a number of bytes or elements that grows with the iteration.
+      (memory.fill (i32.const 256) (local.get $i) (i32.mul (local.get $i) (i32.const 7)))
+      (memory.copy (i32.const 1024) (i32.const 0) (i32.mul (local.get $i) (i32.const 11)))
+      (memory.init $bytes (i32.const 2048) (i32.const 0) (i32.and (local.get $i) (i32.const 63)))
+      (local.set $acc (i32.add (local.get $acc)
+        (memory.grow $grown (i32.and (local.get $i) (i32.const 1)))))
+      (table.fill $bulk (i32.const 0) (ref.null func) (local.get $i))
+      (table.copy $bulk 0 (i32.const 0) (i32.const 0) (i32.const 3))
+      (table.init $bulk $funcs (i32.const 10) (i32.const 0) (i32.and (local.get $i) (i32.const 7)))
+      (local.set $acc (i32.add (local.get $acc)
+        (table.grow $bulk (ref.null func) (i32.mul (local.get $i) (i32.const 3)))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 60))))
     ;; Out of bounds: the run ends in a trap in the middle of a region.

@@ -8,7 +8,7 @@ use capicola::session::Session;
 use capicola_engine::Engine;
 
 use super::Status;
-use super::common::conclude;
+use super::common::{LimitArgs, LimitDefaults, conclude};
 
 /// Continues a run paused and saved by `capicola run --fuel N --save-snapshot S`.
 ///
@@ -39,13 +39,15 @@ pub struct ResumeCommand {
     /// When the fuel runs out, save the paused run to this file (written atomically) and exit with 200.
     #[arg(long, value_name = "S2", requires = "fuel")]
     save_snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 impl ResumeCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
         let (snapshot, module) = (self.snapshot.display(), self.module.display());
         let bytes = std::fs::read(&self.module).with_context(|| format!("cannot read {module}"))?;
-        let engine = Engine::default();
+        let engine = Engine::new(self.limits.config(LimitDefaults::Run));
         let compiled = compile(&engine, &bytes).with_context(|| format!("cannot load {module}"))?;
         let saved =
             std::fs::read(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;

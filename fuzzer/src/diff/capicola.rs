@@ -191,6 +191,10 @@ fn hash8(bytes: &[u8]) -> [u8; 8] {
 
 fn instantiate_error(e: Error) -> InstantiateFailure {
     match e {
+        Error::Instantiation(Trap {
+            kind: kind @ TrapKind::ResourceExhausted(_),
+            ..
+        }) => InstantiateFailure::ResourceLimit(kind.message().into()),
         Error::Instantiation(trap) => InstantiateFailure::Trapped(trap_class(&trap.kind)),
         Error::Limit(message) => InstantiateFailure::ResourceLimit(message),
         Error::Unsupported(message) => InstantiateFailure::Unsupported(message),
@@ -224,6 +228,7 @@ pub(crate) fn trap_class(kind: &TrapKind) -> TrapClass {
         TrapKind::NullReference => TrapClass::NullReference,
         TrapKind::StackExhausted => TrapClass::Other("call stack exhausted".into()),
         TrapKind::BadReference => TrapClass::Other("reference to a missing function".into()),
+        TrapKind::ResourceExhausted(_) => TrapClass::Other(kind.message().into()),
         TrapKind::Host(message) => TrapClass::Other(message.clone()),
     }
 }

@@ -137,6 +137,8 @@ pub struct TargetOptions {
     /// Instantiate and initialize the module again for every input instead of resetting it (the baseline that
     /// snapshot reset is measured against).
     pub fresh: bool,
+    /// The engine's limits (memory, tables, stacks, fuel of bulk operations); the target sets its hooks on top.
+    pub limits: Config,
 }
 
 impl Default for TargetOptions {
@@ -150,6 +152,7 @@ impl Default for TargetOptions {
             init_fuel: 10_000_000_000,
             output: OutputMode::Discard,
             fresh: false,
+            limits: Config::default(),
         }
     }
 }
@@ -672,7 +675,7 @@ impl Target {
             coverage: instrumentation.coverage,
             cmplog: instrumentation.cmplog,
             track_dirty_pages: true,
-            ..Config::default()
+            ..options.limits.clone()
         });
         let module = Module::new(&engine, wasm)?;
         let kind = HarnessKind::detect(&module, &options.args)?;
@@ -825,9 +828,11 @@ pub struct DebugStart {
 impl DebugStart {
     /// Boots `wasm` as `capicola fuzz` does and sets `input` up to run (cut to `options.max_len`).
     pub fn new(wasm: &[u8], options: &TargetOptions, input: &[u8]) -> Result<Self, TargetError> {
+        // Bulk ops cost one unit like any op: the timeline's positions count instructions.
         let engine = Engine::new(Config {
             track_dirty_pages: true,
-            ..Config::default()
+            bulk_fuel_unit: 0,
+            ..options.limits.clone()
         });
         let module = Module::new(&engine, wasm)?;
         let kind = HarnessKind::detect(&module, &options.args)?;
