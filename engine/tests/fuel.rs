@@ -188,3 +188,101 @@ fn every_budget_pauses_where_single_steps_do_with_hooks() {
         ..Config::default()
     });
 }
+
+/// `fills` `memory.fill`s of `bytes` bytes each over a memory of `pages` pages, then 7.
+fn fills(pages: u32, fills: u32, bytes: u32) -> (Store, Memory) {
+    let engine = Engine::default();
+    let wat = format!(
+        r#"(module
+          (memory (export "memory") {pages})
+          (func (export "main") (result i32) (local $i i32)
+            (loop $l
+              (memory.fill (i32.const 0) (i32.add (local.get $i) (i32.const 1)) (i32.const {bytes}))
+              (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const {fills}))))
+            (i32.const 7)))"#
+    );
+    let module = Module::new(&engine, &wat::parse_str(wat).unwrap()).unwrap();
+    let mut store = Store::new(&engine);
+    let inst = store.instantiate(&module, &[]).unwrap();
+    let Some(Extern::Memory(memory)) = store.instance_export(inst, "memory") else {
+        panic!("no memory")
+    };
+    let Some(Extern::Func(main)) = store.instance_export(inst, "main") else {
+        panic!("no main")
+    };
+    store.invoke(main, &[]).unwrap();
+    (store, memory)
+}
+
+#[test]
+fn bulk_ops_pay_for_the_bytes_they_write() {
+    // 20 fills of 1 GiB: the first cannot be paid for with 200 units, and pauses before it writes a byte.
+    let (mut store, memory) = fills(16384, 20, 1 << 30);
+    assert!(matches!(store.run(200), Outcome::OutOfFuel));
+    assert_eq!(store.fuel_consumed(), 200);
+    let paused = store.position().expect("the call is paused");
+    assert_eq!(store.memory_data(memory)[0], 0, "the fill did not begin");
+    // More budgets that cannot pay for all of it go towards it, and the run stays before it.
+    assert!(matches!(store.run(200), Outcome::OutOfFuel));
+    assert_eq!(store.fuel_consumed(), 400);
+    assert_eq!(store.position(), Some(paused));
+    assert_eq!(store.memory_data(memory)[0], 0, "the fill did not begin");
+
+    // A fill of n bytes costs 1 + ceil(n / BULK_FUEL_UNIT) units on top of the loop's own ops.
+    let cost = |bytes: u32| {
+        let (mut store, _) = fills(1, 3, bytes);
+        assert_eq!(store.run(u64::MAX), Outcome::Finished(vec![Val::I32(7)]));
+        store.fuel_consumed()
+    };
+    let unit = capicola_engine::BULK_FUEL_UNIT;
+    assert_eq!(cost(0) + 3 * 1000_u64.div_ceil(unit), cost(1000));
+}
+
+#[test]
+fn a_bulk_op_paused_for_fuel_runs_whole_after_resuming_and_through_a_snapshot() {
+    let straight = {
+        let (mut store, memory) = fills(1, 3, 4096);
+        assert_eq!(store.run(u64::MAX), Outcome::Finished(vec![Val::I32(7)]));
+        (store.fuel_consumed(), store.memory_data(memory).to_vec())
+    };
+    // Small budgets: every fill (65 units and its own) is paid for over several pauses, none of which writes.
+    for budget in [1, 7, 30, 64, 65, 66] {
+        let (mut store, memory) = fills(1, 3, 4096);
+        let engine = store.engine().clone();
+        let module = store.modules().remove(0);
+        let mut pauses = 0;
+        loop {
+            match store.run(budget) {
+                Outcome::OutOfFuel => {
+                    pauses += 1;
+                    let filled = store.memory_data(memory)[..4096].to_vec();
+                    assert!(
+                        filled.iter().all(|&b| b == filled[0]),
+                        "budget {budget}: a fill was cut"
+                    );
+                    // Every third pause goes through bytes into a fresh store.
+                    if pauses % 3 == 0 {
+                        let bytes = store.capture().to_bytes().unwrap();
+                        let snap = capicola_engine::Snapshot::from_bytes(
+                            &bytes,
+                            &capicola_engine::DecodeLimits::default(),
+                        )
+                        .unwrap();
+                        store =
+                            Store::restore(&engine, &snap, std::slice::from_ref(&module)).unwrap();
+                    }
+                }
+                Outcome::Finished(v) => {
+                    assert_eq!(v, vec![Val::I32(7)]);
+                    break;
+                }
+                other => panic!("budget {budget}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            (store.fuel_consumed(), store.memory_data(memory).to_vec()),
+            straight,
+            "budget {budget}"
+        );
+    }
+}

@@ -126,6 +126,10 @@ impl LimitArgs {
     }
 
     /// The most bytes the virtual filesystem may hold, when given.
+    #[expect(
+        dead_code,
+        reason = "the WASI sandbox's options have no filesystem limit to take it yet"
+    )]
     pub fn fs_bytes(&self) -> Option<u64> {
         self.max_fs_bytes
     }
@@ -298,4 +302,46 @@ pub fn conclude(
 /// The status for a WASI program's exit code (0..=125, or 134 after a trap).
 pub fn exit_status(code: i32) -> Status {
     Status::Exited(u8::try_from(code).unwrap_or(u8::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes_take_binary_suffixes() {
+        assert_eq!(parse_bytes("65536"), Ok(65536));
+        assert_eq!(parse_bytes("64k"), Ok(64 << 10));
+        assert_eq!(parse_bytes("512M"), Ok(512 << 20));
+        assert_eq!(parse_bytes("4G"), Ok(4 << 30));
+        assert!(parse_bytes("4X").is_err());
+        assert!(parse_bytes("M").is_err());
+        assert!(parse_bytes("99999999999T").is_err());
+    }
+
+    #[test]
+    fn limits_default_by_command_and_reach_the_engine_config() {
+        let none = LimitArgs::default();
+        assert_eq!(none.config(LimitDefaults::Run).max_memory_bytes, 4 << 30);
+        assert_eq!(none.config(LimitDefaults::Input).max_memory_bytes, 2 << 30);
+        assert_eq!(none.fs_bytes(), None);
+        let given = LimitArgs {
+            max_memory: Some(64 << 20),
+            max_table_elements: Some(10),
+            max_stack: Some(1000),
+            max_call_depth: Some(50),
+            max_fs_bytes: Some(1 << 20),
+        };
+        let config = given.config(LimitDefaults::Input);
+        assert_eq!(
+            (
+                config.max_memory_bytes,
+                config.max_table_elements,
+                config.max_value_stack,
+                config.max_call_depth
+            ),
+            (64 << 20, 10, 1000, 50)
+        );
+        assert_eq!(given.fs_bytes(), Some(1 << 20));
+    }
 }
