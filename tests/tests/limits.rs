@@ -431,8 +431,8 @@ fn capicola() -> assert_cmd::Command {
 
 /// A file of `corpora/regressions/engine/`.
 fn regression(name: &str) -> std::path::PathBuf {
-    capicola_tests::c_programs::workspace_root()
-        .join("corpora/regressions/engine")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/regressions/engine")
         .join(name)
 }
 
@@ -504,8 +504,9 @@ fn run_with_max_table_elements_max_stack_and_max_call_depth() {
     let (code, text) = run(&tables, &["--max-table-elements", "1000"], &[]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("resource exhausted"), "{text}");
+    // The `spectest` module a plain module may import from has a table of its own in the same store.
     assert_eq!(
-        run(&tables, &["--max-table-elements", "1200"], &[]).0,
+        run(&tables, &["--max-table-elements", "1300"], &[]).0,
         Some(0)
     );
 

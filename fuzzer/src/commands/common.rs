@@ -126,9 +126,12 @@ impl LimitArgs {
     }
 
     /// The most bytes the virtual filesystem may hold, when given.
-    #[expect(
-        dead_code,
-        reason = "the WASI sandbox's options have no filesystem limit to take it yet"
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the WASI sandbox's options have no filesystem limit to take it yet"
+        )
     )]
     pub fn fs_bytes(&self) -> Option<u64> {
         self.max_fs_bytes
