@@ -49,16 +49,30 @@ impl Default for Features {
 }
 
 /// Limits and options of an engine.
+///
+/// The memory and table limits hold in total over every memory (or table) of a store, imported ones included:
+/// instantiating a module whose memories or tables would pass them fails with the trap
+/// `TrapKind::ResourceExhausted`, and `memory.grow` or `table.grow` past them returns -1, as the spec allows. The
+/// same happens when the host cannot allocate what the guest asked for: allocation is fallible, never an abort.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Deepest Wasm call stack before a run traps with "call stack exhausted".
     pub max_call_depth: u32,
     /// Largest value stack, in 64-bit cells, before a run traps with "call stack exhausted".
     pub max_value_stack: u32,
-    /// Largest memory any store of this engine may allocate, in bytes.
+    /// Bytes of linear memory a store may hold, over all its memories.
     pub max_memory_bytes: u64,
-    /// Largest table any store of this engine may allocate, in elements.
+    /// Largest size of any one memory, in bytes (besides `max_memory_bytes`, which bounds the total).
+    pub max_bytes_per_memory: u64,
+    /// Table elements a store may hold, over all its tables.
     pub max_table_elements: u64,
+    /// Largest size of any one table, in elements (besides `max_table_elements`, which bounds the total).
+    pub max_elements_per_table: u64,
+    /// Bulk memory and table operations (`memory.fill`, `memory.copy`, `memory.init`, `memory.grow`, and their
+    /// table counterparts) cost one unit of fuel plus one for every `bulk_fuel_unit` bytes or elements they write
+    /// (rounded up), paid before they run. 0 charges them one unit like any other op: what a `Timeline` needs,
+    /// whose positions count instructions.
+    pub bulk_fuel_unit: u64,
     /// Proposals accepted beyond Wasm 2.0.
     pub features: Features,
     /// Track the 4 KiB pages that memory stores write, so `Store::reset_to` copies back only those. Chosen when
@@ -72,17 +86,33 @@ pub struct Config {
     pub cmplog: bool,
 }
 
+/// Bytes (or table elements) a bulk operation processes per unit of fuel beyond its first, by default.
+pub const BULK_FUEL_UNIT: u64 = 64;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             max_call_depth: 20_000,
             max_value_stack: 4 << 20,
             max_memory_bytes: 4 << 30,
+            max_bytes_per_memory: u64::MAX,
             max_table_elements: 10_000_000,
+            max_elements_per_table: u64::MAX,
+            bulk_fuel_unit: BULK_FUEL_UNIT,
             features: Features::ALL,
             track_dirty_pages: false,
             coverage: false,
             cmplog: false,
+        }
+    }
+}
+
+impl Config {
+    /// Fuel a bulk operation writing `n` bytes or elements costs beyond its first unit.
+    pub(crate) fn bulk_fuel(&self, n: u64) -> u64 {
+        match self.bulk_fuel_unit {
+            0 => 0,
+            unit => n.div_ceil(unit),
         }
     }
 }

@@ -59,8 +59,20 @@ pub enum TrapKind {
     /// A function reference naming no function of the store went into a table (only a damaged snapshot can
     /// put one on the operand stack).
     BadReference,
+    /// Allocating what the guest asked for would pass one of the store's limits (`Config`), or the host could not
+    /// allocate it: instantiation fails with this trap (`memory.grow` and `table.grow` return -1 instead).
+    ResourceExhausted(Resource),
     /// A host function reported a trap.
     Host(String),
+}
+
+/// What a store ran out of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource {
+    /// Linear memory, counted over every memory of the store (`Config::max_memory_bytes`).
+    Memory,
+    /// Table elements, counted over every table of the store (`Config::max_table_elements`).
+    TableElements,
 }
 
 impl TrapKind {
@@ -79,6 +91,12 @@ impl TrapKind {
             TrapKind::StackExhausted => "call stack exhausted",
             TrapKind::NullReference => "null reference",
             TrapKind::BadReference => "reference to a missing function",
+            TrapKind::ResourceExhausted(Resource::Memory) => {
+                "resource exhausted: the store's linear memory limit (or the host's memory) is reached"
+            }
+            TrapKind::ResourceExhausted(Resource::TableElements) => {
+                "resource exhausted: the store's table element limit (or the host's memory) is reached"
+            }
             TrapKind::Host(msg) => msg,
         }
     }

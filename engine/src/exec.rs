@@ -7,8 +7,8 @@ use crate::module::FuncBody;
 use crate::num;
 use crate::simd;
 use crate::store::{
-    CMP_LOG_LIMIT, CmpValues, Frame, FuncInst, HostCall, InstanceData, MemoryInst, Status, Store,
-    TableInst, host_call_on_stack,
+    CMP_LOG_LIMIT, CmpValues, Frame, FuncInst, HostCall, InstanceData, MemoryInst, PAGE_SIZE,
+    Status, Store, TableInst, host_call_on_stack, memory_bytes, table_elements,
 };
 use crate::translate::{CMP_I32, CMP_I32_EQZ, CMP_I64, CMP_I64_EQZ, RETURN_TARGET};
 use crate::types::ValType;
@@ -194,6 +194,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         config.max_call_depth as usize,
         config.max_value_stack as usize,
     );
+    let (max_memory_bytes, max_table_elements) =
+        (config.max_memory_bytes, config.max_table_elements);
+    let bulk_fuel = |n: u64| config.bulk_fuel(n);
     let Store {
         funcs,
         instances,
@@ -211,6 +214,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     let instances: &[InstanceData] = instances;
     let saved_sp = &mut exec.sp;
     let status = &mut exec.status;
+    let prepaid = &mut exec.prepaid;
     let stack = &mut exec.stack;
     // The value stack is addressed through raw pointers kept in registers: `base` (cell 0), `fp` (the frame's
     // first local) and `sp` (one past the top operand). `base` is taken again after every call, which may grow
@@ -327,6 +331,26 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             refund_rest!();
             save!(pc!());
             return Ok(Some(Exit::Watch));
+        }};
+    }
+    // A bulk op (one that ends its region) writing `n` bytes or elements pays `bulk_fuel(n)` on top of its own
+    // unit before it does any work, having popped `cells` operand cells. When the fuel left cannot pay it all,
+    // what is left goes towards it (`prepaid`, so that the op is reached again on any budget and runs once paid
+    // for) and the run pauses before the op with its operands back on the stack, exactly as if it had not begun.
+    macro_rules! pay_bulk {
+        ($n:expr, $cells:expr) => {{
+            let owed = bulk_fuel($n).saturating_sub(*prepaid);
+            if fuel_left < owed {
+                // The op's own unit was paid and comes back: the op did not run.
+                fuel_left += 1;
+                *prepaid += fuel_left;
+                fuel_left = 0;
+                sp = sp.wrapping_add($cells);
+                save!(pc!() - 1);
+                return Ok(Some(Exit::OutOfFuel));
+            }
+            fuel_left -= owed;
+            *prepaid = 0;
         }};
     }
     macro_rules! trap {
@@ -994,14 +1018,20 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         };
         (MemoryGrow $mem:ident) => {{
             let delta = pop!(u64);
+            let room = max_memory_bytes.saturating_sub(memory_bytes(memories));
             let m = mem_mut!($mem);
+            // The bytes zeroed are paid for when the limits allow them.
+            if m.may_grow(delta, room) {
+                pay_bulk!(delta * PAGE_SIZE, 1);
+            }
             let failed = if m.ty.memory64 {
                 u64::MAX
             } else {
                 u64::from(u32::MAX)
             };
-            push!(u64, m.grow(delta).unwrap_or(failed));
+            push!(u64, m.grow(delta, room).unwrap_or(failed));
             load_mem0!();
+            charge!();
         }};
         (MemoryFill $mem:ident) => {{
             let n = pop!(u64);
@@ -1011,10 +1041,12 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             let Some(d) = in_bounds(d, n, m.data.len()) else {
                 trap!(TrapKind::MemoryOutOfBounds)
             };
+            pay_bulk!(n, 3);
             m.data[d..d + n as usize].fill(val);
             if m.mark_dirty(d, n as usize) {
                 watch_stop!();
             }
+            charge!();
         }};
         (MemoryCopy $dst:ident $src:ident) => {{
             let n = pop!(u64);
@@ -1030,6 +1062,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             ) else {
                 trap!(TrapKind::MemoryOutOfBounds)
             };
+            pay_bulk!(n, 3);
             let n = n as usize;
             if di == si {
                 memories[di].data.copy_within(s..s + n, d);
@@ -1040,6 +1073,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             if memories[di].mark_dirty(d, n) {
                 watch_stop!();
             }
+            charge!();
         }};
         (MemoryInit $data:ident $mem:ident) => {{
             let n = pop!(u32);
@@ -1058,10 +1092,12 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             ) else {
                 trap!(TrapKind::MemoryOutOfBounds)
             };
+            pay_bulk!(u64::from(n), 3);
             m.data[d..d + n as usize].copy_from_slice(&seg[s..s + n as usize]);
             if m.mark_dirty(d, n as usize) {
                 watch_stop!();
             }
+            charge!();
         }};
         (DataDrop $data:ident) => {
             datas[inst.datas[$data as usize] as usize].dropped = true
@@ -1093,16 +1129,22 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         (TableGrow $table:ident) => {{
             let n = pop!(u64);
             let init = pop!(u64);
+            let room = max_table_elements.saturating_sub(table_elements(tables));
             let t = &mut tables[table_index!($table)];
             if bad_ref(t, init, funcs.len()) {
                 trap!(TrapKind::BadReference)
+            }
+            // The elements written are paid for when the limits allow them.
+            if t.may_grow(n, room) {
+                pay_bulk!(n, 2);
             }
             let failed = if t.ty.table64 {
                 u64::MAX
             } else {
                 u64::from(u32::MAX)
             };
-            push!(u64, t.grow(n, init).unwrap_or(failed));
+            push!(u64, t.grow(n, init, room).unwrap_or(failed));
+            charge!();
         }};
         (TableFill $table:ident) => {{
             let n = pop!(u64);
@@ -1115,7 +1157,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             if bad_ref(t, v, funcs.len()) {
                 trap!(TrapKind::BadReference)
             }
+            pay_bulk!(n, 3);
             t.elems[i..i + n as usize].fill(v);
+            charge!();
         }};
         (TableCopy $dst:ident $src:ident) => {{
             let n = pop!(u64);
@@ -1128,6 +1172,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             ) else {
                 trap!(TrapKind::TableOutOfBounds)
             };
+            pay_bulk!(n, 3);
             let n = n as usize;
             if di == si {
                 tables[di].elems.copy_within(s..s + n, d);
@@ -1135,6 +1180,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 let tmp = tables[si].elems[s..s + n].to_vec();
                 tables[di].elems[d..d + n].copy_from_slice(&tmp);
             }
+            charge!();
         }};
         (TableInit $elem:ident $table:ident) => {{
             let n = pop!(u32);
@@ -1148,7 +1194,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             ) else {
                 trap!(TrapKind::TableOutOfBounds)
             };
+            pay_bulk!(u64::from(n), 3);
             t.elems[d..d + n as usize].copy_from_slice(&seg[s..s + n as usize]);
+            charge!();
         }};
         (ElemDrop $elem:ident) => {
             elems[inst.elems[$elem as usize] as usize] = Vec::new()

@@ -24,8 +24,8 @@ mod value;
 pub mod wasi;
 
 pub use access::Access;
-pub use engine::{Config, Engine, Features};
-pub use error::{Error, FrameInfo, Trap, TrapKind};
+pub use engine::{BULK_FUEL_UNIT, Config, Engine, Features};
+pub use error::{Error, FrameInfo, Resource, Trap, TrapKind};
 pub use ir::Op;
 pub use linker::Linker;
 pub use module::{Import, Module};

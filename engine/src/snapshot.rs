@@ -18,7 +18,7 @@ use crate::ir::Op;
 use crate::module::Module;
 use crate::store::{
     DataInst, ExecState, Frame, FuncInst, GlobalInst, InstanceData, MemoryInst, PAGE_SIZE, Status,
-    Store, TableInst,
+    Store, TableInst, try_zeroed,
 };
 use crate::types::{FuncType, GlobalType, MemoryType, TableType, ValType};
 
@@ -81,6 +81,7 @@ pub(crate) struct ExecSnapshot {
     status: Status,
     results: Vec<ValType>,
     consumed: u64,
+    prepaid: u64,
 }
 
 /// Everything needed to continue a store exactly where it stood. Not the translated code: modules are named by hash.
@@ -545,6 +546,7 @@ impl Store {
                 status: self.exec.status.clone(),
                 results: self.exec.results.clone(),
                 consumed: self.exec.consumed,
+                prepaid: self.exec.prepaid,
             },
             host: Vec::new(),
         }
@@ -576,9 +578,29 @@ impl Store {
         }
         let mut store = Store::new(engine);
         let config = engine.config();
-        // Memories.
+        // Memories and tables, first as a whole against the engine's limits.
+        let memory_bytes = snap
+            .memories
+            .iter()
+            .fold(0u64, |sum, m| sum.saturating_add(m.size));
+        if memory_bytes > config.max_memory_bytes {
+            return Err(Error::Snapshot(format!(
+                "its memories hold {memory_bytes} bytes, over this engine's limit of {} bytes",
+                config.max_memory_bytes
+            )));
+        }
+        let table_elements = snap
+            .tables
+            .iter()
+            .fold(0u64, |sum, t| sum.saturating_add(t.elems.len() as u64));
+        if table_elements > config.max_table_elements {
+            return Err(Error::Snapshot(format!(
+                "its tables hold {table_elements} elements, over this engine's limit of {}",
+                config.max_table_elements
+            )));
+        }
         for m in &snap.memories {
-            let max_engine = config.max_memory_bytes / PAGE_SIZE;
+            let max_engine = config.max_bytes_per_memory / PAGE_SIZE;
             if m.size % PAGE_SIZE != 0
                 || m.size / PAGE_SIZE > m.max_pages
                 || m.max_pages > max_engine.min(m.ty.max_pages_by_index())
@@ -587,8 +609,12 @@ impl Store {
                     "memory size is inconsistent or over the engine's limit",
                 ));
             }
-            let mut data =
-                vec![0u8; usize::try_from(m.size).map_err(|_| corrupt("memory too large"))?];
+            let mut data = usize::try_from(m.size)
+                .ok()
+                .and_then(try_zeroed)
+                .ok_or_else(|| {
+                    Error::Snapshot(format!("cannot allocate a memory of {} bytes", m.size))
+                })?;
             for (index, bytes) in &m.pages {
                 let start = usize::try_from(*index)
                     .ok()
@@ -817,6 +843,7 @@ fn restore_exec(store: &Store, e: &ExecSnapshot) -> Result<ExecState, Error> {
                     status: e.status.clone(),
                     results: e.results.clone(),
                     consumed: e.consumed,
+                    prepaid: 0,
                 });
             };
             if first.fp != 0
@@ -934,6 +961,7 @@ fn restore_exec(store: &Store, e: &ExecSnapshot) -> Result<ExecState, Error> {
         status: e.status.clone(),
         results: e.results.clone(),
         consumed: e.consumed,
+        prepaid: e.prepaid,
     })
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::engine::Engine;
-use crate::error::{Error, FrameInfo, Trap, TrapKind};
+use crate::error::{Error, FrameInfo, Resource, Trap, TrapKind};
 use crate::exec::{self, Exit};
 use crate::module::{ConstOp, Module, SegmentMode};
 use crate::types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
@@ -203,16 +203,55 @@ impl MemoryInst {
         self.data.len() as u64 / PAGE_SIZE
     }
 
-    /// Grows by `delta` pages; returns the old size in pages, or `None` if not allowed.
-    pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
-        let old = self.pages();
-        let new = old.checked_add(delta)?;
-        if new > self.max_pages {
+    /// Whether the limits let this memory grow by `delta` pages when the store has `room` bytes left.
+    pub(crate) fn may_grow(&self, delta: u64, room: u64) -> bool {
+        self.pages()
+            .checked_add(delta)
+            .is_some_and(|new| new <= self.max_pages)
+            && delta
+                .checked_mul(PAGE_SIZE)
+                .is_some_and(|bytes| bytes <= room)
+    }
+
+    /// Grows by `delta` pages when that adds at most `room` bytes and the host can allocate them; returns the old
+    /// size in pages, or `None` if not allowed.
+    pub(crate) fn grow(&mut self, delta: u64, room: u64) -> Option<u64> {
+        if !self.may_grow(delta, room) {
             return None;
         }
-        self.data.resize(usize::try_from(new * PAGE_SIZE).ok()?, 0);
+        let (old, new) = (self.pages(), self.pages() + delta);
+        try_resize(&mut self.data, usize::try_from(new * PAGE_SIZE).ok()?, 0)?;
         Some(old)
     }
+}
+
+/// Resizes `v` to `len`, filling with `fill`, or `None` (and `v` unchanged) when the host cannot allocate it.
+fn try_resize<T: Copy>(v: &mut Vec<T>, len: usize, fill: T) -> Option<()> {
+    let additional = len.saturating_sub(v.len());
+    // Amortized growth first; the exact size when the host cannot give twice as much.
+    if v.try_reserve(additional).is_err() {
+        v.try_reserve_exact(additional).ok()?;
+    }
+    v.resize(len, fill);
+    Some(())
+}
+
+/// `len` zero bytes, or `None` when the host cannot allocate them. The allocator zeroes them (as `calloc`), so
+/// pages nobody writes take no resident memory.
+#[allow(unsafe_code)]
+pub(crate) fn try_zeroed(len: usize) -> Option<Vec<u8>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(len).ok()?;
+    // SAFETY: `layout` has a non-zero size (`len > 0`).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` comes from the global allocator with the layout of `len` bytes (alignment 1), which is the
+    // layout of a `Vec<u8>` of capacity `len`; all `len` bytes are initialized (zeroed), and nothing else owns them.
+    Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 #[derive(Debug, Clone)]
@@ -224,15 +263,35 @@ pub(crate) struct TableInst {
 }
 
 impl TableInst {
-    pub(crate) fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
-        let old = self.elems.len() as u64;
-        let new = old.checked_add(delta)?;
-        if new > self.max {
+    /// Whether the limits let this table grow by `delta` elements when the store has `room` elements left.
+    pub(crate) fn may_grow(&self, delta: u64, room: u64) -> bool {
+        (self.elems.len() as u64)
+            .checked_add(delta)
+            .is_some_and(|new| new <= self.max)
+            && delta <= room
+    }
+
+    /// Grows by `delta` elements set to `init` when that adds at most `room` elements and the host can allocate
+    /// them; returns the old size, or `None` if not allowed.
+    pub(crate) fn grow(&mut self, delta: u64, init: u64, room: u64) -> Option<u64> {
+        if !self.may_grow(delta, room) {
             return None;
         }
-        self.elems.resize(usize::try_from(new).ok()?, init);
+        let old = self.elems.len() as u64;
+        let new = old + delta;
+        try_resize(&mut self.elems, usize::try_from(new).ok()?, init)?;
         Some(old)
     }
+}
+
+/// Bytes of linear memory over `memories`.
+pub(crate) fn memory_bytes(memories: &[MemoryInst]) -> u64 {
+    memories.iter().map(|m| m.data.len() as u64).sum()
+}
+
+/// Elements over `tables`.
+pub(crate) fn table_elements(tables: &[TableInst]) -> u64 {
+    tables.iter().map(|t| t.elems.len() as u64).sum()
 }
 
 #[derive(Debug, Clone)]
@@ -284,6 +343,9 @@ pub(crate) struct ExecState {
     pub(crate) results: Vec<ValType>,
     /// Fuel consumed since the store was created.
     pub(crate) consumed: u64,
+    /// Fuel already paid towards the bulk op the call is paused at, which a budget too small for all of it paused
+    /// before (`Config::bulk_fuel_unit`); 0 everywhere else.
+    pub(crate) prepaid: u64,
 }
 
 /// What a run came back with.
@@ -422,32 +484,45 @@ impl Store {
         Func(self.funcs.len() as u32 - 1)
     }
 
+    /// Bytes of linear memory over all memories of the store.
+    pub fn memory_bytes(&self) -> u64 {
+        memory_bytes(&self.memories)
+    }
+
+    /// Elements over all tables of the store.
+    pub fn table_elements(&self) -> u64 {
+        table_elements(&self.tables)
+    }
+
+    /// Creates a memory of `ty`'s minimum size. Passing the engine's limits (per memory or in total for the store)
+    /// or the host's memory is the trap `ResourceExhausted`, inside `Error::Instantiation`.
     pub fn new_memory(&mut self, ty: MemoryType) -> Result<Memory, Error> {
         let config = self.engine.config();
-        let engine_max = config.max_memory_bytes / PAGE_SIZE;
+        let exhausted =
+            || Error::Instantiation(Trap::new(TrapKind::ResourceExhausted(Resource::Memory)));
         let max_pages = ty
             .limits
             .max
             .unwrap_or(u64::MAX)
             .min(ty.max_pages_by_index())
-            .min(engine_max);
-        if ty.limits.min > max_pages {
-            return Err(Error::Limit(format!(
-                "memory of {} pages exceeds the limit of {max_pages} pages",
-                ty.limits.min
-            )));
+            .min(config.max_bytes_per_memory / PAGE_SIZE);
+        let room = config.max_memory_bytes.saturating_sub(self.memory_bytes());
+        if ty.limits.min > max_pages || ty.limits.min.saturating_mul(PAGE_SIZE) > room {
+            return Err(exhausted());
         }
-        let bytes = usize::try_from(ty.limits.min * PAGE_SIZE)
-            .map_err(|_| Error::Limit("memory too large".into()))?;
+        let bytes = usize::try_from(ty.limits.min * PAGE_SIZE).map_err(|_| exhausted())?;
+        let data = try_zeroed(bytes).ok_or_else(exhausted)?;
         self.memories.push(MemoryInst {
             ty,
-            data: vec![0; bytes],
+            data,
             max_pages,
             dirty: config.track_dirty_pages.then(DirtyPages::default),
         });
         Ok(Memory(self.memories.len() as u32 - 1))
     }
 
+    /// Creates a table of `ty`'s minimum size holding `init`. Passing the engine's limits (per table or in total
+    /// for the store) or the host's memory is the trap `ResourceExhausted`, inside `Error::Instantiation`.
     pub fn new_table(&mut self, ty: TableType, init: Val) -> Result<Table, Error> {
         if init.ty() != ty.element {
             return Err(Error::Call(format!(
@@ -456,6 +531,12 @@ impl Store {
                 init.ty()
             )));
         }
+        let exhausted = || {
+            Error::Instantiation(Trap::new(TrapKind::ResourceExhausted(
+                Resource::TableElements,
+            )))
+        };
+        let config = self.engine.config();
         let index_max = if ty.table64 {
             u64::MAX
         } else {
@@ -466,21 +547,18 @@ impl Store {
             .max
             .unwrap_or(u64::MAX)
             .min(index_max)
-            .min(self.engine.config().max_table_elements);
-        if ty.limits.min > max {
-            return Err(Error::Limit(format!(
-                "table of {} elements exceeds the limit of {max}",
-                ty.limits.min
-            )));
+            .min(config.max_elements_per_table);
+        let room = config
+            .max_table_elements
+            .saturating_sub(self.table_elements());
+        if ty.limits.min > max || ty.limits.min > room {
+            return Err(exhausted());
         }
         let cell = self.val_to_cell(init)?;
-        let len =
-            usize::try_from(ty.limits.min).map_err(|_| Error::Limit("table too large".into()))?;
-        self.tables.push(TableInst {
-            ty,
-            elems: vec![cell; len],
-            max,
-        });
+        let len = usize::try_from(ty.limits.min).map_err(|_| exhausted())?;
+        let mut elems = Vec::new();
+        try_resize(&mut elems, len, cell).ok_or_else(exhausted)?;
+        self.tables.push(TableInst { ty, elems, max });
         Ok(Table(self.tables.len() as u32 - 1))
     }
 
@@ -586,7 +664,12 @@ impl Store {
 
     /// Grows a memory by `delta` pages; returns the old size in pages.
     pub fn memory_grow(&mut self, m: Memory, delta: u64) -> Option<u64> {
-        self.memories[m.0 as usize].grow(delta)
+        let room = self
+            .engine
+            .config()
+            .max_memory_bytes
+            .saturating_sub(self.memory_bytes());
+        self.memories[m.0 as usize].grow(delta, room)
     }
 
     pub fn table_type(&self, t: Table) -> TableType {
@@ -943,6 +1026,7 @@ impl Store {
         self.exec.frames.clear();
         self.exec.results = ty.results().to_vec();
         self.exec.status = Status::Pending(f.0);
+        self.exec.prepaid = 0;
         Ok(())
     }
 
@@ -1011,6 +1095,7 @@ impl Store {
         let backtrace = self.backtrace();
         self.exec.frames.clear();
         self.exec.status = Status::Idle;
+        self.exec.prepaid = 0;
         Outcome::Trapped(Trap { kind, backtrace })
     }
 
@@ -1187,6 +1272,7 @@ impl Store {
         exec.status = base.status.clone();
         exec.results.clone_from(&base.results);
         exec.consumed = base.consumed;
+        exec.prepaid = base.prepaid;
         Ok(())
     }
 

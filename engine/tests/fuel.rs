@@ -2,7 +2,8 @@
 //! after the same number of instructions, in the same state, and the run ends the same way having consumed the
 //! same fuel. The interpreter charges fuel per region of straight-line code, so this checks its bookkeeping at
 //! every kind of region exit: branches taken and not, br_table, calls and returns, indirect and tail calls, host
-//! calls, traps.
+//! calls, traps, and bulk memory and table ops, which pay for the bytes they write and pause before they start
+//! when the budget cannot pay for all of them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -14,7 +15,11 @@ const PROGRAM: &str = r#"
 (module
   (import "env" "host" (func $host (param i32) (result i32)))
   (memory (export "memory") 1)
+  (memory $grown 0)
   (table 3 funcref)
+  (table $bulk 100 funcref)
+  (data $bytes "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+  (elem $funcs func $double $triple $fib $double $triple $fib $double $triple)
   (elem (i32.const 0) $double $triple $fib)
   (type $unary (func (param i32) (result i32)))
   (func $double (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))
@@ -59,6 +64,17 @@ const PROGRAM: &str = r#"
         (then (local.set $acc (i32.add (local.get $acc) (call $host (local.get $i))))))
       (local.set $acc (i32.add (local.get $acc) (call $count_down (i32.const 5))))
       (local.set $acc (i32.add (local.get $acc) (call $loops (i32.add (local.get $i) (i32.const 1)))))
+      ;; Bulk ops of every kind, writing a number of bytes or elements that grows with the iteration.
+      (memory.fill (i32.const 256) (local.get $i) (i32.mul (local.get $i) (i32.const 7)))
+      (memory.copy (i32.const 1024) (i32.const 0) (i32.mul (local.get $i) (i32.const 11)))
+      (memory.init $bytes (i32.const 2048) (i32.const 0) (i32.and (local.get $i) (i32.const 63)))
+      (local.set $acc (i32.add (local.get $acc)
+        (memory.grow $grown (i32.and (local.get $i) (i32.const 1)))))
+      (table.fill $bulk (i32.const 0) (ref.null func) (local.get $i))
+      (table.copy $bulk 0 (i32.const 0) (i32.const 0) (i32.const 3))
+      (table.init $bulk $funcs (i32.const 10) (i32.const 0) (i32.and (local.get $i) (i32.const 7)))
+      (local.set $acc (i32.add (local.get $acc)
+        (table.grow $bulk (ref.null func) (i32.mul (local.get $i) (i32.const 3)))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 60))))
     ;; Out of bounds: the run ends in a trap in the middle of a region.
@@ -171,4 +187,102 @@ fn every_budget_pauses_where_single_steps_do_with_hooks() {
         track_dirty_pages: true,
         ..Config::default()
     });
+}
+
+/// `fills` `memory.fill`s of `bytes` bytes each over a memory of `pages` pages, then 7.
+fn fills(pages: u32, fills: u32, bytes: u32) -> (Store, Memory) {
+    let engine = Engine::default();
+    let wat = format!(
+        r#"(module
+          (memory (export "memory") {pages})
+          (func (export "main") (result i32) (local $i i32)
+            (loop $l
+              (memory.fill (i32.const 0) (i32.add (local.get $i) (i32.const 1)) (i32.const {bytes}))
+              (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const {fills}))))
+            (i32.const 7)))"#
+    );
+    let module = Module::new(&engine, &wat::parse_str(wat).unwrap()).unwrap();
+    let mut store = Store::new(&engine);
+    let inst = store.instantiate(&module, &[]).unwrap();
+    let Some(Extern::Memory(memory)) = store.instance_export(inst, "memory") else {
+        panic!("no memory")
+    };
+    let Some(Extern::Func(main)) = store.instance_export(inst, "main") else {
+        panic!("no main")
+    };
+    store.invoke(main, &[]).unwrap();
+    (store, memory)
+}
+
+#[test]
+fn bulk_ops_pay_for_the_bytes_they_write() {
+    // 20 fills of 1 GiB: the first cannot be paid for with 200 units, and pauses before it writes a byte.
+    let (mut store, memory) = fills(16384, 20, 1 << 30);
+    assert!(matches!(store.run(200), Outcome::OutOfFuel));
+    assert_eq!(store.fuel_consumed(), 200);
+    let paused = store.position().expect("the call is paused");
+    assert_eq!(store.memory_data(memory)[0], 0, "the fill did not begin");
+    // More budgets that cannot pay for all of it go towards it, and the run stays before it.
+    assert!(matches!(store.run(200), Outcome::OutOfFuel));
+    assert_eq!(store.fuel_consumed(), 400);
+    assert_eq!(store.position(), Some(paused));
+    assert_eq!(store.memory_data(memory)[0], 0, "the fill did not begin");
+
+    // A fill of n bytes costs 1 + ceil(n / BULK_FUEL_UNIT) units on top of the loop's own ops.
+    let cost = |bytes: u32| {
+        let (mut store, _) = fills(1, 3, bytes);
+        assert_eq!(store.run(u64::MAX), Outcome::Finished(vec![Val::I32(7)]));
+        store.fuel_consumed()
+    };
+    let unit = capicola_engine::BULK_FUEL_UNIT;
+    assert_eq!(cost(0) + 3 * 1000_u64.div_ceil(unit), cost(1000));
+}
+
+#[test]
+fn a_bulk_op_paused_for_fuel_runs_whole_after_resuming_and_through_a_snapshot() {
+    let straight = {
+        let (mut store, memory) = fills(1, 3, 4096);
+        assert_eq!(store.run(u64::MAX), Outcome::Finished(vec![Val::I32(7)]));
+        (store.fuel_consumed(), store.memory_data(memory).to_vec())
+    };
+    // Small budgets: every fill (65 units and its own) is paid for over several pauses, none of which writes.
+    for budget in [1, 7, 30, 64, 65, 66] {
+        let (mut store, memory) = fills(1, 3, 4096);
+        let engine = store.engine().clone();
+        let module = store.modules().remove(0);
+        let mut pauses = 0;
+        loop {
+            match store.run(budget) {
+                Outcome::OutOfFuel => {
+                    pauses += 1;
+                    let filled = store.memory_data(memory)[..4096].to_vec();
+                    assert!(
+                        filled.iter().all(|&b| b == filled[0]),
+                        "budget {budget}: a fill was cut"
+                    );
+                    // Every third pause goes through bytes into a fresh store.
+                    if pauses % 3 == 0 {
+                        let bytes = store.capture().to_bytes().unwrap();
+                        let snap = capicola_engine::Snapshot::from_bytes(
+                            &bytes,
+                            &capicola_engine::DecodeLimits::default(),
+                        )
+                        .unwrap();
+                        store =
+                            Store::restore(&engine, &snap, std::slice::from_ref(&module)).unwrap();
+                    }
+                }
+                Outcome::Finished(v) => {
+                    assert_eq!(v, vec![Val::I32(7)]);
+                    break;
+                }
+                other => panic!("budget {budget}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            (store.fuel_consumed(), store.memory_data(memory).to_vec()),
+            straight,
+            "budget {budget}"
+        );
+    }
 }

@@ -1,6 +1,9 @@
-//! The limits test: runaway recursion and oversized frames trap with "call stack exhausted" instead of overflowing the host, deep nesting and wide frames are handled, and garbage bytes are rejected as invalid without a panic.
+//! The limits test: runaway recursion and oversized frames trap with "call stack exhausted" instead of overflowing the host, memories and tables past the store's limits trap with "resource exhausted" or fail to grow, deep nesting and wide frames are handled, and garbage bytes are rejected as invalid without a panic.
 
-use capicola_engine::{Config, Engine, Error, Module, Store, Trap, TrapKind, Val};
+use capicola_engine::{
+    Config, DecodeLimits, Engine, Error, Module, PAGE_SIZE, Resource, Snapshot, Store, Trap,
+    TrapKind, Val,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -171,6 +174,169 @@ fn deeply_nested_blocks_translate_and_run() {
     );
 }
 
+#[test]
+fn the_call_depth_limit_is_the_configured_one() {
+    let engine = Engine::new(Config {
+        max_call_depth: 100,
+        ..Config::default()
+    });
+    let (mut store, instance) = instantiate(&engine, &recursion_module(0));
+    assert_eq!(
+        call(&mut store, instance, "down", &[Val::I32(90)]),
+        Ok(vec![Val::I32(90)])
+    );
+    assert_stack_exhausted(call(&mut store, instance, "down", &[Val::I32(100)]));
+}
+
+/// The trap kind instantiating `wat` in a fresh store of `engine` fails with.
+fn instantiation_trap(engine: &Engine, wat: &str) -> TrapKind {
+    let module = Module::new(
+        engine,
+        &wat::parse_str(wat).expect("the test module is valid WAT"),
+    )
+    .expect("the engine accepts the test module");
+    match Store::new(engine).instantiate(&module, &[]) {
+        Err(Error::Instantiation(trap)) => trap.kind,
+        other => panic!("instantiation did not trap: {other:?}"),
+    }
+}
+
+#[test]
+fn memories_over_the_store_limit_in_total_do_not_instantiate() {
+    // Each fits the default limit of 4 GiB; together they do not.
+    let kind = instantiation_trap(
+        &Engine::default(),
+        "(module (memory 65536) (memory 65536) (memory 65536) (memory 65536))",
+    );
+    assert_eq!(kind, TrapKind::ResourceExhausted(Resource::Memory));
+    assert!(kind.message().contains("resource exhausted"), "{kind}");
+    let small = Engine::new(Config {
+        max_memory_bytes: 64 << 20,
+        ..Config::default()
+    });
+    assert_eq!(
+        instantiation_trap(&small, "(module (memory 512) (memory 512) (memory 1))"),
+        TrapKind::ResourceExhausted(Resource::Memory)
+    );
+}
+
+#[test]
+fn tables_over_the_store_limit_in_total_do_not_instantiate() {
+    let engine = Engine::new(Config {
+        max_table_elements: 1000,
+        ..Config::default()
+    });
+    assert_eq!(
+        instantiation_trap(&engine, "(module (table 600 funcref) (table 600 funcref))"),
+        TrapKind::ResourceExhausted(Resource::TableElements)
+    );
+}
+
+/// A module of `n` empty memories whose `grow` grows memory `i` by `pages` and returns what `memory.grow` gave.
+fn memories_module(n: usize) -> Vec<u8> {
+    let memories = "(memory 0)".repeat(n);
+    let arms: String = (0..n)
+        .map(|i| {
+            format!(
+                "(if (i32.eq (local.get $i) (i32.const {i})) (then (return (memory.grow {i} (local.get $pages)))))"
+            )
+        })
+        .collect();
+    wat::parse_str(format!(
+        r#"(module {memories}
+            (func (export "grow") (param $i i32) (param $pages i32) (result i32) {arms} (i32.const -2)))"#
+    ))
+    .expect("the memories module is valid WAT")
+}
+
+#[test]
+fn memory_grow_past_the_store_limit_returns_minus_one() {
+    let engine = Engine::new(Config {
+        max_memory_bytes: 64 << 20,
+        ..Config::default()
+    });
+    let (mut store, instance) = instantiate(&engine, &memories_module(8));
+    let pages = (32 << 20) / PAGE_SIZE as i32;
+    let mut grown = Vec::new();
+    for i in 0..8 {
+        match call(
+            &mut store,
+            instance,
+            "grow",
+            &[Val::I32(i), Val::I32(pages)],
+        ) {
+            Ok(v) => grown.push(v[0]),
+            Err(trap) => panic!("memory.grow trapped: {trap}"),
+        }
+    }
+    // Two memories of 32 MiB fill the 64 MiB; the other six stay empty.
+    let mut expected = vec![Val::I32(0); 2];
+    expected.extend(vec![Val::I32(-1); 6]);
+    assert_eq!(grown, expected);
+    assert_eq!(store.memory_bytes(), 64 << 20);
+    // A 2 GiB grow is refused without touching the host's memory.
+    assert_eq!(
+        call(
+            &mut store,
+            instance,
+            "grow",
+            &[Val::I32(7), Val::I32(32768)]
+        ),
+        Ok(vec![Val::I32(-1)])
+    );
+}
+
+#[test]
+fn table_grow_past_the_store_limit_returns_minus_one() {
+    let engine = Engine::new(Config {
+        max_table_elements: 1000,
+        ..Config::default()
+    });
+    let bytes = wat::parse_str(
+        r#"(module (table $a 100 funcref) (table $b 0 funcref)
+            (func (export "grow_a") (param i32) (result i32) (table.grow $a (ref.null func) (local.get 0)))
+            (func (export "grow_b") (param i32) (result i32) (table.grow $b (ref.null func) (local.get 0))))"#,
+    )
+    .expect("the tables module is valid WAT");
+    let (mut store, instance) = instantiate(&engine, &bytes);
+    assert_eq!(
+        call(&mut store, instance, "grow_b", &[Val::I32(900)]),
+        Ok(vec![Val::I32(0)])
+    );
+    assert_eq!(
+        call(&mut store, instance, "grow_a", &[Val::I32(1)]),
+        Ok(vec![Val::I32(-1)])
+    );
+    assert_eq!(
+        call(&mut store, instance, "grow_b", &[Val::I32(1)]),
+        Ok(vec![Val::I32(-1)])
+    );
+}
+
+#[test]
+fn a_snapshot_over_the_restoring_engine_s_memory_limit_is_refused() {
+    let wat = wat::parse_str("(module (memory 4))").expect("valid WAT");
+    let roomy = Engine::default();
+    let (store, _) = instantiate(&roomy, &wat);
+    let bytes = store.capture().to_bytes().expect("the store serializes");
+    let snapshot = Snapshot::from_bytes(&bytes, &DecodeLimits::default()).expect("it decodes");
+    let cramped = Engine::new(Config {
+        max_memory_bytes: 2 * PAGE_SIZE,
+        ..Config::default()
+    });
+    let module = Module::new(&cramped, &wat).expect("valid module");
+    let Err(error) = Store::restore(&cramped, &snapshot, std::slice::from_ref(&module)) else {
+        panic!("a snapshot over the limit restored");
+    };
+    assert!(
+        error.to_string().contains("over this engine's limit"),
+        "{error}"
+    );
+    let module = Module::new(&roomy, &wat).expect("valid module");
+    Store::restore(&roomy, &snapshot, std::slice::from_ref(&module))
+        .expect("the engine it was taken with restores it");
+}
+
 /// A module using most sections and instruction families, for bit flipping.
 const VALID: &str = r#"(module
     (type $t (func (param i32) (result i32)))
@@ -256,4 +422,137 @@ fn bit_flipped_modules_are_invalid_or_run() {
         "{accepted} of {} single-bit flips still valid, and ran",
         valid.len() * 8
     );
+}
+
+/// `capicola` itself, for the command-line tests.
+fn capicola() -> assert_cmd::Command {
+    assert_cmd::Command::new(capicola_tests::capicola_bin())
+}
+
+/// A file of `corpora/regressions/engine/`.
+fn regression(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/regressions/engine")
+        .join(name)
+}
+
+#[test]
+fn run_traps_cleanly_on_memories_over_the_limit_in_total() {
+    let output = capicola()
+        .arg("run")
+        .arg(regression("four-memories-of-4-gib.wat"))
+        .args(["--invoke", "main"])
+        .output()
+        .expect("capicola runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("resource exhausted"), "{stderr}");
+}
+
+#[test]
+fn run_with_max_memory_refuses_every_grow_past_it() {
+    let run = |max: &str| {
+        let output = capicola()
+            .arg("run")
+            .arg(regression("memory-grow-on-8-memories.wat"))
+            .args(["--invoke", "main", "--max-memory", max])
+            .output()
+            .expect("capicola runs");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    // Not one of the 2 GiB grows fits in 64 MiB, and none of them touches the host's memory.
+    assert_eq!(run("64M"), "8:i32");
+    capicola()
+        .arg("run")
+        .arg(regression("memory-grow-on-8-memories.wat"))
+        .args(["--invoke", "main", "--max-memory", "64Q"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("unknown suffix"));
+}
+
+#[test]
+fn run_with_max_table_elements_max_stack_and_max_call_depth() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let tables = work.path().join("tables.wat");
+    std::fs::write(
+        &tables,
+        r#"(module (table 600 funcref) (table 600 funcref) (func (export "main")))"#,
+    )
+    .expect("module written");
+    let run = |file: &std::path::Path, flags: &[&str], args: &[&str]| {
+        let output = capicola()
+            .arg("run")
+            .arg(file)
+            .args(["--invoke", if file == tables { "main" } else { "down" }])
+            .args(flags)
+            .args(args)
+            .output()
+            .expect("capicola runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let (code, text) = run(&tables, &["--max-table-elements", "1000"], &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("resource exhausted"), "{text}");
+    // The `spectest` module a plain module may import from has a table of its own in the same store.
+    assert_eq!(
+        run(&tables, &["--max-table-elements", "1300"], &[]).0,
+        Some(0)
+    );
+
+    let recursion = work.path().join("down.wasm");
+    std::fs::write(&recursion, recursion_module(10)).expect("module written");
+    for flags in [["--max-call-depth", "100"], ["--max-stack", "1000"]] {
+        let (code, text) = run(&recursion, &flags, &["1000"]);
+        assert_eq!(code, Some(1), "{flags:?}: {text}");
+        assert!(text.contains("call stack exhausted"), "{flags:?}: {text}");
+        let (code, text) = run(&recursion, &flags, &["20"]);
+        assert_eq!(code, Some(0), "{flags:?}: {text}");
+    }
+}
+
+#[test]
+fn twenty_fills_of_a_gib_no_longer_fit_in_200_units_of_fuel() {
+    let output = capicola()
+        .arg("run")
+        .arg(regression("twenty-fills-of-1-gib.wat"))
+        .args(["--invoke", "main", "--fuel", "200"])
+        .output()
+        .expect("capicola runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("out of fuel after 200 units"), "{stderr}");
+}
+
+#[test]
+fn replay_runs_each_input_under_max_memory() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let input = work.path().join("input");
+    std::fs::write(&input, "any").expect("input written");
+    let replay = |max: &str| {
+        capicola()
+            .arg("replay")
+            .arg(regression("grow-64-mib-harness.wat"))
+            .arg(&input)
+            .args(["--max-memory", max])
+            .output()
+            .expect("capicola replays")
+    };
+    let cramped = replay("64M");
+    let stdout = String::from_utf8_lossy(&cramped.stdout);
+    assert_eq!(cramped.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("unreachable"), "{stdout}");
+    let roomy = replay("128M");
+    let stdout = String::from_utf8_lossy(&roomy.stdout);
+    assert_eq!(roomy.status.code(), Some(0), "{stdout}");
 }

@@ -348,7 +348,7 @@ macro_rules! define_op_enum {
             }
 
             /// Whether the op may hand control anywhere but to the op after it (branches, calls, returns, traps
-            /// that always happen): the last op of a fuel region. The interpreter charges a region's fuel when it
+            /// that always happen), or costs more fuel than one unit (bulk ops): the last op of a fuel region. The interpreter charges a region's fuel when it
             /// enters it and settles up only where control leaves the code through one of these ops.
             pub(crate) fn ends_region(&self) -> bool {
                 // Every fused op that jumps has its target patched by the translator: `fused_target_mut` knows them.
@@ -375,6 +375,15 @@ macro_rules! define_op_enum {
                             | Op::BrIfNezCov { .. }
                             | Op::ReturnIfNezCov {}
                             | Op::BrTableCov { .. }
+                            // Bulk ops pay for the bytes they write when they run (`Config::bulk_fuel_unit`).
+                            | Op::MemoryGrow { .. }
+                            | Op::MemoryFill { .. }
+                            | Op::MemoryCopy { .. }
+                            | Op::MemoryInit { .. }
+                            | Op::TableGrow { .. }
+                            | Op::TableFill { .. }
+                            | Op::TableCopy { .. }
+                            | Op::TableInit { .. }
                     )
             }
         }

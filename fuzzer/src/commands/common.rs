@@ -1,4 +1,4 @@
-//! What several subcommands share: how a fuzz target is run and its inputs listed, how a module file is read, how a run's end is reported, and the command line that opens a crash in the debugger.
+//! What several subcommands share: how a fuzz target is run and its inputs listed, the engine's limits, how a module file is read, how a run's end is reported, and the command line that opens a crash in the debugger.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,6 +9,7 @@ use capicola::fuzz::{Instrumentation, Target, TargetOptions};
 use capicola::session::{Session, Stop};
 use capicola::snapshot_file::frame_text;
 use capicola::values::format_val;
+use capicola_engine::Config;
 use capicola_engine::wasi::{OutputMode, TRAP_EXIT_CODE};
 
 use super::Status;
@@ -29,6 +30,8 @@ pub struct TargetArgs {
     /// Sets an environment variable of the guest (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 impl TargetArgs {
@@ -61,6 +64,8 @@ impl TargetArgs {
             deadline: None,
             output,
             fresh: false,
+            limits: self.limits.config(LimitDefaults::Input),
+            max_fs_bytes: self.limits.fs_bytes(),
         })
     }
 }
@@ -91,6 +96,93 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
         .ok()
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
         .ok_or_else(|| format!("`{text}` is not a number of seconds"))
+}
+
+/// Which defaults the limits take: those of a whole run, or the tighter ones of one input of a fuzz target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitDefaults {
+    /// `run` and `resume`: 4 GiB of linear memory, the size of one 32-bit memory.
+    Run,
+    /// `fuzz`, `replay`, `tmin`, `cmin` and `debug`: 2 GiB of linear memory per input (libFuzzer's default
+    /// `-rss_limit_mb`), so that an input can take a campaign's host only so far.
+    Input,
+}
+
+impl LimitDefaults {
+    fn max_memory_bytes(self) -> u64 {
+        match self {
+            LimitDefaults::Run => 4 << 30,
+            LimitDefaults::Input => 2 << 30,
+        }
+    }
+}
+
+/// The engine's limits. Passing one is never a host abort: instantiation traps ("resource exhausted"),
+/// `memory.grow` and `table.grow` return -1, a deeper call or larger frame traps with "call stack exhausted", and a
+/// snapshot holding more than the limits allow is refused.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LimitArgs {
+    /// Linear memory the guest may hold, over all its memories (suffixes K, M, G: `512M`) [default: 4G for `run`
+    /// and `resume`; 2G per input for `fuzz`, `replay`, `tmin`, `cmin` and `debug`].
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_memory: Option<u64>,
+    /// Table elements the guest may hold, over all its tables [default: 10000000].
+    #[arg(long, value_name = "N")]
+    pub max_table_elements: Option<u64>,
+    /// Value stack of the guest, in 64-bit cells (locals and operands of all frames) [default: 4194304].
+    #[arg(long, value_name = "CELLS")]
+    pub max_stack: Option<u32>,
+    /// Deepest call stack of the guest [default: 20000].
+    #[arg(long, value_name = "N")]
+    pub max_call_depth: Option<u32>,
+    /// Bytes the files of the WASI program's in-memory filesystem may hold in total (suffixes K, M, G); writing
+    /// more fails with ENOSPC [default: the sandbox's own limit].
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_fs_bytes: Option<u64>,
+}
+
+impl LimitArgs {
+    /// An engine configuration with these limits (and `defaults` for those not given); its other settings are
+    /// the engine's defaults.
+    pub fn config(&self, defaults: LimitDefaults) -> Config {
+        let base = Config::default();
+        Config {
+            max_memory_bytes: self
+                .max_memory
+                .unwrap_or_else(|| defaults.max_memory_bytes()),
+            max_table_elements: self.max_table_elements.unwrap_or(base.max_table_elements),
+            max_value_stack: self.max_stack.unwrap_or(base.max_value_stack),
+            max_call_depth: self.max_call_depth.unwrap_or(base.max_call_depth),
+            ..base
+        }
+    }
+
+    /// The most bytes the virtual filesystem may hold, when given.
+    pub fn fs_bytes(&self) -> Option<u64> {
+        self.max_fs_bytes
+    }
+}
+
+/// A number of bytes: digits with an optional binary suffix K, M, G or T (`512M` is 512 MiB).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.char_indices().last() {
+        Some((at, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("unknown suffix `{c}` (use K, M, G or T)")),
+            };
+            (&text[..at], shift)
+        }
+        _ => (text, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of bytes (like 65536, 64K, 512M or 4G)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// The input files named by `inputs`: each a file, or a folder standing for every input file in it.
@@ -258,4 +350,46 @@ pub fn parse_dir(text: &str) -> Result<(PathBuf, String), String> {
         return Err("expected HOST::GUEST or HOST".to_string());
     }
     Ok((PathBuf::from(host), guest.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes_take_binary_suffixes() {
+        assert_eq!(parse_bytes("65536"), Ok(65536));
+        assert_eq!(parse_bytes("64k"), Ok(64 << 10));
+        assert_eq!(parse_bytes("512M"), Ok(512 << 20));
+        assert_eq!(parse_bytes("4G"), Ok(4 << 30));
+        assert!(parse_bytes("4X").is_err());
+        assert!(parse_bytes("M").is_err());
+        assert!(parse_bytes("99999999999T").is_err());
+    }
+
+    #[test]
+    fn limits_default_by_command_and_reach_the_engine_config() {
+        let none = LimitArgs::default();
+        assert_eq!(none.config(LimitDefaults::Run).max_memory_bytes, 4 << 30);
+        assert_eq!(none.config(LimitDefaults::Input).max_memory_bytes, 2 << 30);
+        assert_eq!(none.fs_bytes(), None);
+        let given = LimitArgs {
+            max_memory: Some(64 << 20),
+            max_table_elements: Some(10),
+            max_stack: Some(1000),
+            max_call_depth: Some(50),
+            max_fs_bytes: Some(1 << 20),
+        };
+        let config = given.config(LimitDefaults::Input);
+        assert_eq!(
+            (
+                config.max_memory_bytes,
+                config.max_table_elements,
+                config.max_value_stack,
+                config.max_call_depth
+            ),
+            (64 << 20, 10, 1000, 50)
+        );
+        assert_eq!(given.fs_bytes(), Some(1 << 20));
+    }
 }

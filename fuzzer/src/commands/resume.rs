@@ -9,7 +9,7 @@ use capicola::snapshot_file::read_file;
 use capicola_engine::Engine;
 
 use super::Status;
-use super::common::{conclude, parse_dir};
+use super::common::{LimitArgs, LimitDefaults, conclude, parse_dir};
 
 /// Continues a run paused and saved by `capicola run --fuel N --save-snapshot S`.
 ///
@@ -52,13 +52,18 @@ pub struct ResumeCommand {
     /// Write the --dir-rw directories not given with --dir-rw back to the host paths the snapshot records.
     #[arg(long)]
     trust_snapshot_dirs: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 impl ResumeCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
         let (snapshot, module) = (self.snapshot.display(), self.module.display());
         let bytes = std::fs::read(&self.module).with_context(|| format!("cannot read {module}"))?;
-        let engine = Engine::default();
+        if self.limits.fs_bytes().is_some() {
+            anyhow::bail!("--max-fs-bytes: a resumed run keeps the filesystem limit it began with");
+        }
+        let engine = Engine::new(self.limits.config(LimitDefaults::Run));
         let compiled = compile(&engine, &bytes).with_context(|| format!("cannot load {module}"))?;
         let saved = read_file(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;
         let mut session = Session::restore(&engine, compiled, &saved)

@@ -10,7 +10,7 @@ use capicola_engine::Engine;
 use capicola_engine::wasi::DirMode;
 
 use super::Status;
-use super::common::{conclude, parse_dir};
+use super::common::{LimitArgs, LimitDefaults, conclude, parse_dir};
 
 /// Runs a WASI program, or invokes an exported function of a WebAssembly module and prints its results.
 ///
@@ -90,13 +90,15 @@ pub struct RunCommand {
         default_value_t = 0
     )]
     seed: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 impl RunCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
         let path = self.file.display();
         let bytes = std::fs::read(&self.file).with_context(|| format!("cannot read {path}"))?;
-        let engine = Engine::default();
+        let engine = Engine::new(self.limits.config(LimitDefaults::Run));
         let module = compile(&engine, &bytes).with_context(|| format!("cannot load {path}"))?;
         let dirs = [
             (self.dir, DirMode::Sandboxed),
@@ -114,7 +116,7 @@ impl RunCommand {
                 })
                 .collect(),
             seed: self.deterministic.then_some(self.seed),
-            ..WasiOptions::default()
+            max_fs_bytes: self.limits.fs_bytes(),
         };
         let mut session = Session::begin(&engine, module, self.invoke.as_deref(), &self.args, wasi)
             .with_context(|| match &self.invoke {

@@ -266,7 +266,7 @@ fn signal(kind: &TrapKind) -> Signal {
         | TrapKind::IntegerDivisionByZero
         | TrapKind::InvalidConversionToInteger => Signal::SIGFPE,
         TrapKind::Unreachable | TrapKind::BadSignature => Signal::SIGILL,
-        TrapKind::Host(_) => Signal::SIGABRT,
+        TrapKind::Host(_) | TrapKind::ResourceExhausted(_) => Signal::SIGABRT,
     }
 }
 

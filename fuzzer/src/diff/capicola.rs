@@ -2,7 +2,7 @@
 
 use capicola_engine::{
     Config, DecodeLimits, Engine, Error, Extern, ExternType, Func, Instance, Module, Op, Outcome,
-    Snapshot, Store, TrapKind, Val, ValType,
+    Snapshot, Store, Trap, TrapKind, Val, ValType,
 };
 
 use super::case::Case;
@@ -39,6 +39,11 @@ pub struct CapicolaEngine {
     mode: Mode,
 }
 
+/// Most memories of one module, imports included (the validator's limit).
+const MAX_MEMORIES: u64 = 100;
+/// Most tables of one module, imports included (the validator's limit).
+const MAX_TABLES: u64 = 100_000;
+
 impl CapicolaEngine {
     pub fn new(mode: Mode, limits: Limits) -> CapicolaEngine {
         Self::with_coverage(mode, limits, false)
@@ -51,9 +56,13 @@ impl CapicolaEngine {
     }
 
     fn with_coverage(mode: Mode, limits: Limits, coverage: bool) -> CapicolaEngine {
+        // The reference engines bound each memory and table; so does this one, and its totals (which bound
+        // the host's memory) never bind first: the validator bounds how many memories and tables a module has.
         let engine = Engine::new(Config {
-            max_memory_bytes: limits.max_memory_bytes,
-            max_table_elements: limits.max_table_elements,
+            max_bytes_per_memory: limits.max_memory_bytes,
+            max_memory_bytes: limits.max_memory_bytes.saturating_mul(MAX_MEMORIES),
+            max_elements_per_table: limits.max_table_elements,
+            max_table_elements: limits.max_table_elements.saturating_mul(MAX_TABLES),
             track_dirty_pages: matches!(mode, Mode::Reset { .. }),
             coverage,
             ..Config::default()
@@ -191,6 +200,10 @@ fn hash8(bytes: &[u8]) -> [u8; 8] {
 
 fn instantiate_error(e: Error) -> InstantiateFailure {
     match e {
+        Error::Instantiation(Trap {
+            kind: kind @ TrapKind::ResourceExhausted(_),
+            ..
+        }) => InstantiateFailure::ResourceLimit(kind.message().into()),
         Error::Instantiation(trap) => InstantiateFailure::Trapped(trap_class(&trap.kind)),
         Error::Limit(message) => InstantiateFailure::ResourceLimit(message),
         Error::Unsupported(message) => InstantiateFailure::Unsupported(message),
@@ -224,6 +237,7 @@ pub(crate) fn trap_class(kind: &TrapKind) -> TrapClass {
         TrapKind::NullReference => TrapClass::NullReference,
         TrapKind::StackExhausted => TrapClass::Other("call stack exhausted".into()),
         TrapKind::BadReference => TrapClass::Other("reference to a missing function".into()),
+        TrapKind::ResourceExhausted(_) => TrapClass::Other(kind.message().into()),
         TrapKind::Host(message) => TrapClass::Other(message.clone()),
     }
 }

@@ -153,6 +153,10 @@ pub struct TargetOptions {
     /// Instantiate and initialize the module again for every input instead of resetting it (the baseline that
     /// snapshot reset is measured against).
     pub fresh: bool,
+    /// The engine's limits (memory, tables, stacks, fuel of bulk operations); the target sets its hooks on top.
+    pub limits: Config,
+    /// Largest size of all files of a WASI target's sandbox together (`None`: the sandbox's default).
+    pub max_fs_bytes: Option<u64>,
 }
 
 impl Default for TargetOptions {
@@ -168,6 +172,8 @@ impl Default for TargetOptions {
             deadline: None,
             output: OutputMode::Discard,
             fresh: false,
+            limits: Config::default(),
+            max_fs_bytes: None,
         }
     }
 }
@@ -618,6 +624,9 @@ impl Booted {
             .stdout(options.output)
             .stderr(options.output)
             .output_limit(CAPTURE_LIMIT);
+        if let Some(bytes) = options.max_fs_bytes {
+            builder = builder.max_fs_bytes(bytes);
+        }
         for (key, value) in &options.env {
             builder = builder.env(key.clone(), value.clone());
         }
@@ -894,7 +903,7 @@ impl Target {
             coverage: instrumentation.coverage,
             cmplog: instrumentation.cmplog,
             track_dirty_pages: true,
-            ..Config::default()
+            ..options.limits.clone()
         });
         let module = Module::new(&engine, wasm)?;
         let kind = HarnessKind::detect(&module, &options.args)?;
@@ -1054,9 +1063,11 @@ pub struct DebugStart {
 impl DebugStart {
     /// Boots `wasm` as `capicola fuzz` does and sets `input` up to run (cut to `options.max_len`).
     pub fn new(wasm: &[u8], options: &TargetOptions, input: &[u8]) -> Result<Self, TargetError> {
+        // Bulk ops cost one unit like any op: the timeline's positions count instructions.
         let engine = Engine::new(Config {
             track_dirty_pages: true,
-            ..Config::default()
+            bulk_fuel_unit: 0,
+            ..options.limits.clone()
         });
         let module = Module::new(&engine, wasm)?;
         let kind = HarnessKind::detect(&module, &options.args)?;
