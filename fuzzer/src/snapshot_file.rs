@@ -3,10 +3,10 @@
 use std::fmt;
 use std::path::Path;
 
+use capicola_engine::wasi::{DirMode, WasiCtx};
 use capicola_engine::{
     DecodeLimits, FrameInfo, Module, SNAPSHOT_PAGE, Snapshot, SnapshotHeader, Store,
 };
-use capicola_engine::wasi::{DirMode, WasiCtx};
 
 use crate::files::read_bounded;
 use crate::session::{RUN_STATE_VERSION, RunState, SessionError, check_module, hex};

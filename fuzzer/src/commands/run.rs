@@ -149,4 +149,3 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
             .map_err(|_| format!("`{text}` is not set here (give `{text}=VALUE`)")),
     }
 }
-
