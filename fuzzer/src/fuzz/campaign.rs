@@ -404,6 +404,82 @@ fn stop_requested(output: &OutputDir, launcher: Option<u32>, checked: &mut Insta
     output.stop_requested() || launcher.is_some_and(|pid| !process_alive(pid))
 }
 
+/// Run by a thread of the launcher (process `launcher`), which forks `jobs` clients and then the broker: once every
+/// client has ended and the broker still runs a grace period later, asks the broker to stop (SIGINT, LibAFL's own
+/// clean stop), then ends it. Returns when the launcher has no child left.
+fn stop_broker_without_clients(launcher: u32, jobs: usize) {
+    const POLL: Duration = Duration::from_millis(250);
+    const GRACE: Duration = Duration::from_secs(2);
+    let mut clients_gone_since: Option<Instant> = None;
+    let mut interrupted_at: Option<Instant> = None;
+    loop {
+        std::thread::sleep(POLL);
+        let children = child_processes(launcher);
+        if children.is_empty() && clients_gone_since.is_some() {
+            return;
+        }
+        // Forked in order: the clients first, the broker last.
+        if children.len() <= jobs {
+            continue;
+        }
+        let (clients, broker) = children.split_at(jobs);
+        let Some(&broker) = broker.last() else {
+            continue;
+        };
+        if clients.iter().any(|&pid| process_alive(pid)) || !process_alive(broker) {
+            clients_gone_since = None;
+            continue;
+        }
+        let since = *clients_gone_since.get_or_insert_with(Instant::now);
+        if since.elapsed() < GRACE {
+            continue;
+        }
+        let Ok(pid) = libc::pid_t::try_from(broker) else {
+            return;
+        };
+        let signal = match interrupted_at {
+            None => {
+                interrupted_at = Some(Instant::now());
+                libc::SIGINT
+            }
+            Some(at) if at.elapsed() >= GRACE => libc::SIGKILL,
+            Some(_) => continue,
+        };
+        // SAFETY: `kill` reads no memory of ours; `pid` is a child of this process not yet reaped (it still runs),
+        // so its number cannot have been reused by another process.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
+/// The child processes of `pid` (zombies included) in the order they were started.
+fn child_processes(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut children: Vec<(u64, u32)> = tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|child| child.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
+        .map(|child| (start_time(child).unwrap_or(u64::MAX), child))
+        .collect();
+    children.sort_unstable();
+    children.into_iter().map(|(_, child)| child).collect()
+}
+
+/// When process `pid` started, in clock ticks since boot (field 22 of `/proc/PID/stat`).
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    // `rest` starts at field 3 (the state): field 22 is its 20th.
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
 /// Whether process `pid` runs (a zombie, dead and not yet reaped, does not). Where `/proc` cannot tell, it is
 /// taken to run.
 fn process_alive(pid: u32) -> bool {
@@ -554,6 +630,9 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
         let log =
             (options.status == StatusView::Dashboard).then(|| log.to_str().unwrap_or("/dev/null"));
         let shmem = StdShMemProvider::new()?;
+        // The broker ends when every client has told it it is leaving; a client that ends before it has joined
+        // (every initial input crashed at once) never does, and the broker would wait forever.
+        let _watch = std::thread::spawn(move || stop_broker_without_clients(me, jobs));
         let result = Launcher::builder()
             .shmem_provider(shmem)
             .configuration(EventConfig::from_name("capicola"))
