@@ -467,9 +467,55 @@ enum CallEnd {
     OutOfTime(Expired, Vec<FrameInfo>),
 }
 
+/// What one slice of fuel given by [`in_slices`] came to.
+enum Slice<T> {
+    /// The slice ran out.
+    OutOfFuel,
+    /// The run stopped for something answered at once (a host call): it goes on with a new slice.
+    Again,
+    /// The run is over.
+    Done(T),
+}
+
+/// How a run given its fuel by [`in_slices`] stopped.
+enum Sliced<T> {
+    Done(T),
+    OutOfFuel,
+    OutOfTime(Expired),
+}
+
+/// The one loop that runs under a [`Budget`]: gives `run` the fuel left — in slices, with the clock read between
+/// them, when the budget has a time limit — until it is done, the fuel is spent or a time limit passes.
+fn in_slices<T, E>(
+    store: &mut Store,
+    budget: &mut Budget,
+    mut run: impl FnMut(&mut Store, u64) -> Result<Slice<T>, E>,
+) -> Result<Sliced<T>, E> {
+    let start = store.fuel_consumed();
+    loop {
+        let used = store.fuel_consumed() - start;
+        if used >= budget.fuel {
+            return Ok(Sliced::OutOfFuel);
+        }
+        if let Some(expired) = budget.expired() {
+            return Ok(Sliced::OutOfTime(expired));
+        }
+        let (before, clock) = (store.fuel_consumed(), Instant::now());
+        let slice = budget.next_slice(budget.fuel - used);
+        match run(store, slice)? {
+            Slice::Done(done) => return Ok(Sliced::Done(done)),
+            Slice::Again => {}
+            // The whole fuel left ran out (an instruction may cost more than there is left).
+            Slice::OutOfFuel if slice == budget.fuel - used => return Ok(Sliced::OutOfFuel),
+            Slice::OutOfFuel => {
+                budget.took(slice, store.fuel_consumed() != before, clock.elapsed());
+            }
+        }
+    }
+}
+
 /// Runs the call in progress in `store` within `budget`, answering WASI calls from `ctx`; sets `touched` when it
-/// answered one (and so may have changed `ctx`). With a time limit, the fuel is given in slices and the clock read
-/// between them.
+/// answered one (and so may have changed `ctx`).
 fn drive(
     store: &mut Store,
     ctx: &mut WasiCtx,
@@ -477,46 +523,38 @@ fn drive(
     budget: &mut Budget,
     touched: &mut bool,
 ) -> Result<CallEnd, Error> {
-    let start = store.fuel_consumed();
-    loop {
-        let used = store.fuel_consumed() - start;
-        if used >= budget.fuel {
-            return Ok(CallEnd::OutOfFuel(store.backtrace()));
-        }
-        if let Some(expired) = budget.expired() {
-            return Ok(CallEnd::OutOfTime(expired, store.backtrace()));
-        }
-        let (before, clock) = (store.fuel_consumed(), Instant::now());
-        let slice = budget.next_slice(budget.fuel - used);
-        match store.run(slice) {
-            RunOutcome::Finished(results) => return Ok(CallEnd::Returned(results)),
-            RunOutcome::Trapped(trap) => return Ok(CallEnd::Trapped(trap)),
-            // The whole fuel left ran out (an instruction may cost more than there is left).
-            RunOutcome::OutOfFuel if slice == budget.fuel - used => {
-                return Ok(CallEnd::OutOfFuel(store.backtrace()));
-            }
-            RunOutcome::OutOfFuel => {
-                budget.took(slice, store.fuel_consumed() != before, clock.elapsed());
-            }
+    let end = in_slices(store, budget, |store, slice| {
+        Ok::<_, Error>(match store.run(slice) {
+            RunOutcome::Finished(results) => Slice::Done(CallEnd::Returned(results)),
+            RunOutcome::Trapped(trap) => Slice::Done(CallEnd::Trapped(trap)),
+            RunOutcome::OutOfFuel => Slice::OutOfFuel,
             RunOutcome::HostCall(call) => {
                 *touched = true;
                 match ctx.handle(store, memory, &call) {
-                    HostAction::Return(results) => store.host_return(&results)?,
+                    HostAction::Return(results) => {
+                        store.host_return(&results)?;
+                        Slice::Again
+                    }
                     HostAction::Exit(code) => {
                         let backtrace = store.backtrace();
                         store.abort();
-                        return Ok(CallEnd::Exited { code, backtrace });
+                        Slice::Done(CallEnd::Exited { code, backtrace })
                     }
                     HostAction::Trap(kind) => {
-                        return Ok(CallEnd::Trapped(match store.host_trap(kind.clone()) {
+                        Slice::Done(CallEnd::Trapped(match store.host_trap(kind.clone()) {
                             RunOutcome::Trapped(trap) => trap,
                             _ => Trap::new(kind),
-                        }));
+                        }))
                     }
                 }
             }
-        }
-    }
+        })
+    })?;
+    Ok(match end {
+        Sliced::Done(end) => end,
+        Sliced::OutOfFuel => CallEnd::OutOfFuel(store.backtrace()),
+        Sliced::OutOfTime(expired) => CallEnd::OutOfTime(expired, store.backtrace()),
+    })
 }
 
 /// How a WASI program resumed by [`resume_within`] stopped.
@@ -525,34 +563,23 @@ enum Resumed {
     OutOfTime(Expired),
 }
 
-/// Resumes the WASI program in `store` within `budget`, in slices of fuel with the clock read between them as
-/// [`drive`] does.
+/// Resumes the WASI program in `store` within `budget` (the context answers its calls).
 fn resume_within(
     ctx: &mut WasiCtx,
     store: &mut Store,
     budget: &mut Budget,
 ) -> Result<Resumed, WasiError> {
-    let start = store.fuel_consumed();
-    loop {
-        let used = store.fuel_consumed() - start;
-        if used >= budget.fuel {
-            return Ok(Resumed::Status(RunStatus::OutOfFuel));
-        }
-        if let Some(expired) = budget.expired() {
-            return Ok(Resumed::OutOfTime(expired));
-        }
-        let (before, clock) = (store.fuel_consumed(), Instant::now());
-        let slice = budget.next_slice(budget.fuel - used);
-        match ctx.resume(store, slice)? {
-            RunStatus::OutOfFuel if slice == budget.fuel - used => {
-                return Ok(Resumed::Status(RunStatus::OutOfFuel));
-            }
-            RunStatus::OutOfFuel => {
-                budget.took(slice, store.fuel_consumed() != before, clock.elapsed());
-            }
-            status => return Ok(Resumed::Status(status)),
-        }
-    }
+    let end = in_slices(store, budget, |store, slice| {
+        Ok::<_, WasiError>(match ctx.resume(store, slice)? {
+            RunStatus::OutOfFuel => Slice::OutOfFuel,
+            status => Slice::Done(status),
+        })
+    })?;
+    Ok(match end {
+        Sliced::Done(status) => Resumed::Status(status),
+        Sliced::OutOfFuel => Resumed::Status(RunStatus::OutOfFuel),
+        Sliced::OutOfTime(expired) => Resumed::OutOfTime(expired),
+    })
 }
 
 /// A booted instance: the store, its WASI state, and where the input goes.
