@@ -515,3 +515,40 @@ fn cli_runs_a_bounded_campaign_and_reproduces_a_case() {
         .code(2)
         .stderr(predicates::str::contains("--features wasmtime"));
 }
+
+/// `--max-memory` bounds every memory of a case in every engine compared: a 32 MiB `memory.grow` fails in both
+/// under the default 16 MiB, and succeeds in both (then spends the call's fuel zeroing it) under 64 MiB.
+#[test]
+fn memory_limits_reach_every_engine_compared() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let module = work.path().join("grow.wat");
+    fs::write(
+        &module,
+        r#"(module (memory 1) (func (export "grow") (result i32) (memory.grow (i32.const 512))))"#,
+    )
+    .expect("module written");
+    let reproduce = |extra: &[&str]| {
+        let output = capicola()
+            .arg("diff")
+            .arg("--reproduce")
+            .arg(&module)
+            .args(["--against", "wasmi"])
+            .args(extra)
+            .output()
+            .expect("capicola runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let default = reproduce(&[]);
+    assert!(default.contains("the engines agree"), "{default}");
+    let wider = reproduce(&["--max-memory", "64M"]);
+    assert!(
+        wider.contains("test ran out of fuel, reference ran out of fuel"),
+        "{wider}"
+    );
+    let bad = capicola()
+        .arg("diff")
+        .args(["--reproduce", "x.wat", "--max-memory", "64Q"])
+        .output()
+        .expect("capicola runs");
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -9,6 +9,7 @@ use capicola::diff::{
 };
 
 use super::Status;
+use super::common::parse_bytes;
 
 /// Differentially fuzzes capicola: against wasmi (or wasmtime), and against itself paused
 /// through serialized snapshots or reset to a baseline.
@@ -76,6 +77,13 @@ pub struct DiffCommand {
     /// Instructions a call may run in capicola (references get a multiple of it).
     #[arg(long, value_name = "N", default_value_t = Limits::default().fuel_per_call)]
     fuel: u64,
+    /// Largest size of any one memory of a case, in every engine compared (suffixes K, M, G): past it
+    /// `memory.grow` returns -1 and instantiation is refused.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "16M")]
+    max_memory: u64,
+    /// Largest size of any one table of a case, in elements, in every engine compared.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_table_elements)]
+    max_table_elements: u64,
     /// Re-check one saved case instead of fuzzing.
     #[arg(long, value_name = "CASE.wasm", conflicts_with_all = ["out", "max_total_time", "cases"])]
     reproduce: Option<PathBuf>,
@@ -93,7 +101,8 @@ impl DiffCommand {
         };
         let limits = Limits {
             fuel_per_call: self.fuel,
-            ..Limits::default()
+            max_memory_bytes: self.max_memory,
+            max_table_elements: self.max_table_elements,
         };
         if let Some(path) = &self.reproduce {
             return reproduce_case(path, &oracles, limits);
