@@ -234,3 +234,18 @@ fn wasi_options_for_a_module_without_wasi_are_an_error() {
         .code(2)
         .stderr(predicate::str::contains("no function to call was named"));
 }
+
+/// A host directory that cannot be copied in is a load error that names it and gives the OS's reason once.
+#[test]
+fn a_missing_host_directory_is_named_with_the_os_reason_once() {
+    let missing = workspace_root().join("no-such-directory");
+    let output = run(&program("exit"))
+        .arg("--dir")
+        .arg(mapping(&missing, "/d"))
+        .output()
+        .expect("capicola runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no-such-directory"), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}

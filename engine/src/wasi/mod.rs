@@ -73,7 +73,7 @@ pub enum HostAction {
 #[derive(Debug, thiserror::Error)]
 pub enum WasiError {
     /// A host directory could not be copied in or written back.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         action: &'static str,
         path: std::path::PathBuf,

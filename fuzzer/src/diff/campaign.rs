@@ -186,7 +186,7 @@ pub enum CampaignError {
     Oracle(#[from] OracleError),
     #[error("the guided search failed: {0}")]
     Search(String),
-    #[error("cannot save a finding in {path}: {source}")]
+    #[error("cannot save a finding in {path}")]
     Save {
         path: PathBuf,
         source: std::io::Error,
