@@ -455,6 +455,17 @@ fn the_filesystem_s_total_size_is_limited_with_enospc() {
     assert_eq!(run(&engine, &module, &mut ctx).0.exit_code, 22);
 }
 
+/// An error and its sources, as the command line prints them.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
 #[test]
 fn copying_in_more_than_the_limits_is_an_error_before_reading() {
     let host = tempfile::tempdir().expect("a temporary directory");
@@ -465,10 +476,8 @@ fn copying_in_more_than_the_limits_is_an_error_before_reading() {
         .preopen_dir(host.path(), "/d", DirMode::Sandboxed)
         .build()
         .expect_err("too large");
-    assert!(
-        error.to_string().contains("over the limit of one file"),
-        "{error}"
-    );
+    let message = chain(&error);
+    assert!(message.contains("over the limit of one file"), "{message}");
     std::fs::remove_file(host.path().join("sparse")).expect("removable");
     std::fs::write(host.path().join("a"), vec![1u8; 600 << 10]).expect("writable");
     std::fs::write(host.path().join("b"), vec![2u8; 600 << 10]).expect("writable");
@@ -477,10 +486,8 @@ fn copying_in_more_than_the_limits_is_an_error_before_reading() {
         .max_fs_bytes(1 << 20)
         .build()
         .expect_err("too large in all");
-    assert!(
-        error.to_string().contains("limit of the virtual"),
-        "{error}"
-    );
+    let message = chain(&error);
+    assert!(message.contains("limit of the virtual"), "{message}");
     let ctx = WasiCtx::builder()
         .preopen_dir(host.path(), "/d", DirMode::ReadWrite)
         .max_fs_bytes(2 << 20)
