@@ -556,3 +556,54 @@ fn replay_runs_each_input_under_max_memory() {
     let stdout = String::from_utf8_lossy(&roomy.stdout);
     assert_eq!(roomy.status.code(), Some(0), "{stdout}");
 }
+
+/// The peak resident memory of a run stays under its `--max-memory` plus a stated overhead: 64 MiB of guest memory
+/// every page of which is written, and at most 96 MiB more for capicola itself (the debug build's code, the
+/// translated module, stacks and buffers), read from the kernel's account of that one child process.
+#[test]
+fn resident_memory_stays_under_the_memory_limit_plus_the_overhead() {
+    const LIMIT: u64 = 64 << 20;
+    const OVERHEAD: u64 = 96 << 20;
+    #[expect(
+        clippy::zombie_processes,
+        reason = "waited for below with wait4, which also gives its resource use"
+    )]
+    let child = std::process::Command::new(capicola_tests::capicola_bin())
+        .arg("run")
+        .arg(regression("fill-every-page-it-can-grow.wat"))
+        .args(["--invoke", "main", "--max-memory", "64M"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("capicola runs");
+    let pid = libc::pid_t::try_from(child.id()).expect("a process id fits pid_t");
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that `wait4` fills in; a zeroed one is a valid value of it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is this test's own child, not yet waited for; `status` and `usage` are valid for writes.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "the child can be waited for");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "status {status}"
+    );
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.expect("piped"), &mut stdout)
+        .expect("readable");
+    // 64 MiB is 1024 pages; the `spectest` module the run links against holds one more memory of its own.
+    assert_eq!(
+        stdout.trim(),
+        "1023:i32",
+        "it held all the pages the limit allows"
+    );
+    // `ru_maxrss` is in KiB on Linux.
+    let peak = u64::try_from(usage.ru_maxrss).expect("a size") << 10;
+    println!(
+        "peak resident memory under --max-memory 64M: {} MiB",
+        peak >> 20
+    );
+    assert!(
+        peak < LIMIT + OVERHEAD,
+        "peak resident memory {} MiB",
+        peak >> 20
+    );
+}
