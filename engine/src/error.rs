@@ -36,9 +36,6 @@ pub enum Error {
     /// A snapshot file announces a body larger than decoding may allocate.
     #[error("snapshot body of {claimed} bytes exceeds the limit of {limit} bytes")]
     SnapshotTooLarge { claimed: u64, limit: u64 },
-    /// Allocation of a memory or table beyond the engine's limits.
-    #[error("resource limit: {0}")]
-    Limit(String),
 }
 
 /// Why guest code trapped.

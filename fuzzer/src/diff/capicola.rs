@@ -205,7 +205,6 @@ fn instantiate_error(e: Error) -> InstantiateFailure {
             ..
         }) => InstantiateFailure::ResourceLimit(kind.message().into()),
         Error::Instantiation(trap) => InstantiateFailure::Trapped(trap_class(&trap.kind)),
-        Error::Limit(message) => InstantiateFailure::ResourceLimit(message),
         Error::Unsupported(message) => InstantiateFailure::Unsupported(message),
         other => InstantiateFailure::Error(other.to_string()),
     }

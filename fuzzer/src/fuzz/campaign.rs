@@ -475,20 +475,21 @@ fn child_processes(pid: u32) -> Vec<u32> {
 /// When process `pid` started, in clock ticks since boot (field 22 of `/proc/PID/stat`).
 fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_field(&stat, 22)?.parse().ok()
+}
+
+/// Field `n` (counted from 1, as proc(5) does) of the text of a `/proc/PID/stat` file. The command name, field 2,
+/// may hold spaces and parentheses: the fields after it start after the last `)`.
+fn stat_field(stat: &str, n: usize) -> Option<&str> {
     let (_, rest) = stat.rsplit_once(')')?;
-    // `rest` starts at field 3 (the state): field 22 is its 20th.
-    rest.split_whitespace().nth(19)?.parse().ok()
+    rest.split_whitespace().nth(n.checked_sub(3)?)
 }
 
 /// Whether process `pid` runs (a zombie, dead and not yet reaped, does not). Where `/proc` cannot tell, it is
 /// taken to run.
 fn process_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state is the first field after the command name, which ends with the last `)`.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_none_or(|state| state != "Z" && state != "X"),
+        Ok(stat) => stat_field(&stat, 3).is_none_or(|state| state != "Z" && state != "X"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => !Path::new("/proc/self").exists(),
         Err(_) => true,
     }
@@ -691,4 +692,21 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
         source,
     })?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_are_counted_past_a_command_name_with_spaces_and_parentheses() {
+        let stat = "4242 (a (b) c) Z 1 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 987654 0";
+        assert_eq!(stat_field(stat, 3), Some("Z"));
+        assert_eq!(stat_field(stat, 4), Some("1"));
+        assert_eq!(stat_field(stat, 22), Some("987654"));
+        assert_eq!(stat_field(stat, 2), None);
+        assert_eq!(stat_field("no name", 3), None);
+        assert_eq!(start_time(std::process::id()).map(|t| t > 0), Some(true));
+        assert!(process_alive(std::process::id()));
+    }
 }
