@@ -28,8 +28,8 @@ macro_rules! define_access {
         binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
         lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
         lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-        load { $($ldname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-        store { $($stname:ident / $sttname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+        load { $($ldname:ident / $ldsname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+        store { $($stname:ident / $sttname:ident / $stsname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
     ) => {
         /// The accesses of `op` with the operand stack `stack[..sp]` and the frame's locals from `fp`: (instance
         /// memory index, address, length, write).
@@ -38,7 +38,7 @@ macro_rules! define_access {
             let cell = |back: usize| sp.checked_sub(back).and_then(|i| stack.get(i)).copied().unwrap_or(0);
             let local = |a: u32| stack.get(fp + a as usize).copied().unwrap_or(0);
             match op {
-                $(Op::$ldname { mem, offset } => {
+                $(Op::$ldname { mem, offset } | Op::$ldsname { mem, offset } => {
                     vec![(mem, cell(1).wrapping_add(offset), $ldn, false)]
                 }
                 $(Op::$ldl { a, offset } => {
@@ -56,7 +56,7 @@ macro_rules! define_access {
                     let addr = u64::from((cell(1) as u32).wrapping_add(c));
                     vec![(0, addr.wrapping_add(u64::from(offset)), $ldn, false)]
                 })?)*
-                $(Op::$stname { mem, offset } | Op::$sttname { mem, offset } => {
+                $(Op::$stname { mem, offset } | Op::$sttname { mem, offset } | Op::$stsname { mem, offset } => {
                     let value_cells = <$sta as StackValue>::CELLS;
                     vec![(mem, cell(1 + value_cells).wrapping_add(offset), $stn, true)]
                 }

@@ -84,6 +84,9 @@ pub struct Config {
     /// Log the operands of integer comparisons, `br_table` selectors and calls to the module's own
     /// `memcmp`/`bcmp`/`strcmp`/`strncmp`: `Store::cmp_log`. Chosen at translation time.
     pub cmplog: bool,
+    /// Check every access to memory 0 against the sanitizer's shadow and wrap the module's allocator (see
+    /// [`crate::sanitizer`]). Chosen at translation time: code of an engine without it pays nothing.
+    pub sanitize: bool,
 }
 
 /// Bytes (or table elements) a bulk operation processes per unit of fuel beyond its first, by default.
@@ -103,6 +106,7 @@ impl Default for Config {
             track_dirty_pages: false,
             coverage: false,
             cmplog: false,
+            sanitize: false,
         }
     }
 }

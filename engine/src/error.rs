@@ -61,6 +61,8 @@ pub enum TrapKind {
     ResourceExhausted(Resource),
     /// A host function reported a trap.
     Host(String),
+    /// The sanitizer refused a memory access or an allocator call (`Config::sanitize`).
+    Sanitizer(Box<crate::sanitizer::SanitizerReport>),
 }
 
 /// What a store ran out of.
@@ -95,6 +97,7 @@ impl TrapKind {
                 "resource exhausted: the store's table element limit (or the host's memory) is reached"
             }
             TrapKind::Host(msg) => msg,
+            TrapKind::Sanitizer(report) => report.violation.name(),
         }
     }
 }

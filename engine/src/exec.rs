@@ -1,14 +1,17 @@
 //! The interpreter: runs the internal code over explicit frames and a value stack of 64-bit cells, never recursing on the host stack.
 
+use std::sync::Arc;
+
 use crate::error::TrapKind;
 use crate::ir::{Imm, Op, StackValue};
 use crate::module::CmpFunc;
 use crate::module::FuncBody;
 use crate::num;
+use crate::sanitizer::{AllocFn, MAX_FRAMES, RawFrame, Sanitizer, request_size};
 use crate::simd;
 use crate::store::{
     CMP_LOG_LIMIT, CmpValues, Frame, FuncInst, HostCall, InstanceData, MemoryInst, PAGE_SIZE,
-    Status, Store, TableInst, host_call_on_stack, memory_bytes, table_elements,
+    Status, Store, TableInst, host_call_on_stack, memory_bytes, resolve_frames, table_elements,
 };
 use crate::translate::{CMP_I32, CMP_I32_EQZ, CMP_I64, CMP_I64_EQZ, RETURN_TARGET};
 use crate::types::ValType;
@@ -49,31 +52,21 @@ fn call_func(
             func_index,
             ..
         } => {
-            let inst = &instances[*instance as usize];
-            let m = &inst.module.inner;
-            let body_index = func_index - m.num_imported_funcs;
-            let body = &m.bodies[body_index as usize];
-            if frames.len() >= max_depth {
-                return Err(TrapKind::StackExhausted);
-            }
-            let fp = *sp - body.param_cells as usize;
-            let needed = fp + body.max_cells as usize;
-            if needed > max_stack {
-                return Err(TrapKind::StackExhausted);
-            }
-            if needed > stack.len() {
-                stack.resize(needed.max(stack.len() * 2).min(max_stack), 0);
-            }
-            let locals_end = fp + body.local_cells as usize;
-            stack[*sp..locals_end].fill(0);
-            *sp = locals_end;
-            frames.push(Frame {
-                func: f,
-                instance: *instance,
-                body: body_index,
-                pc: 0,
-                fp: fp as u32,
-            });
+            let body_index = func_index
+                - instances[*instance as usize]
+                    .module
+                    .inner
+                    .num_imported_funcs;
+            push_frame(
+                instances,
+                stack,
+                frames,
+                sp,
+                f,
+                *instance,
+                body_index,
+                (max_depth, max_stack),
+            )?;
             Ok(Called::Wasm)
         }
         FuncInst::Host { host_id, ty, .. } => {
@@ -83,6 +76,45 @@ fn call_func(
             Ok(Called::Host(call))
         }
     }
+}
+
+/// Pushes a frame running body `body_index` of `instance`'s module as store function `f`, whose arguments are the
+/// top cells of the stack (ending at `sp`).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn push_frame(
+    instances: &[InstanceData],
+    stack: &mut Vec<u64>,
+    frames: &mut Vec<Frame>,
+    sp: &mut usize,
+    f: u32,
+    instance: u32,
+    body_index: u32,
+    (max_depth, max_stack): (usize, usize),
+) -> Result<(), TrapKind> {
+    let body = &instances[instance as usize].module.inner.bodies[body_index as usize];
+    if frames.len() >= max_depth {
+        return Err(TrapKind::StackExhausted);
+    }
+    let fp = *sp - body.param_cells as usize;
+    let needed = fp + body.max_cells as usize;
+    if needed > max_stack {
+        return Err(TrapKind::StackExhausted);
+    }
+    if needed > stack.len() {
+        stack.resize(needed.max(stack.len() * 2).min(max_stack), 0);
+    }
+    let locals_end = fp + body.local_cells as usize;
+    stack[*sp..locals_end].fill(0);
+    *sp = locals_end;
+    frames.push(Frame {
+        func: f,
+        instance,
+        body: body_index,
+        pc: 0,
+        fp: fp as u32,
+    });
+    Ok(())
 }
 
 /// Starts the outermost call of a run.
@@ -208,6 +240,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         exec,
         coverage,
         cmp_log,
+        sanitizer,
         ..
     } = store;
     let funcs: &[FuncInst] = funcs;
@@ -627,6 +660,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             let Some(ea) = effective(m, addr, $offset, $bytes) else {
                 trap!(TrapKind::MemoryOutOfBounds)
             };
+            san_check!($mem, ea, $bytes, false);
             let mut raw = [0u8; 8];
             raw[..$bytes].copy_from_slice(&m.data[ea..ea + $bytes]);
             push!(
@@ -661,6 +695,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             let Some(ea) = effective(m, addr, $offset, $bytes) else {
                 trap!(TrapKind::MemoryOutOfBounds)
             };
+            san_check!($mem, ea, $bytes, true);
             let x = simd::extract_lane_bits(v, $bytes * 8, $lane).to_le_bytes();
             m.data[ea..ea + $bytes].copy_from_slice(&x[..$bytes]);
             if m.mark_dirty(ea, $bytes) {
@@ -669,6 +704,49 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         }};
     }
 
+    // The sanitizer's check of an access of `$n` bytes at `$ea` (in bounds) of instance memory `$mem`: traps with
+    // its report when the shadow refuses it.
+    macro_rules! san_check {
+        ($mem:expr, $ea:expr, $n:expr, $write:expr) => {{
+            let (ea, n): (usize, usize) = ($ea, $n as usize);
+            if let Some(san) = sanitizer.as_deref()
+                && inst.memories[$mem as usize] == san.memory
+                && (n > 16 || n == 0 || !san.clean(ea, n))
+            {
+                let sp = san.stack_pointer.map(|g| globals[g as usize].value as u32);
+                if let Some(r) = san.check_range(ea as u64, n as u64, $write, sp) {
+                    let report = san.report(r, None, &|raw| resolve_frames(instances, raw));
+                    trap!(TrapKind::Sanitizer(Box::new(report)))
+                }
+            }
+        }};
+    }
+    // The sanitizer of the running instance's memory 0, if it has one.
+    macro_rules! san_here {
+        () => {
+            sanitizer
+                .as_deref_mut()
+                .filter(|s| inst.memories.first() == Some(&s.memory))
+        };
+    }
+    // The backtrace of the running op, innermost frame first, for the sanitizer's records.
+    macro_rules! san_frames {
+        () => {{
+            let cur = (pc!() - 1) as u32;
+            let raw: Arc<[RawFrame]> = frames
+                .iter()
+                .rev()
+                .take(MAX_FRAMES)
+                .enumerate()
+                .map(|(i, f)| RawFrame {
+                    instance: f.instance,
+                    body: f.body,
+                    pc: if i == 0 { cur } else { f.pc.saturating_sub(1) },
+                })
+                .collect();
+            raw
+        }};
+    }
     macro_rules! hit {
         ($edge:expr) => {{
             let i = inst.cov_base as usize + $edge as usize;
@@ -1029,7 +1107,15 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             } else {
                 u64::from(u32::MAX)
             };
-            push!(u64, m.grow(delta, room).unwrap_or(failed));
+            let grown = m.grow(delta, room);
+            let len = m.data.len();
+            if grown.is_some()
+                && let Some(san) = sanitizer.as_deref_mut()
+                && san.memory == inst.memories[$mem as usize]
+            {
+                san.grow(len);
+            }
+            push!(u64, grown.unwrap_or(failed));
             load_mem0!();
             charge!();
         }};
@@ -1042,6 +1128,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 trap!(TrapKind::MemoryOutOfBounds)
             };
             pay_bulk!(n, 3);
+            san_check!($mem, d, n, true);
             m.data[d..d + n as usize].fill(val);
             if m.mark_dirty(d, n as usize) {
                 watch_stop!();
@@ -1064,6 +1151,8 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             };
             pay_bulk!(n, 3);
             let n = n as usize;
+            san_check!($src, s, n, false);
+            san_check!($dst, d, n, true);
             if di == si {
                 memories[di].data.copy_within(s..s + n, d);
             } else {
@@ -1093,6 +1182,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 trap!(TrapKind::MemoryOutOfBounds)
             };
             pay_bulk!(u64::from(n), 3);
+            san_check!($mem, d, n, true);
             m.data[d..d + n as usize].copy_from_slice(&seg[s..s + n as usize]);
             if m.mark_dirty(d, n as usize) {
                 watch_stop!();
@@ -1174,6 +1264,8 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             };
             pay_bulk!(n, 3);
             let n = n as usize;
+            san_check!($src, s, n, false);
+            san_check!($dst, d, n, true);
             if di == si {
                 tables[di].elems.copy_within(s..s + n, d);
             } else {
@@ -1243,6 +1335,157 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         (V128Store64Lane $mem:ident $lane:ident $offset:ident) => {
             store_lane!($mem, $lane, $offset, 8)
         };
+        (CallBody $body:ident) => {{
+            let f = frames.last().expect("a frame is running").func;
+            save!(pc!());
+            let mut new_sp = sp_index!();
+            let pushed = push_frame(
+                instances,
+                stack,
+                frames,
+                &mut new_sp,
+                f,
+                inst_index,
+                $body,
+                (max_depth, max_stack),
+            );
+            base = stack.as_mut_ptr();
+            sp = base.wrapping_add(new_sp);
+            match pushed {
+                Ok(()) => load_frame!(),
+                Err(kind) => trap!(kind),
+            }
+            charge!();
+        }};
+        (SanEnter $kind:ident) => {{
+            let kind = AllocFn::from_u8($kind);
+            let resolve = |raw: &[RawFrame]| resolve_frames(instances, raw);
+            let ptr = get!(u32, fp);
+            let frames_now = san_frames!();
+            let outer = match san_here!() {
+                Some(san) => {
+                    let outer = san.enter();
+                    if outer {
+                        let refused = match kind {
+                            AllocFn::Free => san.free(ptr, frames_now, &resolve).err(),
+                            AllocFn::Realloc => san.bad_free(ptr, &resolve),
+                            _ => None,
+                        };
+                        if let Some(report) = refused {
+                            trap!(TrapKind::Sanitizer(Box::new(report)))
+                        }
+                    }
+                    outer
+                }
+                None => false,
+            };
+            push!(u32, u32::from(outer));
+        }};
+        (SanSize $kind:ident) => {{
+            let arg = |i: usize| get!(u32, fp.wrapping_add(i));
+            match AllocFn::from_u8($kind) {
+                AllocFn::Malloc => push!(u32, request_size(arg(0), 16)),
+                AllocFn::Calloc => push!(
+                    u32,
+                    arg(0).checked_mul(arg(1)).map_or(u32::MAX, |n| request_size(n, 16))
+                ),
+                AllocFn::Realloc => push!(u32, request_size(arg(1), 16)),
+                AllocFn::AlignedAlloc | AllocFn::Memalign => {
+                    push!(u32, arg(0));
+                    push!(u32, request_size(arg(1), arg(0)));
+                }
+                AllocFn::PosixMemalign => {
+                    push!(u32, arg(0));
+                    push!(u32, arg(1));
+                    push!(u32, request_size(arg(2), arg(1)));
+                }
+                AllocFn::Free | AllocFn::UsableSize => {}
+            }
+        }};
+        (SanAllocated $kind:ident) => {{
+            let arg = |i: usize| get!(u32, fp.wrapping_add(i));
+            let ret = pop!(u32);
+            let kind = AllocFn::from_u8($kind);
+            let alloc = san_frames!();
+            let resolve = |raw: &[RawFrame]| resolve_frames(instances, raw);
+            let Some(san) = san_here!() else {
+                trap!(TrapKind::Host("sanitizer wrapper without a sanitizer".into()))
+            };
+            let mem = &mut memories[san.memory as usize];
+            let result = match kind {
+                AllocFn::Malloc | AllocFn::Calloc | AllocFn::Realloc if ret == 0 => 0,
+                AllocFn::Malloc => san.allocated(ret, arg(0), 16, alloc),
+                AllocFn::Calloc => {
+                    let size = arg(0).wrapping_mul(arg(1));
+                    let user = san.allocated(ret, size, 16, alloc);
+                    let (start, end) = (user as usize, user as usize + size as usize);
+                    if let Some(bytes) = mem.data.get_mut(start..end) {
+                        bytes.fill(0);
+                        mem.mark_dirty(start, end - start);
+                    }
+                    user
+                }
+                AllocFn::Realloc => {
+                    let (old, size) = (arg(0), arg(1));
+                    let old_size = san.block_size(old).unwrap_or(0);
+                    let user = san.allocated(ret, size, 16, alloc.clone());
+                    let n = old_size.min(size) as usize;
+                    if old != 0 && (old as usize + n) <= mem.data.len() && (user as usize + n) <= mem.data.len() {
+                        mem.data.copy_within(old as usize..old as usize + n, user as usize);
+                        mem.mark_dirty(user as usize, n);
+                    }
+                    if let Err(report) = san.free(old, alloc, &resolve) {
+                        trap!(TrapKind::Sanitizer(Box::new(report)))
+                    }
+                    user
+                }
+                AllocFn::AlignedAlloc | AllocFn::Memalign => {
+                    if ret == 0 {
+                        0
+                    } else {
+                        san.allocated(ret, arg(1), arg(0), alloc)
+                    }
+                }
+                AllocFn::PosixMemalign => {
+                    let out = arg(0) as usize;
+                    if ret == 0
+                        && let Some(cell) = mem.data.get_mut(out..out + 4)
+                    {
+                        let base = u32::from_le_bytes(cell.try_into().expect("4 bytes"));
+                        let user = san.allocated(base, arg(2), arg(1), alloc);
+                        mem.data[out..out + 4].copy_from_slice(&user.to_le_bytes());
+                        mem.mark_dirty(out, 4);
+                    }
+                    ret
+                }
+                AllocFn::Free | AllocFn::UsableSize => ret,
+            };
+            push!(u32, result);
+        }};
+        (SanRelease) => {{
+            let next = san_here!().map_or(0, Sanitizer::next_release);
+            push!(u32, next);
+        }};
+        (SanExit) => {{
+            if let Some(san) = san_here!() {
+                san.exit();
+            }
+        }};
+        (SanUsableSize) => {{
+            let ptr = pop!(u32);
+            let size = san_here!().and_then(|s| s.block_size(ptr)).unwrap_or(0);
+            push!(u32, size);
+        }};
+        (StackPointerSet $index:ident) => {{
+            let new = pop!(u32);
+            let g = inst.globals[$index as usize] as usize;
+            let old = globals[g].value as u32;
+            let value = match san_here!() {
+                Some(san) => san.set_stack_pointer(old, new),
+                None => new,
+            };
+            globals[g].value = u128::from(value);
+        }};
     }
 
     // The dispatch loop, generated from the op list.
@@ -1259,8 +1502,8 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
             lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
             lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-            load { $($ldname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-            store { $($stname:ident / $sttname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+            load { $($ldname:ident / $ldsname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+            store { $($stname:ident / $sttname:ident / $stsname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
         ) => {
             {
             // Region by region, the region entered at the paused op is paid for first.
@@ -1507,6 +1750,31 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                         let bytes: [u8; $ldn] = load0!(addr, u64::from(offset), $ldn);
                         push!($ldr, f(bytes));
                     })?)*
+                    $(Op::$ldsname { mem, offset } => {
+                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
+                        let addr = pop!(u64);
+                        let m = mem!(mem);
+                        let Some(ea) = effective(m, addr, offset, $ldn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        san_check!(mem, ea, $ldn, false);
+                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
+                        push!($ldr, f(bytes));
+                    })*
+                    $(Op::$stsname { mem, offset } => {
+                        let f: fn($sta) -> [u8; $stn] = $stf;
+                        let v = pop!($sta);
+                        let addr = pop!(u64);
+                        let m = mem_mut!(mem);
+                        let Some(ea) = effective(m, addr, offset, $stn) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        san_check!(mem, ea, $stn, true);
+                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
+                        if m.mark_dirty(ea, $stn) {
+                            watch_stop!();
+                        }
+                    })*
                     $(Op::$stname { mem, offset } => {
                         let f: fn($sta) -> [u8; $stn] = $stf;
                         let v = pop!($sta);

@@ -13,6 +13,7 @@ mod exec;
 mod linker;
 mod module;
 mod num;
+pub mod sanitizer;
 mod simd;
 mod snapshot;
 pub mod spectest;

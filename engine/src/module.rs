@@ -126,6 +126,8 @@ pub(crate) struct ModuleInner {
     pub(crate) edge_sites: Vec<u32>,
     /// The module's own comparison functions, by function index (from exports and the name section).
     pub(crate) cmp_funcs: HashMap<u32, CmpFunc>,
+    /// What the sanitizer wrapped (empty without `Config::sanitize`).
+    pub(crate) sanitized: crate::sanitizer::Recognized,
 }
 
 /// A libc comparison function whose arguments cmplog records.
@@ -273,6 +275,7 @@ impl Module {
             num_edges: 0,
             edge_sites: Vec::new(),
             cmp_funcs: HashMap::new(),
+            sanitized: crate::sanitizer::Recognized::default(),
         };
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
         for payload in Parser::new(0).parse_all(bytes) {
@@ -306,7 +309,16 @@ impl Module {
             .filter_map(|(index, name)| CmpFunc::from_name(name).map(|k| (index, k)))
             .collect();
         m.cmp_funcs = cmp_funcs;
+        if engine.config().sanitize {
+            m.sanitized = crate::sanitizer::instrument(&mut m, bytes);
+        }
         Ok(Module { inner: Arc::new(m) })
+    }
+
+    /// The allocator functions and shadow stack pointer the sanitizer wrapped (nothing without
+    /// `Config::sanitize`).
+    pub fn sanitized(&self) -> &crate::sanitizer::Recognized {
+        &self.inner.sanitized
     }
 
     /// The engine this module was compiled for.

@@ -16,6 +16,7 @@ use crate::engine::Engine;
 use crate::error::Error;
 use crate::ir::Op;
 use crate::module::Module;
+use crate::sanitizer::Sanitizer;
 use crate::store::{
     DataInst, ExecState, Frame, FuncInst, GlobalInst, InstanceData, MemoryInst, PAGE_SIZE, Status,
     Store, TableInst, try_zeroed,
@@ -25,7 +26,7 @@ use crate::types::{FuncType, GlobalType, MemoryType, TableType, ValType};
 /// First bytes of every snapshot file.
 pub const MAGIC: [u8; 8] = *b"CAPISNAP";
 /// Version of the snapshot format this engine reads and writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Granularity at which memory is stored (and, later, tracked for reset).
 pub const SNAPSHOT_PAGE: usize = 4096;
 
@@ -96,6 +97,10 @@ pub struct Snapshot {
     elems: Vec<Vec<u64>>,
     datas: Vec<bool>,
     exec: ExecSnapshot,
+    /// Whether the engine instrumented its modules for the sanitizer (`Config::sanitize`): their code differs.
+    sanitized: bool,
+    /// The sanitizer's state, and its shadow as non-zero pages like a memory's.
+    sanitizer: Option<(Sanitizer, u64, Vec<(u64, Vec<u8>)>)>,
     /// The embedder's host state (e.g. the WASI context), serialized by the embedder.
     host: Vec<u8>,
 }
@@ -217,6 +222,25 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
             .try_into()
             .expect("the caller checked the length"),
     )
+}
+
+/// A memory (or shadow) of `size` bytes from its non-zero pages.
+fn unpack_pages(size: u64, pages: &[(u64, Vec<u8>)], what: &str) -> Result<Vec<u8>, Error> {
+    let mut data = usize::try_from(size)
+        .ok()
+        .and_then(try_zeroed)
+        .ok_or_else(|| Error::Snapshot(format!("cannot allocate a {what} of {size} bytes")))?;
+    for (index, bytes) in pages {
+        let start = usize::try_from(*index)
+            .ok()
+            .and_then(|i| i.checked_mul(SNAPSHOT_PAGE))
+            .filter(|&s| {
+                bytes.len() == SNAPSHOT_PAGE.min(data.len().saturating_sub(s)) && s < data.len()
+            })
+            .ok_or_else(|| corrupt(format!("{what} page out of range")))?;
+        data[start..start + bytes.len()].copy_from_slice(bytes);
+    }
+    Ok(data)
 }
 
 /// Reads the non-zero pages of a memory.
@@ -548,6 +572,15 @@ impl Store {
                 consumed: self.exec.consumed,
                 prepaid: self.exec.prepaid,
             },
+            sanitized: self.engine.config().sanitize,
+            sanitizer: self.sanitizer.as_ref().map(|san| {
+                let shadow = san.shadow();
+                (
+                    san.without_shadow(),
+                    shadow.len() as u64,
+                    sparse_pages(shadow),
+                )
+            }),
             host: Vec::new(),
         }
     }
@@ -575,6 +608,14 @@ impl Store {
             if !m.engine().same(engine) {
                 return Err(corrupt("module was compiled for another engine"));
             }
+        }
+        if snap.sanitized != engine.config().sanitize {
+            return Err(Error::Snapshot(if snap.sanitized {
+                "it was taken with the sanitizer on: restore it with the sanitizer (--sanitize)"
+                    .into()
+            } else {
+                "it was taken without the sanitizer: restore it without it (--no-sanitize)".into()
+            }));
         }
         let mut store = Store::new(engine);
         let config = engine.config();
@@ -609,23 +650,7 @@ impl Store {
                     "memory size is inconsistent or over the engine's limit",
                 ));
             }
-            let mut data = usize::try_from(m.size)
-                .ok()
-                .and_then(try_zeroed)
-                .ok_or_else(|| {
-                    Error::Snapshot(format!("cannot allocate a memory of {} bytes", m.size))
-                })?;
-            for (index, bytes) in &m.pages {
-                let start = usize::try_from(*index)
-                    .ok()
-                    .and_then(|i| i.checked_mul(SNAPSHOT_PAGE))
-                    .filter(|&s| {
-                        bytes.len() == SNAPSHOT_PAGE.min(data.len().saturating_sub(s))
-                            && s < data.len()
-                    })
-                    .ok_or_else(|| corrupt("memory page out of range"))?;
-                data[start..start + bytes.len()].copy_from_slice(bytes);
-            }
+            let data = unpack_pages(m.size, &m.pages, "memory")?;
             store.memories.push(MemoryInst {
                 ty: m.ty,
                 data,
@@ -783,6 +808,22 @@ impl Store {
             {
                 return Err(corrupt("function does not belong to its instance"));
             }
+        }
+        if let Some((san, len, pages)) = &snap.sanitizer {
+            let shadow = unpack_pages(*len, pages, "sanitizer shadow")?;
+            let san = san.with_shadow(shadow);
+            let memory = store
+                .memories
+                .get(san.memory as usize)
+                .ok_or_else(|| corrupt("sanitizer of a missing memory"))?;
+            if !san.fits(memory.data.len())
+                || san
+                    .stack_pointer
+                    .is_some_and(|g| g as usize >= store.globals.len())
+            {
+                return Err(corrupt("sanitizer shadow does not match its memory"));
+            }
+            store.sanitizer = Some(Box::new(san));
         }
         store.exec = restore_exec(&store, &snap.exec)?;
         Ok(store)

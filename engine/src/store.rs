@@ -6,6 +6,7 @@ use crate::engine::Engine;
 use crate::error::{Error, FrameInfo, Resource, Trap, TrapKind};
 use crate::exec::{self, Exit};
 use crate::module::{ConstOp, Module, SegmentMode};
+use crate::sanitizer::{BlockReport, BlockState, RawFrame, Sanitizer};
 use crate::types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
 use crate::value::{Extern, Func, Global, Instance, Memory, Table, Val};
 
@@ -407,6 +408,9 @@ pub struct Store {
     pub(crate) cmp_log: Vec<CmpValues>,
     /// Set when the last `run` came back early at a breakpoint or a watched write (debugger hooks).
     pub(crate) stopped: Option<Stopped>,
+    /// The sanitizer's shadow memory and heap records, once an instrumented module is instantiated
+    /// (`Config::sanitize`). Execution state: in snapshots, rewound by `reset_to`.
+    pub(crate) sanitizer: Option<Box<Sanitizer>>,
 }
 
 /// A debugger hook that ended a run early (reported as [`Outcome::OutOfFuel`]).
@@ -443,7 +447,42 @@ impl Store {
             coverage: Vec::new(),
             cmp_log: Vec::new(),
             stopped: None,
+            sanitizer: None,
         }
+    }
+
+    /// Whether the sanitizer watches this store: an instrumented module was instantiated in it.
+    pub fn sanitizer_active(&self) -> bool {
+        self.sanitizer.is_some()
+    }
+
+    /// The sanitizer's shadow bytes, one per 8 bytes of the sanitized memory (see [`crate::sanitizer::poison`]).
+    pub fn sanitizer_shadow(&self) -> Option<&[u8]> {
+        self.sanitizer.as_ref().map(|s| s.shadow())
+    }
+
+    /// The heap block containing `addr` or nearest to it (live, or freed and still in quarantine), with the
+    /// backtraces of its allocation and free.
+    pub fn sanitizer_block_at(&self, addr: u64) -> Option<BlockState> {
+        let san = self.sanitizer.as_ref()?;
+        san.block_at(addr, &|raw| self.resolve_frames(raw))
+    }
+
+    /// The blocks allocated since `baseline` (a copy of this store from earlier) and still live: leaks of the
+    /// input run since, each with its allocation backtrace.
+    pub fn sanitizer_leaks(&self, baseline: &Store) -> Vec<BlockReport> {
+        match (&self.sanitizer, &baseline.sanitizer) {
+            (Some(now), Some(then)) => now.leaks_since(then, &|raw| self.resolve_frames(raw)),
+            (Some(now), None) => {
+                now.leaks_since(&Sanitizer::default(), &|raw| self.resolve_frames(raw))
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Backtrace positions of frames the sanitizer recorded.
+    pub(crate) fn resolve_frames(&self, raw: &[RawFrame]) -> Vec<FrameInfo> {
+        resolve_frames(&self.instances, raw)
     }
 
     /// Edge hit counts (saturating at 255) of every instance, each module's edges from its instance's base.
@@ -669,7 +708,12 @@ impl Store {
             .config()
             .max_memory_bytes
             .saturating_sub(self.memory_bytes());
-        self.memories[m.0 as usize].grow(delta, room)
+        let grown = self.memories[m.0 as usize].grow(delta, room);
+        let len = self.memories[m.0 as usize].data.len();
+        if let Some(san) = self.sanitizer.as_deref_mut().filter(|s| s.memory == m.0) {
+            san.grow(len);
+        }
+        grown
     }
 
     pub fn table_type(&self, t: Table) -> TableType {
@@ -898,6 +942,17 @@ impl Store {
         let data_ids = data.datas.clone();
         let tables = data.tables.clone();
         let memories = data.memories.clone();
+        if module.engine().config().sanitize
+            && self.sanitizer.is_none()
+            && let Some(&mem) = data.memories.first()
+        {
+            let sp = m
+                .sanitized
+                .stack_pointer
+                .and_then(|g| data.globals.get(g as usize).copied());
+            let len = self.memories[mem as usize].data.len();
+            self.sanitizer = Some(Box::new(Sanitizer::new(mem, len, sp)));
+        }
         self.instances.push(data);
         for (is_elem, seg, target, offset) in active {
             if is_elem {
@@ -1216,6 +1271,9 @@ impl Store {
         for m in &mut self.memories {
             m.clear_dirty();
         }
+        if let Some(san) = &mut self.sanitizer {
+            san.clear_dirty();
+        }
     }
 
     /// Makes a baseline to reset to: clears the dirty marks and returns a copy of the store as it is now.
@@ -1261,6 +1319,10 @@ impl Store {
         }
         self.elems.clone_from(&baseline.elems);
         self.datas.clone_from(&baseline.datas);
+        match (&mut self.sanitizer, &baseline.sanitizer) {
+            (Some(san), Some(base)) => san.reset_to(base),
+            (san, base) => san.clone_from(base),
+        }
         let exec = &mut self.exec;
         let base = &baseline.exec;
         exec.stack.clear();
@@ -1409,4 +1471,28 @@ pub(crate) fn read_val(stack: &[u64], at: usize, ty: ValType) -> Val {
         0
     };
     Val::from_raw(ty, lo | (hi << 64))
+}
+
+/// Backtrace positions of recorded frames: the function and the module offset of the op each stands at.
+pub(crate) fn resolve_frames(instances: &[InstanceData], raw: &[RawFrame]) -> Vec<FrameInfo> {
+    raw.iter()
+        .filter_map(|f| {
+            let body = instances
+                .get(f.instance as usize)?
+                .module
+                .inner
+                .bodies
+                .get(f.body as usize)?;
+            let offset = body
+                .offsets
+                .get(f.pc as usize)
+                .or(body.offsets.last())
+                .copied()
+                .unwrap_or(0) as usize;
+            Some(FrameInfo {
+                func_index: body.func_index,
+                offset,
+            })
+        })
+        .collect()
 }

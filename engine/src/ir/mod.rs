@@ -74,8 +74,8 @@ macro_rules! define_op_enum {
         binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
         lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
         lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-        load { $($ldname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-        store { $($stname:ident / $sttname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+        load { $($ldname:ident / $ldsname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+        store { $($stname:ident / $sttname:ident / $stsname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
     ) => {
         /// One instruction of the internal code. Generated from `for_each_op!`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +110,7 @@ macro_rules! define_op_enum {
             $($lename { lane: u8 },)*
             $($lrname { lane: u8 },)*
             $($ldname { mem: u32, offset: u64 },
+              $ldsname { mem: u32, offset: u64 },
               $($ldl { a: u32, offset: u32 },
                 $ldlc { a: u32, c: u32, offset: u32 },
                 $ldll { a: u32, b: u32, offset: u32 },
@@ -117,6 +118,7 @@ macro_rules! define_op_enum {
             )*
             $($stname { mem: u32, offset: u64 },
               $sttname { mem: u32, offset: u64 },
+              $stsname { mem: u32, offset: u64 },
               $($stv { v: u32, offset: u32 },
                 $stlv { a: u32, v: u32, offset: u32 },
                 $sttv { v: u32, offset: u32 },
@@ -158,6 +160,7 @@ macro_rules! define_op_enum {
                     $(Op::$lename { .. } => stringify!($lename),)*
                     $(Op::$lrname { .. } => stringify!($lrname),)*
                     $(Op::$ldname { .. } => stringify!($ldname),
+                      Op::$ldsname { .. } => stringify!($ldsname),
                       $(Op::$ldl { .. } => stringify!($ldl),
                         Op::$ldlc { .. } => stringify!($ldlc),
                         Op::$ldll { .. } => stringify!($ldll),
@@ -165,6 +168,7 @@ macro_rules! define_op_enum {
                     )*
                     $(Op::$stname { .. } => stringify!($stname),
                       Op::$sttname { .. } => stringify!($sttname),
+                      Op::$stsname { .. } => stringify!($stsname),
                       $(Op::$stv { .. } => stringify!($stv),
                         Op::$stlv { .. } => stringify!($stlv),
                         Op::$sttv { .. } => stringify!($sttv),
@@ -180,6 +184,16 @@ macro_rules! define_op_enum {
                       $(Op::$stv { v, offset } => Op::$sttv { v, offset },
                         Op::$stlv { a, v, offset } => Op::$sttlv { a, v, offset },)?
                     )*
+                    other => other,
+                }
+            }
+
+            /// The sanitizer's twin of a load or store of memory 0 (see `crate::sanitizer`): it checks the shadow of the
+            /// bytes it touches first. Any other op is returned as it is.
+            pub(crate) fn sanitized(self) -> Op {
+                match self {
+                    $(Op::$ldname { mem: 0, offset } => Op::$ldsname { mem: 0, offset },)*
+                    $(Op::$stname { mem: 0, offset } | Op::$sttname { mem: 0, offset } => Op::$stsname { mem: 0, offset },)*
                     other => other,
                 }
             }
@@ -370,6 +384,7 @@ macro_rules! define_op_enum {
                             | Op::CallIndirect { .. }
                             | Op::ReturnCall { .. }
                             | Op::ReturnCallIndirect { .. }
+                            | Op::CallBody { .. }
                             | Op::JumpIfNezCov { .. }
                             | Op::JumpIfEqzCov { .. }
                             | Op::BrIfNezCov { .. }

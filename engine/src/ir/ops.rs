@@ -17,7 +17,9 @@
 //!   i32.add; load`), the sums wrapping like `i32.add`. Every store has a `Tracked` twin, emitted when the engine
 //!   tracks dirty pages, that also marks the pages it writes; a scalar store also has forms on memory 0 (offset
 //!   below 2^32) that take the value from a local (`V`, `local.get v; store`) or the address and the value from
-//!   locals (`LV`, `local.get a; local.get v; store`), each with its own `Tracked` twin.
+//!   locals (`LV`, `local.get a; local.get v; store`), each with its own `Tracked` twin. Every load and store also
+//!   has a `San` twin, which the sanitizer puts in place of accesses to memory 0: it checks the shadow of the bytes
+//!   first (and a store twin marks dirty pages like a `Tracked` one).
 
 /// Calls `$m!` with the whole instruction list.
 #[macro_export]
@@ -117,6 +119,17 @@ macro_rules! for_each_op {
                 V128Store16Lane { mem: u32, lane: u8, offset: u64 };
                 V128Store32Lane { mem: u32, lane: u8, offset: u64 };
                 V128Store64Lane { mem: u32, lane: u8, offset: u64 };
+                // The sanitizer's wrappers around the allocator (`crate::sanitizer`): a call of another body of the
+                // running module (the real allocator function), and the steps of a wrapper, `kind` an `AllocFn`.
+                CallBody { body: u32 };
+                SanEnter { kind: u8 };
+                SanSize { kind: u8 };
+                SanAllocated { kind: u8 };
+                SanRelease {};
+                SanExit {};
+                SanUsableSize {};
+                // `global.set` of the shadow stack pointer, which the sanitizer watches.
+                StackPointerSet { index: u32 };
             }
             unary {
                 I32Eqz: (i32) -> i32 = |a| (a == 0) as i32;
@@ -565,45 +578,45 @@ macro_rules! for_each_op {
                 F64x2ReplaceLane: (u128, f64) -> u128 = simd::f64x2_replace_lane;
             }
             load {
-                I32Load [I32LoadL I32LoadLC I32LoadLL I32LoadC]: 4 -> i32 = i32::from_le_bytes;
-                I64Load [I64LoadL I64LoadLC I64LoadLL I64LoadC]: 8 -> i64 = i64::from_le_bytes;
-                F32Load [F32LoadL F32LoadLC F32LoadLL F32LoadC]: 4 -> u32 = u32::from_le_bytes;
-                F64Load [F64LoadL F64LoadLC F64LoadLL F64LoadC]: 8 -> u64 = u64::from_le_bytes;
-                I32Load8S [I32Load8SL I32Load8SLC I32Load8SLL I32Load8SC]: 1 -> i32 = |b| i32::from(b[0] as i8);
-                I32Load8U [I32Load8UL I32Load8ULC I32Load8ULL I32Load8UC]: 1 -> i32 = |b| i32::from(b[0]);
-                I32Load16S [I32Load16SL I32Load16SLC I32Load16SLL I32Load16SC]: 2 -> i32 = |b| i32::from(i16::from_le_bytes(b));
-                I32Load16U [I32Load16UL I32Load16ULC I32Load16ULL I32Load16UC]: 2 -> i32 = |b| i32::from(u16::from_le_bytes(b));
-                I64Load8S [I64Load8SL I64Load8SLC I64Load8SLL I64Load8SC]: 1 -> i64 = |b| i64::from(b[0] as i8);
-                I64Load8U [I64Load8UL I64Load8ULC I64Load8ULL I64Load8UC]: 1 -> i64 = |b| i64::from(b[0]);
-                I64Load16S [I64Load16SL I64Load16SLC I64Load16SLL I64Load16SC]: 2 -> i64 = |b| i64::from(i16::from_le_bytes(b));
-                I64Load16U [I64Load16UL I64Load16ULC I64Load16ULL I64Load16UC]: 2 -> i64 = |b| i64::from(u16::from_le_bytes(b));
-                I64Load32S [I64Load32SL I64Load32SLC I64Load32SLL I64Load32SC]: 4 -> i64 = |b| i64::from(i32::from_le_bytes(b));
-                I64Load32U [I64Load32UL I64Load32ULC I64Load32ULL I64Load32UC]: 4 -> i64 = |b| i64::from(u32::from_le_bytes(b));
-                V128Load8x8S: 8 -> u128 = |b| simd::v128_load8x8_s(u64::from_le_bytes(b));
-                V128Load8x8U: 8 -> u128 = |b| simd::v128_load8x8_u(u64::from_le_bytes(b));
-                V128Load16x4S: 8 -> u128 = |b| simd::v128_load16x4_s(u64::from_le_bytes(b));
-                V128Load16x4U: 8 -> u128 = |b| simd::v128_load16x4_u(u64::from_le_bytes(b));
-                V128Load32x2S: 8 -> u128 = |b| simd::v128_load32x2_s(u64::from_le_bytes(b));
-                V128Load32x2U: 8 -> u128 = |b| simd::v128_load32x2_u(u64::from_le_bytes(b));
-                V128Load8Splat: 1 -> u128 = |b| simd::v128_load8_splat(b[0]);
-                V128Load16Splat: 2 -> u128 = |b| simd::v128_load16_splat(u16::from_le_bytes(b));
-                V128Load32Splat: 4 -> u128 = |b| simd::v128_load32_splat(u32::from_le_bytes(b));
-                V128Load64Splat: 8 -> u128 = |b| simd::v128_load64_splat(u64::from_le_bytes(b));
-                V128Load32Zero: 4 -> u128 = |b| simd::v128_load32_zero(u32::from_le_bytes(b));
-                V128Load64Zero: 8 -> u128 = |b| simd::v128_load64_zero(u64::from_le_bytes(b));
-                V128Load [V128LoadL V128LoadLC V128LoadLL V128LoadC]: 16 -> u128 = u128::from_le_bytes;
+                I32Load / I32LoadSan [I32LoadL I32LoadLC I32LoadLL I32LoadC]: 4 -> i32 = i32::from_le_bytes;
+                I64Load / I64LoadSan [I64LoadL I64LoadLC I64LoadLL I64LoadC]: 8 -> i64 = i64::from_le_bytes;
+                F32Load / F32LoadSan [F32LoadL F32LoadLC F32LoadLL F32LoadC]: 4 -> u32 = u32::from_le_bytes;
+                F64Load / F64LoadSan [F64LoadL F64LoadLC F64LoadLL F64LoadC]: 8 -> u64 = u64::from_le_bytes;
+                I32Load8S / I32Load8SSan [I32Load8SL I32Load8SLC I32Load8SLL I32Load8SC]: 1 -> i32 = |b| i32::from(b[0] as i8);
+                I32Load8U / I32Load8USan [I32Load8UL I32Load8ULC I32Load8ULL I32Load8UC]: 1 -> i32 = |b| i32::from(b[0]);
+                I32Load16S / I32Load16SSan [I32Load16SL I32Load16SLC I32Load16SLL I32Load16SC]: 2 -> i32 = |b| i32::from(i16::from_le_bytes(b));
+                I32Load16U / I32Load16USan [I32Load16UL I32Load16ULC I32Load16ULL I32Load16UC]: 2 -> i32 = |b| i32::from(u16::from_le_bytes(b));
+                I64Load8S / I64Load8SSan [I64Load8SL I64Load8SLC I64Load8SLL I64Load8SC]: 1 -> i64 = |b| i64::from(b[0] as i8);
+                I64Load8U / I64Load8USan [I64Load8UL I64Load8ULC I64Load8ULL I64Load8UC]: 1 -> i64 = |b| i64::from(b[0]);
+                I64Load16S / I64Load16SSan [I64Load16SL I64Load16SLC I64Load16SLL I64Load16SC]: 2 -> i64 = |b| i64::from(i16::from_le_bytes(b));
+                I64Load16U / I64Load16USan [I64Load16UL I64Load16ULC I64Load16ULL I64Load16UC]: 2 -> i64 = |b| i64::from(u16::from_le_bytes(b));
+                I64Load32S / I64Load32SSan [I64Load32SL I64Load32SLC I64Load32SLL I64Load32SC]: 4 -> i64 = |b| i64::from(i32::from_le_bytes(b));
+                I64Load32U / I64Load32USan [I64Load32UL I64Load32ULC I64Load32ULL I64Load32UC]: 4 -> i64 = |b| i64::from(u32::from_le_bytes(b));
+                V128Load8x8S / V128Load8x8SSan: 8 -> u128 = |b| simd::v128_load8x8_s(u64::from_le_bytes(b));
+                V128Load8x8U / V128Load8x8USan: 8 -> u128 = |b| simd::v128_load8x8_u(u64::from_le_bytes(b));
+                V128Load16x4S / V128Load16x4SSan: 8 -> u128 = |b| simd::v128_load16x4_s(u64::from_le_bytes(b));
+                V128Load16x4U / V128Load16x4USan: 8 -> u128 = |b| simd::v128_load16x4_u(u64::from_le_bytes(b));
+                V128Load32x2S / V128Load32x2SSan: 8 -> u128 = |b| simd::v128_load32x2_s(u64::from_le_bytes(b));
+                V128Load32x2U / V128Load32x2USan: 8 -> u128 = |b| simd::v128_load32x2_u(u64::from_le_bytes(b));
+                V128Load8Splat / V128Load8SplatSan: 1 -> u128 = |b| simd::v128_load8_splat(b[0]);
+                V128Load16Splat / V128Load16SplatSan: 2 -> u128 = |b| simd::v128_load16_splat(u16::from_le_bytes(b));
+                V128Load32Splat / V128Load32SplatSan: 4 -> u128 = |b| simd::v128_load32_splat(u32::from_le_bytes(b));
+                V128Load64Splat / V128Load64SplatSan: 8 -> u128 = |b| simd::v128_load64_splat(u64::from_le_bytes(b));
+                V128Load32Zero / V128Load32ZeroSan: 4 -> u128 = |b| simd::v128_load32_zero(u32::from_le_bytes(b));
+                V128Load64Zero / V128Load64ZeroSan: 8 -> u128 = |b| simd::v128_load64_zero(u64::from_le_bytes(b));
+                V128Load / V128LoadSan [V128LoadL V128LoadLC V128LoadLL V128LoadC]: 16 -> u128 = u128::from_le_bytes;
             }
             store {
-                I32Store / I32StoreTracked [I32StoreV I32StoreLV I32StoreVTracked I32StoreLVTracked]: (i32) -> 4 = i32::to_le_bytes;
-                I64Store / I64StoreTracked [I64StoreV I64StoreLV I64StoreVTracked I64StoreLVTracked]: (i64) -> 8 = i64::to_le_bytes;
-                F32Store / F32StoreTracked [F32StoreV F32StoreLV F32StoreVTracked F32StoreLVTracked]: (u32) -> 4 = u32::to_le_bytes;
-                F64Store / F64StoreTracked [F64StoreV F64StoreLV F64StoreVTracked F64StoreLVTracked]: (u64) -> 8 = u64::to_le_bytes;
-                I32Store8 / I32Store8Tracked [I32Store8V I32Store8LV I32Store8VTracked I32Store8LVTracked]: (i32) -> 1 = |v| [v as u8];
-                I32Store16 / I32Store16Tracked [I32Store16V I32Store16LV I32Store16VTracked I32Store16LVTracked]: (i32) -> 2 = |v| (v as u16).to_le_bytes();
-                I64Store8 / I64Store8Tracked [I64Store8V I64Store8LV I64Store8VTracked I64Store8LVTracked]: (i64) -> 1 = |v| [v as u8];
-                I64Store16 / I64Store16Tracked [I64Store16V I64Store16LV I64Store16VTracked I64Store16LVTracked]: (i64) -> 2 = |v| (v as u16).to_le_bytes();
-                I64Store32 / I64Store32Tracked [I64Store32V I64Store32LV I64Store32VTracked I64Store32LVTracked]: (i64) -> 4 = |v| (v as u32).to_le_bytes();
-                V128Store / V128StoreTracked: (u128) -> 16 = u128::to_le_bytes;
+                I32Store / I32StoreTracked / I32StoreSan [I32StoreV I32StoreLV I32StoreVTracked I32StoreLVTracked]: (i32) -> 4 = i32::to_le_bytes;
+                I64Store / I64StoreTracked / I64StoreSan [I64StoreV I64StoreLV I64StoreVTracked I64StoreLVTracked]: (i64) -> 8 = i64::to_le_bytes;
+                F32Store / F32StoreTracked / F32StoreSan [F32StoreV F32StoreLV F32StoreVTracked F32StoreLVTracked]: (u32) -> 4 = u32::to_le_bytes;
+                F64Store / F64StoreTracked / F64StoreSan [F64StoreV F64StoreLV F64StoreVTracked F64StoreLVTracked]: (u64) -> 8 = u64::to_le_bytes;
+                I32Store8 / I32Store8Tracked / I32Store8San [I32Store8V I32Store8LV I32Store8VTracked I32Store8LVTracked]: (i32) -> 1 = |v| [v as u8];
+                I32Store16 / I32Store16Tracked / I32Store16San [I32Store16V I32Store16LV I32Store16VTracked I32Store16LVTracked]: (i32) -> 2 = |v| (v as u16).to_le_bytes();
+                I64Store8 / I64Store8Tracked / I64Store8San [I64Store8V I64Store8LV I64Store8VTracked I64Store8LVTracked]: (i64) -> 1 = |v| [v as u8];
+                I64Store16 / I64Store16Tracked / I64Store16San [I64Store16V I64Store16LV I64Store16VTracked I64Store16LVTracked]: (i64) -> 2 = |v| (v as u16).to_le_bytes();
+                I64Store32 / I64Store32Tracked / I64Store32San [I64Store32V I64Store32LV I64Store32VTracked I64Store32LVTracked]: (i64) -> 4 = |v| (v as u32).to_le_bytes();
+                V128Store / V128StoreTracked / V128StoreSan: (u128) -> 16 = u128::to_le_bytes;
             }
         }
     };

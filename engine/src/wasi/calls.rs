@@ -7,7 +7,7 @@ use super::abi::{
     Errno, WasiFunc, clockid, event, fdflags, filetype, fstflags, lookupflags, oflags, rights, size,
 };
 use super::ctx::{Fd, FdKind, InputSource, NS_PER_FUEL, OutputMode, Stdin, WasiCtx};
-use super::mem::{GuestMem, iovecs_len};
+use super::mem::{Guard, GuestMem, iovecs_len};
 use super::vfs::{Lookup, NodeKind};
 use crate::{HostCall, Memory, Store, TrapKind, Val, ValType};
 
@@ -137,18 +137,35 @@ impl WasiCtx {
         }
         let input = !self.input_seen && self.input_call(func, &args, store.memory_data(memory));
         let fuel = store.fuel_consumed();
-        let mut mem = GuestMem::new(&mut store.memories[memory.index() as usize].data);
+        let data = &mut store.memories[memory.index() as usize].data;
+        let mut mem = match store.sanitizer.as_deref() {
+            Some(sanitizer) if sanitizer.memory == memory.index() => {
+                let sp = sanitizer
+                    .stack_pointer
+                    .map(|g| store.globals[g as usize].value as u32);
+                GuestMem::guarded(data, Guard { sanitizer, sp })
+            }
+            _ => GuestMem::new(data),
+        };
         let errno = match self.dispatch(func, &args, &mut mem, fuel) {
             Ok(()) => Errno::SUCCESS,
             Err(e) => e,
         };
         // Host calls are charged fuel in proportion to their work, so that fuel bounds time.
         let cost = CALL_FUEL.saturating_add(mem.touched() / BYTES_PER_FUEL);
+        let refused = mem.refused();
         let written = mem.into_written();
         store.exec.consumed = store.exec.consumed.saturating_add(cost);
         let inst = &mut store.memories[memory.index() as usize];
         for (start, len) in written {
             inst.mark_dirty(start, len);
+        }
+        // What the call did before an access the sanitizer refused stays; the guest does not go on.
+        if let Some(refused) = refused
+            && let Some(san) = store.sanitizer.as_deref()
+        {
+            let report = san.report(refused, Some(func.name()), &|raw| store.resolve_frames(raw));
+            return HostAction::Trap(TrapKind::Sanitizer(Box::new(report)));
         }
         if input {
             self.input_seen = true;

@@ -1,6 +1,17 @@
 //! Bounds-checked access to guest memory: every out-of-range pointer becomes `EFAULT`, never a panic.
 
+use std::cell::Cell;
+
 use super::abi::{Errno, size};
+use crate::sanitizer::{Refused, Sanitizer};
+
+/// The sanitizer's view for a host call: accesses to poisoned bytes fail with `EFAULT` and are remembered, so the
+/// call ends in the sanitizer's trap instead.
+pub(crate) struct Guard<'a> {
+    pub(crate) sanitizer: &'a Sanitizer,
+    /// The shadow stack pointer's value.
+    pub(crate) sp: Option<u32>,
+}
 
 /// A view of a guest's linear memory with little-endian, bounds-checked accessors. It remembers the ranges it
 /// wrote, so that the store's dirty-page tracking (used by `Store::reset_to`) sees host writes too.
@@ -9,7 +20,10 @@ pub(crate) struct GuestMem<'a> {
     written: Vec<(usize, usize)>,
     /// Bytes read or written through this view, plus work the call reported with [`GuestMem::touch`]: what the
     /// call is charged fuel for.
-    touched: std::cell::Cell<u64>,
+    touched: Cell<u64>,
+    guard: Option<Guard<'a>>,
+    /// The first access the guard refused.
+    refused: Cell<Option<Refused>>,
 }
 
 /// The range `[ptr, ptr + len)` if it lies inside a memory of `size` bytes.
@@ -28,7 +42,38 @@ impl<'a> GuestMem<'a> {
         GuestMem {
             bytes,
             written: Vec::new(),
-            touched: std::cell::Cell::new(0),
+            touched: Cell::new(0),
+            guard: None,
+            refused: Cell::new(None),
+        }
+    }
+
+    /// The same view, checking every access against the sanitizer's shadow.
+    pub(crate) fn guarded(bytes: &'a mut [u8], guard: Guard<'a>) -> Self {
+        GuestMem {
+            guard: Some(guard),
+            ..GuestMem::new(bytes)
+        }
+    }
+
+    /// The first access the sanitizer refused, if any.
+    pub(crate) fn refused(&self) -> Option<Refused> {
+        self.refused.get()
+    }
+
+    fn guard(&self, r: &std::ops::Range<usize>, write: bool) -> Result<(), Errno> {
+        let Some(g) = &self.guard else { return Ok(()) };
+        match g
+            .sanitizer
+            .check_range(r.start as u64, r.len() as u64, write, g.sp)
+        {
+            Some(refused) => {
+                if self.refused.get().is_none() {
+                    self.refused.set(Some(refused));
+                }
+                Err(Errno::FAULT)
+            }
+            None => Ok(()),
         }
     }
 
@@ -49,12 +94,14 @@ impl<'a> GuestMem<'a> {
 
     pub(crate) fn slice(&self, ptr: u32, len: u32) -> Result<&[u8], Errno> {
         let r = range(self.bytes.len(), ptr, u64::from(len))?;
+        self.guard(&r, false)?;
         self.touch(r.len() as u64);
         Ok(&self.bytes[r])
     }
 
     pub(crate) fn slice_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Errno> {
         let r = range(self.bytes.len(), ptr, u64::from(len))?;
+        self.guard(&r, true)?;
         self.touch(r.len() as u64);
         if !r.is_empty() {
             self.written.push((r.start, r.len()));

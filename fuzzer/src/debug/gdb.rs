@@ -261,7 +261,8 @@ fn signal(kind: &TrapKind) -> Signal {
         | TrapKind::IndirectCallToNull
         | TrapKind::NullReference
         | TrapKind::BadReference
-        | TrapKind::StackExhausted => Signal::SIGSEGV,
+        | TrapKind::StackExhausted
+        | TrapKind::Sanitizer(_) => Signal::SIGSEGV,
         TrapKind::IntegerOverflow
         | TrapKind::IntegerDivisionByZero
         | TrapKind::InvalidConversionToInteger => Signal::SIGFPE,

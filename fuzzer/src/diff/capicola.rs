@@ -236,7 +236,9 @@ pub(crate) fn trap_class(kind: &TrapKind) -> TrapClass {
         TrapKind::NullReference => TrapClass::NullReference,
         TrapKind::StackExhausted => TrapClass::Other("call stack exhausted".into()),
         TrapKind::BadReference => TrapClass::Other("reference to a missing function".into()),
-        TrapKind::ResourceExhausted(_) => TrapClass::Other(kind.message().into()),
+        TrapKind::ResourceExhausted(_) | TrapKind::Sanitizer(_) => {
+            TrapClass::Other(kind.message().into())
+        }
         TrapKind::Host(message) => TrapClass::Other(message.clone()),
     }
 }
