@@ -1264,8 +1264,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             };
             pay_bulk!(n, 3);
             let n = n as usize;
-            san_check!($src, s, n, false);
-            san_check!($dst, d, n, true);
             if di == si {
                 tables[di].elems.copy_within(s..s + n, d);
             } else {
@@ -1368,11 +1366,11 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                     if outer {
                         let refused = match kind {
                             AllocFn::Free => san.free(ptr, frames_now, &resolve).err(),
-                            AllocFn::Realloc => san.bad_free(ptr, &resolve),
+                            AllocFn::Realloc => san.bad_free(ptr, &resolve).map(Box::new),
                             _ => None,
                         };
                         if let Some(report) = refused {
-                            trap!(TrapKind::Sanitizer(Box::new(report)))
+                            trap!(TrapKind::Sanitizer(report))
                         }
                     }
                     outer
@@ -1435,7 +1433,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                         mem.mark_dirty(user as usize, n);
                     }
                     if let Err(report) = san.free(old, alloc, &resolve) {
-                        trap!(TrapKind::Sanitizer(Box::new(report)))
+                        trap!(TrapKind::Sanitizer(report))
                     }
                     user
                 }

@@ -85,6 +85,14 @@ pub(crate) struct ExecSnapshot {
     prepaid: u64,
 }
 
+/// The sanitizer's state, its shadow stored apart as non-zero pages like a memory's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SanitizerState {
+    state: Sanitizer,
+    shadow_len: u64,
+    shadow_pages: Vec<(u64, Vec<u8>)>,
+}
+
 /// Everything needed to continue a store exactly where it stood. Not the translated code: modules are named by hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -99,8 +107,7 @@ pub struct Snapshot {
     exec: ExecSnapshot,
     /// Whether the engine instrumented its modules for the sanitizer (`Config::sanitize`): their code differs.
     sanitized: bool,
-    /// The sanitizer's state, and its shadow as non-zero pages like a memory's.
-    sanitizer: Option<(Sanitizer, u64, Vec<(u64, Vec<u8>)>)>,
+    sanitizer: Option<SanitizerState>,
     /// The embedder's host state (e.g. the WASI context), serialized by the embedder.
     host: Vec<u8>,
 }
@@ -573,13 +580,10 @@ impl Store {
                 prepaid: self.exec.prepaid,
             },
             sanitized: self.engine.config().sanitize,
-            sanitizer: self.sanitizer.as_ref().map(|san| {
-                let shadow = san.shadow();
-                (
-                    san.without_shadow(),
-                    shadow.len() as u64,
-                    sparse_pages(shadow),
-                )
+            sanitizer: self.sanitizer.as_ref().map(|san| SanitizerState {
+                state: san.without_shadow(),
+                shadow_len: san.shadow().len() as u64,
+                shadow_pages: sparse_pages(san.shadow()),
             }),
             host: Vec::new(),
         }
@@ -809,9 +813,9 @@ impl Store {
                 return Err(corrupt("function does not belong to its instance"));
             }
         }
-        if let Some((san, len, pages)) = &snap.sanitizer {
-            let shadow = unpack_pages(*len, pages, "sanitizer shadow")?;
-            let san = san.with_shadow(shadow);
+        if let Some(saved) = &snap.sanitizer {
+            let shadow = unpack_pages(saved.shadow_len, &saved.shadow_pages, "sanitizer shadow")?;
+            let san = saved.state.with_shadow(shadow);
             let memory = store
                 .memories
                 .get(san.memory as usize)

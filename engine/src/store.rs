@@ -878,7 +878,9 @@ impl Store {
                 Extern::Global(g) => data.globals.push(g.0),
             }
         }
-        for body in &m.bodies {
+        // One function per defined function: bodies past those are the sanitizer's moved allocator functions.
+        let defined = m.func_types.len() - m.num_imported_funcs as usize;
+        for body in m.bodies.iter().take(defined) {
             let ty_index = m.func_types[body.func_index as usize] as usize;
             self.funcs.push(FuncInst::Wasm {
                 instance: inst_index,
@@ -949,7 +951,8 @@ impl Store {
             let sp = m
                 .sanitized
                 .stack_pointer
-                .and_then(|g| data.globals.get(g as usize).copied());
+                .and_then(|g| data.globals.get(g as usize).copied())
+                .map(|g| (g, self.globals[g as usize].value as u32));
             let len = self.memories[mem as usize].data.len();
             self.sanitizer = Some(Box::new(Sanitizer::new(mem, len, sp)));
         }
@@ -1085,6 +1088,13 @@ impl Store {
         Ok(())
     }
 
+    /// A call ended early: no allocator wrapper is running any more.
+    fn call_ended(&mut self) {
+        if let Some(san) = &mut self.sanitizer {
+            san.depth = 0;
+        }
+    }
+
     /// Whether a call is in progress (paused, pending or waiting for a host function).
     pub fn is_running(&self) -> bool {
         self.exec.status != Status::Idle
@@ -1148,6 +1158,7 @@ impl Store {
 
     fn trap(&mut self, kind: TrapKind) -> Outcome {
         let backtrace = self.backtrace();
+        self.call_ended();
         self.exec.frames.clear();
         self.exec.status = Status::Idle;
         self.exec.prepaid = 0;
@@ -1351,6 +1362,7 @@ impl Store {
 
     /// Abandons the call in progress, if any: the store becomes idle, with memories and globals as they are.
     pub fn abort(&mut self) {
+        self.call_ended();
         self.exec.frames.clear();
         self.exec.stack.clear();
         self.exec.sp = 0;

@@ -49,7 +49,8 @@ struct Translator<'a> {
     max_height: u32,
     /// Operand stack height in cells before each emitted op.
     heights: Vec<u32>,
-    /// Fuse op sequences (off with coverage or comparison logging, whose ops and edges are per Wasm operator).
+    /// Fuse op sequences (off with coverage or comparison logging, whose ops and edges are per Wasm operator, and
+    /// with the sanitizer).
     fuse: bool,
     /// First op that may be fused with ops after it: the last branch target.
     fuse_floor: usize,
@@ -117,7 +118,10 @@ pub(crate) fn translate_function(
         height: 0,
         max_height: 0,
         heights: Vec::new(),
-        fuse: !module.engine.config().coverage && !module.engine.config().cmplog,
+        // The sanitizer checks memory accesses through the twins of the plain load and store ops.
+        fuse: !module.engine.config().coverage
+            && !module.engine.config().cmplog
+            && !module.engine.config().sanitize,
         fuse_floor: 0,
         coverage: module.engine.config().coverage,
         cmplog: module.engine.config().cmplog,

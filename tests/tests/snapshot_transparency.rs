@@ -49,11 +49,15 @@ fn seeded_config() -> wasm_smith::Config {
 }
 
 /// What the `snapshot_transparency` fuzz target does with a generated module (if any) and a pause schedule.
-fn check_transparency(module: Option<Vec<u8>>, schedule: Schedule<'_>) -> Transparency {
+fn check_transparency(
+    module: Option<Vec<u8>>,
+    schedule: Schedule<'_>,
+    engine: &capicola_engine::Engine,
+) -> Transparency {
     let Some(bytes) = module else {
         return Transparency::default();
     };
-    let engine = snapshots::engine();
+    let engine = engine.clone();
     let module = Module::new(&engine, &bytes)
         .unwrap_or_else(|e| panic!("the engine rejected a valid wasm-smith module: {e}"));
     snapshots::transparency(&engine, &module, &mut { schedule })
@@ -110,11 +114,25 @@ fn on_every_core<T: Send + Default + std::ops::AddAssign>(
 
 #[test]
 fn smith_modules_paused_anywhere_end_as_their_straight_runs() {
+    smith_transparency(&snapshots::engine());
+}
+
+/// The same with the sanitizer's checks compiled in: its shadow travels through the snapshots too.
+#[test]
+fn smith_modules_paused_anywhere_end_as_their_straight_runs_with_the_sanitizer() {
+    smith_transparency(&capicola_engine::Engine::new(capicola_engine::Config {
+        sanitize: true,
+        ..snapshots::engine().config().clone()
+    }));
+}
+
+fn smith_transparency(engine: &capicola_engine::Engine) {
     let (total, failures) = on_every_core(MODULES, |seed| {
         let (smith, schedule) = seeded_input(seed);
         check_transparency(
             generate::module_with(seeded_config(), &smith),
             Schedule::new(&schedule),
+            engine,
         )
     });
     println!("{MODULES} wasm-smith modules: {total:?}");
@@ -228,7 +246,9 @@ fn regression_failures(valid: &[Vec<u8>], path: &Path, strict: bool) -> Vec<Stri
         let module = wat::parse_bytes(&data)
             .unwrap_or_else(|e| panic!("assembling {}: {e}", path.display()))
             .into_owned();
-        if let Err(message) = catch(|| check_transparency(Some(module), schedule(&EVERYWHERE))) {
+        if let Err(message) =
+            catch(|| check_transparency(Some(module), schedule(&EVERYWHERE), &snapshots::engine()))
+        {
             failures.push(format!(
                 "  {} (snapshot_transparency): {message}",
                 path.display()
@@ -247,7 +267,11 @@ fn regression_failures(valid: &[Vec<u8>], path: &Path, strict: bool) -> Vec<Stri
             return Transparency::default();
         };
         let (pauses, smith) = rest.split_at(usize::from(len).min(rest.len()));
-        check_transparency(generate::module(smith), schedule(pauses))
+        check_transparency(
+            generate::module(smith),
+            schedule(pauses),
+            &snapshots::engine(),
+        )
     };
     if let Err(message) = catch(transparency) {
         failures.push(format!(

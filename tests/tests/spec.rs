@@ -288,7 +288,8 @@ fn list_findings(out: &mut String, reports: &[&Report]) {
     }
 }
 
-/// Runs only the asserted set with `pause` and every instrumentation hook switched on, and
+/// Runs only the asserted set with `pause` and every instrumentation hook (the sanitizer's checks included)
+/// switched on, and
 /// asserts it passes exactly as the straight run does.
 fn asserted_set_passes_with(pause: Pause) {
     let mut folders: Vec<Folder> = folders().into_iter().filter(Folder::asserted).collect();
@@ -298,6 +299,7 @@ fn asserted_set_passes_with(pause: Pause) {
             coverage: true,
             cmplog: true,
             track_dirty_pages: true,
+            sanitize: true,
             ..Config::default()
         },
         pause,
