@@ -232,9 +232,11 @@ pub enum FindingClass {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Signature {
     pub class: FindingClass,
-    /// A file-name-safe label: the trap kind, `timeout`, `exit-N` or `engine-panic`.
+    /// A file-name-safe label: the trap kind, `timeout`, `exit-N` or `engine-panic`; for a sanitizer finding, the
+    /// violation and a function (`heap-buffer-overflow-parse`).
     pub label: String,
-    /// FNV-1a of the label and the innermost frames (function and offset; functions only for timeouts).
+    /// FNV-1a of the label and the innermost frames (function and offset; functions only for timeouts); for a
+    /// sanitizer finding, of the violation and the names of its [`SANITIZER_SIGNATURE_FRAMES`] innermost functions.
     pub hash: u64,
 }
 
@@ -316,13 +318,13 @@ impl Outcome {
     /// violation and the innermost function that is not the allocator's (`heap-buffer-overflow-parse`).
     pub fn signature(&self, module: &Module) -> Option<Signature> {
         if let Some((report, frames)) = self.sanitizer_identity() {
+            let symbols = Symbols {
+                module,
+                debug_info: None,
+            };
             let names: Vec<String> = frames
                 .iter()
-                .map(|f| {
-                    module
-                        .func_name(f.func_index)
-                        .map_or_else(|| format!("func[{}]", f.func_index), str::to_string)
-                })
+                .map(|f| symbols.func_name(f.func_index))
                 .collect();
             let id = report.violation.id();
             let mut hash = fnv1a(id.as_bytes(), FNV_OFFSET);
