@@ -313,6 +313,7 @@ fn the_terminal_ui_shows_source_stack_locals_and_memory() {
     let mut session = Session::new(
         &wasm,
         &TargetOptions::default(),
+        false,
         b"AAAAAAAAAAAA",
         TimelineConfig::default(),
     )

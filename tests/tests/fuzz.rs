@@ -214,6 +214,8 @@ fn corpus_features(wasm: &Path, dir: &Path) -> BTreeSet<(u32, u8)> {
         Instrumentation {
             coverage: true,
             cmplog: false,
+            sanitize: false,
+            detect_leaks: false,
         },
     )
     .expect("the target loads");
@@ -667,6 +669,8 @@ fn a_wall_clock_timeout_leaves_fuel_timeouts_as_they_were() {
             Instrumentation {
                 coverage: true,
                 cmplog: false,
+                sanitize: false,
+                detect_leaks: false,
             },
         )
         .expect("the target loads")

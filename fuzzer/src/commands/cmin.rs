@@ -10,7 +10,9 @@ use capicola::fuzz::output::input_files;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{TargetArgs, TimeoutArgs, expand_inputs, load_target, read_module};
+use super::common::{
+    SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, load_target, read_module,
+};
 
 /// Minimizes a corpus: copies to OUT a subset of the inputs that covers every edge, in every hit-count class,
 /// that the whole corpus covers (as afl-cmin: for each edge the smallest input reaching it, rarest edges first).
@@ -28,6 +30,8 @@ pub struct CminCommand {
     #[command(flatten)]
     target_args: TargetArgs,
     #[command(flatten)]
+    sanitize: SanitizeArgs,
+    #[command(flatten)]
     timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
@@ -42,6 +46,7 @@ impl CminCommand {
             &self.args,
             OutputMode::Discard,
         )?);
+        let sanitizer = self.sanitize.choice(&wasm);
         let mut target = load_target(
             &self.target,
             &wasm,
@@ -49,8 +54,10 @@ impl CminCommand {
             Instrumentation {
                 coverage: true,
                 cmplog: false,
+                ..sanitizer.instrumentation()
             },
         )?;
+        errln!("{}", sanitizer.banner(target.module()));
         let files = expand_inputs(&self.inputs)?;
         let mut inputs = Vec::with_capacity(files.len());
         for file in &files {

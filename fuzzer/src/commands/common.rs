@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use capicola::files::write_atomically;
-use capicola::fuzz::{Instrumentation, Target, TargetOptions};
+use capicola::fuzz::{Instrumentation, SanitizeRequest, SanitizerChoice, Target, TargetOptions};
 use capicola::session::{Session, Stop};
 use capicola::snapshot_file::frame_text;
 use capicola::values::format_val;
@@ -67,6 +67,38 @@ impl TargetArgs {
             limits: self.limits.config(LimitDefaults::Input),
             max_fs_bytes: self.limits.fs_bytes(),
         })
+    }
+}
+
+/// The sanitizer's settings; shared by `fuzz`, `replay`, `tmin`, `cmin` and `debug`, so that a crash replays and
+/// debugs with the checks that found it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SanitizeArgs {
+    /// Check the target's linear memory as ASan does (heap overflows, uses after free, double and invalid frees,
+    /// shadow-stack overflows) [default: on for libFuzzer harnesses whose allocator the engine recognizes (malloc
+    /// and free, with function names), off otherwise].
+    #[arg(long, conflicts_with = "no_sanitize")]
+    pub sanitize: bool,
+    /// Run without the sanitizer.
+    #[arg(long)]
+    pub no_sanitize: bool,
+    /// Heap blocks an input allocates and does not free by its end make it a crash (`memory-leak`); implies
+    /// --sanitize.
+    #[arg(long, conflicts_with = "no_sanitize")]
+    pub detect_leaks: bool,
+}
+
+impl SanitizeArgs {
+    /// What these flags decide for the module `wasm`.
+    pub fn choice(&self, wasm: &[u8]) -> SanitizerChoice {
+        let request = if self.no_sanitize {
+            SanitizeRequest::Off
+        } else if self.sanitize {
+            SanitizeRequest::On
+        } else {
+            SanitizeRequest::Default
+        };
+        SanitizerChoice::decide(wasm, request, self.detect_leaks)
     }
 }
 

@@ -9,7 +9,7 @@ use capicola_engine::timeline::TimelineConfig;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{TargetArgs, read_module};
+use super::common::{SanitizeArgs, TargetArgs, read_module};
 
 /// Replays an input (typically a crash the fuzzer found) under the time-travel debugger: the target is booted as
 /// `capicola fuzz` boots it, the input's run is recorded as it goes, and every earlier instruction can be reached
@@ -19,6 +19,9 @@ use super::common::{TargetArgs, read_module};
 /// stack, locals, operand stack, globals and memory, and takes commands on its command line; otherwise (or with
 /// `--no-tui`) commands are read line by line from standard input, or from `--batch FILE`. `help` lists them.
 /// Source lines need a module built with `-g`.
+///
+/// The sanitizer is on or off as for `replay` (same flags, same default): a run stopped by a finding shows its
+/// report, and `info block ADDR` tells who allocated and freed the heap block at or nearest ADDR.
 ///
 /// Exit codes: 0 every command ran; 1 a command failed; 2 a usage or load error.
 #[derive(Debug, clap::Args)]
@@ -51,6 +54,8 @@ pub struct DebugCommand {
     no_tui: bool,
     #[command(flatten)]
     target_args: TargetArgs,
+    #[command(flatten)]
+    sanitize: SanitizeArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -62,6 +67,7 @@ impl DebugCommand {
         target: PathBuf,
         input: PathBuf,
         target_args: TargetArgs,
+        sanitize: SanitizeArgs,
         args: Vec<String>,
     ) -> Self {
         DebugCommand {
@@ -74,6 +80,7 @@ impl DebugCommand {
             no_run: false,
             no_tui: false,
             target_args,
+            sanitize,
             args,
         }
     }
@@ -90,8 +97,10 @@ impl DebugCommand {
             interval: self.interval.max(1),
             ..TimelineConfig::default()
         };
-        let mut session = Session::new(&wasm, &options, &input, config)
+        let sanitizer = self.sanitize.choice(&wasm);
+        let mut session = Session::new(&wasm, &options, sanitizer.on, &input, config)
             .with_context(|| format!("cannot start {}", self.target.display()))?;
+        errln!("{}", sanitizer.banner(&session.module));
         if session.debug_info.is_none() {
             errln!(
                 "note: {} has no DWARF line table (build with -g for source lines)",

@@ -11,7 +11,9 @@ use capicola::fuzz::monitor::{StatusView, format_duration, pretty};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{TargetArgs, TimeoutArgs, load_target, read_module, shell_word, target_name};
+use super::common::{
+    SanitizeArgs, TargetArgs, TimeoutArgs, load_target, read_module, shell_word, target_name,
+};
 
 /// Fuzzes a WebAssembly target, resetting it to a snapshot taken after its initialization for every input.
 ///
@@ -19,6 +21,12 @@ use super::common::{TargetArgs, TimeoutArgs, load_target, read_module, shell_wor
 /// and `malloc`) or a whole WASI program (it exports `_start`) that reads its input from standard input, or from
 /// the file named by `@@` in ARGS: `capicola fuzz prog.wasm -- --strict @@`. A WASI program runs until it first
 /// reads its input; every input then starts from there.
+///
+/// Sanitizer: on by default for libFuzzer harnesses whose allocator the engine recognizes (`malloc` and `free`,
+/// in a module with function names), off otherwise; `--sanitize` forces it on, `--no-sanitize` off, and
+/// `--detect-leaks` adds leak checks at the end of each input. The banner says what it checks. Its findings are
+/// crashes, one per violation and three innermost functions (`crashes/heap-buffer-overflow-parse-<hash>`), each
+/// with its ASan-style report beside it in `crashes/.<name>.txt`.
 ///
 /// Findings go to OUT: `queue/` (inputs that reached new coverage), `crashes/` (one input per trap kind and Wasm
 /// backtrace), `timeouts/` (one per stack where the fuel ran out), `engine-bugs/` (inputs that made capicola
@@ -92,6 +100,8 @@ pub struct FuzzCommand {
     #[command(flatten)]
     target_args: TargetArgs,
     #[command(flatten)]
+    sanitize: SanitizeArgs,
+    #[command(flatten)]
     timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
@@ -129,6 +139,7 @@ impl FuzzCommand {
         target_options.deadline = self
             .max_total_time
             .and_then(|secs| started.checked_add(Duration::from_secs(secs)));
+        let sanitizer = self.sanitize.choice(&wasm);
         let probe = load_target(
             &self.target,
             &wasm,
@@ -136,6 +147,7 @@ impl FuzzCommand {
             Instrumentation {
                 coverage: true,
                 cmplog: false,
+                ..sanitizer.instrumentation()
             },
         )?;
         let out = self
@@ -169,6 +181,7 @@ impl FuzzCommand {
             self.jobs,
             out.display()
         );
+        errln!("{}", sanitizer.banner(probe.module()));
         drop(probe);
         let options = CampaignOptions {
             wasm,
@@ -184,6 +197,7 @@ impl FuzzCommand {
             auto_dict: !self.no_auto_dict,
             cmplog: !self.no_cmplog,
             stop_on_crash: self.stop_on_crash,
+            sanitizer,
             status,
             broker_port: self.broker_port,
             launcher: None,

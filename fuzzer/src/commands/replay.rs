@@ -4,13 +4,14 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use capicola::fuzz::{Instrumentation, Outcome};
+use capicola::fuzz::sanitizer::source_lines;
+use capicola::fuzz::{Outcome, Symbols};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::debug_command_line;
 use super::common::{
-    TargetArgs, TimeoutArgs, expand_inputs, load_target, parse_seconds, read_module,
+    SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, load_target, parse_seconds, read_module,
 };
 use super::debug::DebugCommand;
 
@@ -20,13 +21,18 @@ const EXIT_INTERRUPTED: u8 = 4;
 /// Runs inputs through a fuzz target, as `capicola fuzz` runs them, and prints what each did: `ok`, the trap
 /// and its Wasm backtrace (with function names from the name section), or the stack where the fuel ran out.
 ///
+/// The sanitizer is on or off as for `capicola fuzz` (`--sanitize`, `--no-sanitize`, `--detect-leaks`; the first
+/// line on stderr says which and what it checks). A sanitizer finding is a crash: it is printed as ASan prints
+/// its reports — the violation and the access, the backtrace, and where the heap block concerned was allocated
+/// and freed, with source lines for a module built with `-g`.
+///
 /// INPUT is a file or a folder (every file in it). The guest's own output is shown as it runs. For each crash,
 /// the command that opens it in the time-travel debugger is printed; `--debug` opens the first one.
 ///
 /// `--timeout` bounds each input in wall-clock time, `--max-total-time` the whole command (initialization
 /// included): inputs not run by then are listed as not run.
 ///
-/// Exit codes: 0 every input ran to its end; 1 some input crashed (or hit an engine bug); 3 some input timed
+/// Exit codes: 0 every input ran to its end; 1 some input crashed (a sanitizer finding included) or hit an engine bug; 3 some input timed
 /// out and none crashed; 2 a usage or load error (an initialization still running at `--max-total-time`
 /// included); 4 `--max-total-time` ran out before every input ran, and none crashed.
 #[derive(Debug, clap::Args)]
@@ -45,6 +51,8 @@ pub struct ReplayCommand {
     #[command(flatten)]
     target_args: TargetArgs,
     #[command(flatten)]
+    sanitize: SanitizeArgs,
+    #[command(flatten)]
     timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
@@ -61,15 +69,14 @@ impl ReplayCommand {
             OutputMode::Inherit,
         )?);
         options.deadline = self.max_total_time.and_then(|t| started.checked_add(t));
-        let mut target = load_target(
-            &self.target,
-            &wasm,
-            &options,
-            Instrumentation {
-                coverage: false,
-                cmplog: false,
-            },
-        )?;
+        let sanitizer = self.sanitize.choice(&wasm);
+        let mut target = load_target(&self.target, &wasm, &options, sanitizer.instrumentation())?;
+        errln!("{}", sanitizer.banner(target.module()));
+        let (module, debug_info) = (target.module().clone(), source_lines(&wasm));
+        let symbols = Symbols {
+            module: &module,
+            debug_info: debug_info.as_ref(),
+        };
         let files = expand_inputs(&self.inputs)?;
         let (mut crashed, mut timed_out, mut interrupted) = (false, false, false);
         let mut first_crash = None;
@@ -95,7 +102,7 @@ impl ReplayCommand {
                 "{} ({} bytes): {}",
                 file.display(),
                 input.len(),
-                outcome.describe(target.module())
+                outcome.describe(&symbols)
             );
             if matches!(outcome, Outcome::Trapped(_) | Outcome::Exited { .. }) {
                 outln!(
@@ -114,6 +121,7 @@ impl ReplayCommand {
                 self.target.clone(),
                 input,
                 self.target_args.clone(),
+                self.sanitize.clone(),
                 self.args.clone(),
             )
             .execute();

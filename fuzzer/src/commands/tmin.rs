@@ -4,15 +4,17 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use capicola::files::write_atomically;
-use capicola::fuzz::Instrumentation;
+use capicola::fuzz::Symbols;
 use capicola::fuzz::minimize;
+use capicola::fuzz::sanitizer::source_lines;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{TargetArgs, TimeoutArgs, load_target, read_module};
+use super::common::{SanitizeArgs, TargetArgs, TimeoutArgs, load_target, read_module};
 
 /// Minimizes a crashing (or timing-out) input: writes the smallest input found that still fails with the same
-/// trap kind and the same whole Wasm backtrace (or runs out of fuel in the same functions).
+/// trap kind and the same whole Wasm backtrace (or runs out of fuel in the same functions; or, for a sanitizer
+/// finding, has the same violation in the same three innermost functions).
 ///
 /// It removes blocks of halving sizes, then replaces bytes with `0` characters and zero bytes, until a pass
 /// changes nothing. Deterministic.
@@ -31,6 +33,8 @@ pub struct TminCommand {
     #[command(flatten)]
     target_args: TargetArgs,
     #[command(flatten)]
+    sanitize: SanitizeArgs,
+    #[command(flatten)]
     timeout: TimeoutArgs,
     /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
     #[arg(last = true, value_name = "ARGS")]
@@ -45,15 +49,9 @@ impl TminCommand {
             &self.args,
             OutputMode::Discard,
         )?);
-        let mut target = load_target(
-            &self.target,
-            &wasm,
-            &options,
-            Instrumentation {
-                coverage: false,
-                cmplog: false,
-            },
-        )?;
+        let sanitizer = self.sanitize.choice(&wasm);
+        let mut target = load_target(&self.target, &wasm, &options, sanitizer.instrumentation())?;
+        errln!("{}", sanitizer.banner(target.module()));
         let input = std::fs::read(&self.input)
             .with_context(|| format!("cannot read {}", self.input.display()))?;
         let report = minimize::tmin(&mut target, &input, self.max_execs)
@@ -72,7 +70,10 @@ impl TminCommand {
             input.len(),
             report.input.len(),
             report.execs,
-            report.outcome.describe(target.module())
+            report.outcome.describe(&Symbols {
+                module: target.module(),
+                debug_info: source_lines(&wasm).as_ref(),
+            })
         );
         Ok(Status::Success)
     }

@@ -8,6 +8,7 @@ use capicola_engine::{FrameInfo, Val};
 
 use super::Session;
 use super::dwarf::SourceLine;
+use crate::fuzz::sanitizer;
 
 /// Most instructions a source-level step walks before it gives up.
 const STEP_LIMIT: u64 = 50_000_000;
@@ -41,6 +42,7 @@ stopping:
 looking:
   where|bt  locals  stack  globals  x ADDR [LEN]  list  disas  position|pos  info  host-calls  output
   (output: what the guest printed up to the current position)
+  info block|block ADDR  the heap block at or nearest ADDR: live or freed, where allocated and freed (sanitizer)
 ADDR: a number (0x.. for hex) or a global variable name, optionally +N; LEN: at least 1, inside the memory";
 
 /// Runs one command line; `Err` is a message about the command itself (bad syntax, unknown address...).
@@ -156,6 +158,8 @@ pub fn inspect(session: &Session, line: &str) -> Result<String, String> {
     let args: Vec<&str> = words.collect();
     match command {
         "info" if args.first() == Some(&"breakpoints") => Ok(list_breaks(session)),
+        "info" if args.first() == Some(&"block") => heap_block(session, &args[1..]),
+        "block" => heap_block(session, &args),
         "where" | "bt" | "backtrace" => Ok(backtrace(session)),
         "locals" => frame_part(session, true),
         "stack" => frame_part(session, false),
@@ -172,6 +176,38 @@ pub fn inspect(session: &Session, line: &str) -> Result<String, String> {
         "output" => Ok(output(session)),
         other => Err(format!("unknown command `{other}` (try `help`)")),
     }
+}
+
+/// Who allocated and freed the heap block at or nearest an address, as the sanitizer recorded it at the current
+/// position.
+fn heap_block(session: &Session, args: &[&str]) -> Result<String, String> {
+    let spec = args.first().ok_or("info block ADDR")?;
+    let addr = parse_address(session, spec)?;
+    let store = session.timeline.store();
+    if !store.sanitizer_active() {
+        return Err(
+            "the sanitizer is off (start the debugger with --sanitize to follow heap blocks)"
+                .into(),
+        );
+    }
+    let Some(state) = store.sanitizer_block_at(addr) else {
+        return Ok(format!("{addr:#010x}: no heap block at or near it"));
+    };
+    let block = &state.block;
+    let mut out = format!(
+        "{} heap block of {} bytes at {:#010x}; {addr:#010x} is located {}\n",
+        if state.live {
+            "live"
+        } else {
+            "freed (in quarantine)"
+        },
+        block.size,
+        block.start,
+        block.describe(addr)
+    );
+    sanitizer::block_history(&mut out, block, session.symbols());
+    out.pop();
+    Ok(out)
 }
 
 /// What the guest wrote to stdout and stderr up to the current position.

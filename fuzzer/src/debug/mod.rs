@@ -8,8 +8,9 @@ pub mod tui;
 
 use capicola_engine::timeline::{End, Host, HostAnswer, Timeline, TimelineConfig};
 use capicola_engine::wasi::{HostAction, WasiCtx, WasiFunc};
-use capicola_engine::{FrameInfo, HostCall, Memory, Module, Store};
+use capicola_engine::{FrameInfo, HostCall, Memory, Module, Store, Trap, TrapKind};
 
+use crate::fuzz::sanitizer::{self, Symbols};
 use crate::fuzz::target::{DebugStart, format_backtrace};
 use crate::fuzz::{HarnessKind, TargetOptions};
 use dwarf::{DebugInfo, SourceLine};
@@ -56,14 +57,16 @@ pub struct Session {
 }
 
 impl Session {
-    /// Boots `wasm` with `input` and starts recording at the first instruction of the input's run.
+    /// Boots `wasm` (with the sanitizer's checks when `sanitize`) with `input` and starts recording at the first
+    /// instruction of the input's run.
     pub fn new(
         wasm: &[u8],
         options: &TargetOptions,
+        sanitize: bool,
         input: &[u8],
         config: TimelineConfig,
     ) -> anyhow::Result<Session> {
-        let start = DebugStart::new(wasm, options, input)?;
+        let start = DebugStart::new(wasm, options, sanitize, input)?;
         let debug_info = DebugInfo::parse(wasm)?;
         let host = WasiHost {
             ctx: start.ctx,
@@ -82,6 +85,14 @@ impl Session {
             debug_info,
             breaks: Vec::new(),
         })
+    }
+
+    /// Function names and source lines, for reports.
+    pub fn symbols(&self) -> Symbols<'_> {
+        Symbols {
+            module: &self.module,
+            debug_info: self.debug_info.as_ref(),
+        }
     }
 
     /// The source line of module offset `offset`, if known.
@@ -118,6 +129,13 @@ impl Session {
         let (pos, end) = self.timeline.end()?;
         Some(match end {
             End::Finished(_) => format!("the input's run returned at position {pos}"),
+            End::Trapped(Trap {
+                kind: TrapKind::Sanitizer(report),
+                backtrace,
+            }) => format!(
+                "sanitizer finding at position {pos}:\n{}",
+                sanitizer::report(report, backtrace, self.symbols())
+            ),
             End::Trapped(trap) => format!(
                 "trap at position {pos}: {}\n{}",
                 trap.kind,

@@ -38,6 +38,7 @@ use super::executor::{CmpLogExecutor, WasmExecutor};
 use super::monitor::{Carried, LiveStats, StatusMonitor, StatusView};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, input_files};
+use super::sanitizer::{SanitizerChoice, source_lines};
 use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
 use crate::files::{read_checked, write_atomically, write_checked};
 
@@ -72,6 +73,8 @@ pub struct CampaignOptions {
     pub cmplog: bool,
     /// Stop at the first new crash.
     pub stop_on_crash: bool,
+    /// Whether the sanitizer checks the target's runs (not the cmplog tracer's), and looks for leaks.
+    pub sanitizer: SanitizerChoice,
     /// How the live status is shown.
     pub status: StatusView,
     /// Port of the LLMP broker with `jobs > 1` (a free one when `None`).
@@ -214,6 +217,7 @@ where
         Instrumentation {
             coverage: true,
             cmplog: false,
+            ..options.sanitizer.instrumentation()
         },
     )?;
     let module = target.module().clone();
@@ -246,7 +250,12 @@ where
 
     // Objective: a crash, timeout or engine panic whose trap kind + Wasm backtrace was not seen before, written
     // to crashes/, timeouts/ or engine-bugs/ as it is found.
-    let mut objective = FindingFeedback::new(&outcome, output.clone(), module);
+    let mut objective = FindingFeedback::new(
+        &outcome,
+        output.clone(),
+        module,
+        source_lines(&options.wasm),
+    );
 
     let mut state = match state {
         Some(state) => state,
@@ -284,6 +293,8 @@ where
             Instrumentation {
                 coverage: false,
                 cmplog: true,
+                sanitize: false,
+                detect_leaks: false,
             },
         )?)
     } else {
@@ -577,6 +588,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
         Instrumentation {
             coverage: true,
             cmplog: false,
+            ..options.sanitizer.instrumentation()
         },
     )?;
     let tokens = tokens(options)?;

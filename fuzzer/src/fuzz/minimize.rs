@@ -9,7 +9,7 @@ use super::target::{Outcome, Target};
 pub struct TminReport {
     /// The smallest input found that fails like the original.
     pub input: Vec<u8>,
-    /// The failure both the original and the result show.
+    /// The failure of the result (the same as the original's, by [`Outcome::same_failure`]).
     pub outcome: Outcome,
     /// Inputs run.
     pub execs: u64,
@@ -75,9 +75,16 @@ pub fn tmin(
             break;
         }
     }
+    // The outcome of the minimized input itself: a sanitizer finding's addresses and sizes are its own.
+    let outcome = if current == input {
+        want
+    } else {
+        execs += 1;
+        target.run(&current)
+    };
     Ok(TminReport {
         input: current,
-        outcome: want,
+        outcome,
         execs,
     })
 }

@@ -1,7 +1,7 @@
 //! Coverage-guided fuzzing of Wasm targets: a target booted once and reset to that snapshot for every input, driven by LibAFL, plus replay and minimization of what it finds.
 //!
 //! LibAFL's type parameters stay in [`executor`] and [`observers`] (and the pipeline in [`campaign`] that wires
-//! them); [`target`], [`minimize`], [`dict`], [`output`] and [`dashboard`] know nothing of LibAFL.
+//! them); [`target`], [`sanitizer`], [`minimize`], [`dict`], [`output`] and [`dashboard`] know nothing of LibAFL.
 
 pub mod campaign;
 pub mod dashboard;
@@ -11,9 +11,11 @@ pub mod minimize;
 pub mod monitor;
 pub mod observers;
 pub mod output;
+pub mod sanitizer;
 pub mod target;
 
 pub use campaign::{CampaignOptions, Summary};
+pub use sanitizer::{SanitizeRequest, SanitizerChoice, Symbols};
 pub use target::{
     HarnessKind, Instrumentation, Outcome, Target, TargetError, TargetOptions, TimeoutCause,
 };

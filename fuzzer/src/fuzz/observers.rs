@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use capicola_engine::Module;
+
+use crate::debug::dwarf::DebugInfo;
 use libafl::Error;
 use libafl::corpus::Testcase;
 use libafl::executors::ExitKind;
@@ -17,6 +19,7 @@ use libafl_bolts::{HasLen, Named};
 use serde::{Deserialize, Serialize};
 
 use super::output::OutputDir;
+use super::sanitizer::Symbols;
 use super::target::{FindingClass, Outcome};
 
 /// Holds the outcome of the last run (trap kind and backtrace, exit, out-of-fuel stack) for the feedbacks.
@@ -66,16 +69,24 @@ pub struct FindingFeedback {
     observer: Handle<OutcomeObserver>,
     output: OutputDir,
     module: Module,
+    /// The module's source lines, for sanitizer reports.
+    debug_info: Option<DebugInfo>,
     seen: HashSet<(FindingClass, u64)>,
     crashes: u64,
 }
 
 impl FindingFeedback {
-    pub fn new(observer: &OutcomeObserver, output: OutputDir, module: Module) -> Self {
+    pub fn new(
+        observer: &OutcomeObserver,
+        output: OutputDir,
+        module: Module,
+        debug_info: Option<DebugInfo>,
+    ) -> Self {
         FindingFeedback {
             observer: observer.handle(),
             output,
             module,
+            debug_info,
             seen: HashSet::new(),
             crashes: 0,
         }
@@ -116,13 +127,16 @@ where
             .get(&self.observer)
             .and_then(OutcomeObserver::outcome)
             .ok_or_else(|| Error::illegal_state("the outcome observer recorded nothing"))?;
-        let Some(signature) = outcome.signature() else {
+        let Some(signature) = outcome.signature(&self.module) else {
             return Ok(false);
         };
         if !self.seen.insert((signature.class, signature.hash)) {
             return Ok(false);
         }
-        let detail = outcome.describe(&self.module);
+        let detail = outcome.describe(&Symbols {
+            module: &self.module,
+            debug_info: self.debug_info.as_ref(),
+        });
         let new = self
             .output
             .save_finding(&signature, &input.target_bytes(), &detail)

@@ -10,11 +10,14 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
+use capicola_engine::sanitizer::{AllocFn, SanitizerReport, Violation};
 use capicola_engine::wasi::{self, HostAction, OutputMode, RunStatus, WasiCtx, WasiError};
 use capicola_engine::{
     CmpValues, Config, Engine, Error, Extern, FrameInfo, Func, Instance, Linker, Memory, Module,
-    Outcome as RunOutcome, PAGE_SIZE, Store, Trap, Val, ValType,
+    Outcome as RunOutcome, PAGE_SIZE, Store, Trap, TrapKind, Val, ValType,
 };
+
+use super::sanitizer::{self, Symbols};
 
 /// The libFuzzer entry point.
 pub const TEST_ONE_INPUT: &str = "LLVMFuzzerTestOneInput";
@@ -37,6 +40,9 @@ const FIRST_SLICE: u64 = 256;
 const MAX_SLICE: u64 = 1 << 24;
 /// Innermost frames that identify a crash: deeper frames (recursion depth, callers) do not make it another bug.
 pub const SIGNATURE_FRAMES: usize = 16;
+/// Innermost frames, by function name, that identify a sanitizer finding (as ASan's deduplication does): where in
+/// those functions and how the input got there do not make it another bug.
+pub const SANITIZER_SIGNATURE_FRAMES: usize = 3;
 
 /// Why a target could not be loaded or booted.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +132,10 @@ pub struct Instrumentation {
     pub coverage: bool,
     /// Comparison operands.
     pub cmplog: bool,
+    /// The sanitizer's checks of linear memory (`Config::sanitize`).
+    pub sanitize: bool,
+    /// With `sanitize`: heap blocks an input allocated and did not free make it a crash (a `memory-leak` finding).
+    pub detect_leaks: bool,
 }
 
 /// How a target is set up and run.
@@ -273,8 +283,66 @@ fn frames_hash(label: &str, frames: &[FrameInfo], offsets: bool) -> u64 {
 }
 
 impl Outcome {
-    /// The finding this outcome is, if any: `None` for a normal end.
-    pub fn signature(&self) -> Option<Signature> {
+    /// A leak finding for the first of `leaks` (blocks an input allocated and did not free), if any: a sanitizer
+    /// trap whose backtrace is the block's allocation.
+    pub fn leak(leaks: Vec<capicola_engine::sanitizer::BlockReport>) -> Option<Outcome> {
+        let block = leaks.into_iter().next()?;
+        Some(Outcome::Trapped(Trap {
+            backtrace: block.allocated.clone(),
+            kind: TrapKind::Sanitizer(Box::new(SanitizerReport {
+                violation: Violation::MemoryLeak,
+                access: None,
+                pointer: Some(block.start),
+                block: Some(block),
+            })),
+        }))
+    }
+
+    /// For a sanitizer finding: the violation and the innermost frames that identify it.
+    fn sanitizer_identity(&self) -> Option<(&SanitizerReport, &[FrameInfo])> {
+        match self {
+            Outcome::Trapped(Trap {
+                kind: TrapKind::Sanitizer(report),
+                backtrace,
+            }) => Some((
+                report,
+                &backtrace[..backtrace.len().min(SANITIZER_SIGNATURE_FRAMES)],
+            )),
+            _ => None,
+        }
+    }
+
+    /// The finding this outcome is, if any: `None` for a normal end. Sanitizer findings are named after the
+    /// violation and the innermost function that is not the allocator's (`heap-buffer-overflow-parse`).
+    pub fn signature(&self, module: &Module) -> Option<Signature> {
+        if let Some((report, frames)) = self.sanitizer_identity() {
+            let names: Vec<String> = frames
+                .iter()
+                .map(|f| {
+                    module
+                        .func_name(f.func_index)
+                        .map_or_else(|| format!("func[{}]", f.func_index), str::to_string)
+                })
+                .collect();
+            let id = report.violation.id();
+            let mut hash = fnv1a(id.as_bytes(), FNV_OFFSET);
+            for name in &names {
+                hash = fnv1a(name.as_bytes(), fnv1a(&[0], hash));
+            }
+            let place = names
+                .iter()
+                .find(|n| !AllocFn::ALL.iter().any(|f| f.name() == n.as_str()))
+                .or(names.first());
+            let label = match place {
+                Some(place) => format!("{id}-{}", slug(place)),
+                None => id.to_string(),
+            };
+            return Some(Signature {
+                class: FindingClass::Crash,
+                label,
+                hash,
+            });
+        }
         let (class, label, hash) = match self {
             Outcome::Ok { .. } | Outcome::Interrupted => return None,
             Outcome::Trapped(trap) => {
@@ -301,8 +369,16 @@ impl Outcome {
         Some(Signature { class, label, hash })
     }
 
-    /// Whether two outcomes are the same failure: same kind, same whole backtrace (for `tmin`).
+    /// Whether two outcomes are the same failure (for `tmin`): same kind, same whole backtrace; for sanitizer
+    /// findings, the same violation in the same innermost functions (addresses and sizes change with the input).
     pub fn same_failure(&self, other: &Outcome) -> bool {
+        if let (Some((a, x)), Some((b, y))) =
+            (self.sanitizer_identity(), other.sanitizer_identity())
+        {
+            let funcs =
+                |frames: &[FrameInfo]| frames.iter().map(|f| f.func_index).collect::<Vec<_>>();
+            return a.violation == b.violation && funcs(x) == funcs(y);
+        }
         match (self, other) {
             (Outcome::Trapped(a), Outcome::Trapped(b)) => a == b,
             (
@@ -315,18 +391,28 @@ impl Outcome {
                     backtrace: y,
                 },
             ) => a == b && x == y,
-            (Outcome::Timeout { .. }, Outcome::Timeout { .. }) => {
-                self.signature() == other.signature()
+            (Outcome::Timeout { backtrace: x, .. }, Outcome::Timeout { backtrace: y, .. }) => {
+                frames_hash("", x, false) == frames_hash("", y, false)
             }
             (Outcome::EngineBug(a), Outcome::EngineBug(b)) => a == b,
             _ => false,
         }
     }
 
-    /// A human-readable account: the outcome, and the Wasm backtrace with function names from `module`.
-    pub fn describe(&self, module: &Module) -> String {
+    /// A human-readable account: the outcome, and the Wasm backtrace with function names (and, in a sanitizer's
+    /// report, source lines) from `symbols`.
+    pub fn describe(&self, symbols: &Symbols<'_>) -> String {
+        let module = symbols.module;
         match self {
             Outcome::Ok { exit_code } => format!("ok (exit code {exit_code})"),
+            Outcome::Trapped(Trap {
+                kind: TrapKind::Sanitizer(report),
+                backtrace,
+            }) => format!(
+                "crash: {}\n{}",
+                report.violation.id(),
+                sanitizer::report(report, backtrace, *symbols)
+            ),
             Outcome::Trapped(trap) => format!(
                 "crash: trap: {}\n{}",
                 trap.kind,
@@ -593,8 +679,12 @@ struct Booted {
 
 #[derive(Debug, Clone, Copy)]
 enum Entry {
-    /// `LLVMFuzzerTestOneInput` and the address of the input buffer.
-    LibFuzzer { func: Func, buffer: u32 },
+    /// `LLVMFuzzerTestOneInput`, and the address and size of the input buffer.
+    LibFuzzer {
+        func: Func,
+        buffer: u32,
+        capacity: u32,
+    },
     /// A WASI program paused at its first read of the input.
     Program,
 }
@@ -761,12 +851,35 @@ impl Booted {
                 budget,
             )?;
         }
-        let buffer = self.alloc(malloc, options.max_len.max(1), budget)?;
+        let capacity = options.max_len.max(1);
+        let buffer = self.alloc(malloc, capacity, budget)?;
         self.entry = Entry::LibFuzzer {
             func: entry,
             buffer,
+            capacity: capacity as u32,
         };
         Ok(())
+    }
+
+    /// Writes `input` (at most `capacity` bytes) into the input buffer and starts `LLVMFuzzerTestOneInput` on it.
+    /// Under the sanitizer the input ends where the buffer does, so that a read past its end is one past the
+    /// buffer's `malloc` block (or past the end of memory), as with libFuzzer's copy of each input.
+    fn start_input(
+        &mut self,
+        func: Func,
+        buffer: u32,
+        capacity: u32,
+        input: &[u8],
+    ) -> Result<(), Error> {
+        let len = input.len() as u32;
+        let at = if self.store.sanitizer_active() {
+            buffer + capacity.saturating_sub(len)
+        } else {
+            buffer
+        };
+        self.store.write_memory(self.memory, u64::from(at), input)?;
+        self.store
+            .invoke(func, &[Val::I32(at as i32), Val::I32(len as i32)])
     }
 
     /// Reserves `len` bytes of guest memory: with the guest's `malloc`, or in pages grown past the end of memory
@@ -838,13 +951,12 @@ impl Booted {
         touched: &mut bool,
     ) -> Result<Outcome, TargetError> {
         match self.entry {
-            Entry::LibFuzzer { func, buffer } => {
-                self.store
-                    .write_memory(self.memory, u64::from(buffer), input)?;
-                self.store.invoke(
-                    func,
-                    &[Val::I32(buffer as i32), Val::I32(input.len() as i32)],
-                )?;
+            Entry::LibFuzzer {
+                func,
+                buffer,
+                capacity,
+            } => {
+                self.start_input(func, buffer, capacity, input)?;
                 Ok(
                     match drive(&mut self.store, &mut self.ctx, self.memory, budget, touched)? {
                         CallEnd::Returned(_) => Outcome::Ok { exit_code: 0 },
@@ -929,6 +1041,7 @@ impl Target {
         let engine = Engine::new(Config {
             coverage: instrumentation.coverage,
             cmplog: instrumentation.cmplog,
+            sanitize: instrumentation.sanitize,
             track_dirty_pages: true,
             ..options.limits.clone()
         });
@@ -1058,14 +1171,30 @@ impl Target {
             .live
             .run(self.kind, input, &mut budget, &mut self.ctx_dirty);
         self.slice = budget.slice;
-        outcome
+        Ok(self.with_leaks(outcome?, &self.live.store, &self.baseline))
+    }
+
+    /// `outcome`, or a leak finding when leaks are detected, the input ended normally and `store` holds heap blocks
+    /// allocated since `baseline` (a copy of it from before the input) and not freed.
+    fn with_leaks(&self, outcome: Outcome, store: &Store, baseline: &Store) -> Outcome {
+        if !self.instrumentation.detect_leaks || !matches!(outcome, Outcome::Ok { .. }) {
+            return outcome;
+        }
+        Outcome::leak(store.sanitizer_leaks(baseline)).unwrap_or(outcome)
     }
 
     fn run_fresh(&mut self, input: &[u8]) -> Result<Outcome, TargetError> {
         let mut booted = Booted::boot(&self.module, self.kind, &self.options)?;
         booted.store.coverage_mut().fill(0);
+        let before = self
+            .instrumentation
+            .detect_leaks
+            .then(|| booted.store.clone());
         let mut budget = Budget::input(&self.options, self.slice);
-        let outcome = booted.run(self.kind, input, &mut budget, &mut true)?;
+        let mut outcome = booted.run(self.kind, input, &mut budget, &mut true)?;
+        if let Some(before) = &before {
+            outcome = self.with_leaks(outcome, &booted.store, before);
+        }
         self.slice = budget.slice;
         let map = self.live.store.coverage_mut();
         for (dst, src) in map.iter_mut().zip(booted.store.coverage()) {
@@ -1076,8 +1205,9 @@ impl Target {
     }
 }
 
-/// A target booted for the debugger: no coverage or comparison hooks, dirty pages tracked (the timeline needs
-/// them), the input in place and its call about to start — the state every input of a campaign starts from.
+/// A target booted for the debugger: no coverage or comparison hooks, the sanitizer as chosen for `replay`, dirty
+/// pages tracked (the timeline needs them), the input in place and its call about to start — the state every input
+/// of a campaign starts from.
 #[derive(Debug)]
 pub struct DebugStart {
     pub module: Module,
@@ -1088,10 +1218,17 @@ pub struct DebugStart {
 }
 
 impl DebugStart {
-    /// Boots `wasm` as `capicola fuzz` does and sets `input` up to run (cut to `options.max_len`).
-    pub fn new(wasm: &[u8], options: &TargetOptions, input: &[u8]) -> Result<Self, TargetError> {
+    /// Boots `wasm` as `capicola fuzz` does, with the sanitizer's checks when `sanitize`, and sets `input` up to
+    /// run (cut to `options.max_len`).
+    pub fn new(
+        wasm: &[u8],
+        options: &TargetOptions,
+        sanitize: bool,
+        input: &[u8],
+    ) -> Result<Self, TargetError> {
         // Bulk ops cost one unit like any op: the timeline's positions count instructions.
         let engine = Engine::new(Config {
+            sanitize,
             track_dirty_pages: true,
             bulk_fuel_unit: 0,
             ..options.limits.clone()
@@ -1101,15 +1238,11 @@ impl DebugStart {
         let mut booted = Booted::boot(&module, kind, options)?;
         let input = &input[..input.len().min(options.max_len)];
         match booted.entry {
-            Entry::LibFuzzer { func, buffer } => {
-                booted
-                    .store
-                    .write_memory(booted.memory, u64::from(buffer), input)?;
-                booted.store.invoke(
-                    func,
-                    &[Val::I32(buffer as i32), Val::I32(input.len() as i32)],
-                )?;
-            }
+            Entry::LibFuzzer {
+                func,
+                buffer,
+                capacity,
+            } => booted.start_input(func, buffer, capacity, input)?,
             Entry::Program => {
                 if kind == HarnessKind::File {
                     booted
@@ -1133,6 +1266,83 @@ impl DebugStart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use capicola_engine::sanitizer::{BadAccess, BlockReport};
+
+    /// Functions `malloc` (0), `parse` (1), `main` (2) and `other` (3).
+    fn named_module() -> Module {
+        let wasm = wat::parse_str(
+            r#"(module (func $malloc) (func $parse) (func $main) (func $other)
+                 (export "LLVMFuzzerTestOneInput" (func $main)))"#,
+        )
+        .expect("valid text");
+        Module::new(&Engine::new(Config::default()), &wasm).expect("valid module")
+    }
+
+    fn frames(at: &[(u32, usize)]) -> Vec<FrameInfo> {
+        at.iter()
+            .map(|&(func_index, offset)| FrameInfo { func_index, offset })
+            .collect()
+    }
+
+    fn overflow(violation: Violation, addr: u64, backtrace: Vec<FrameInfo>) -> Outcome {
+        Outcome::Trapped(Trap {
+            kind: TrapKind::Sanitizer(Box::new(SanitizerReport {
+                violation,
+                access: Some(BadAccess {
+                    addr,
+                    size: 1,
+                    write: true,
+                    bad_addr: addr,
+                    host: None,
+                }),
+                pointer: None,
+                block: None,
+            })),
+            backtrace,
+        })
+    }
+
+    #[test]
+    fn a_sanitizer_finding_is_identified_by_its_violation_and_three_innermost_functions() {
+        let module = named_module();
+        let v = Violation::HeapBufferOverflow;
+        let a = overflow(v, 0x100, frames(&[(1, 10), (2, 20), (3, 30), (2, 40)]));
+        // Other offsets, another address, another caller below the third frame: the same bug.
+        let b = overflow(v, 0x230, frames(&[(1, 12), (2, 22), (3, 33), (3, 44)]));
+        let sa = a.signature(&module).expect("a finding");
+        assert_eq!(sa, b.signature(&module).expect("a finding"));
+        assert_eq!(sa.label, "heap-buffer-overflow-parse");
+        assert!(a.same_failure(&b));
+        // Another function among the three, or another violation: another bug.
+        let c = overflow(v, 0x100, frames(&[(1, 10), (3, 20), (3, 30)]));
+        let d = overflow(
+            Violation::UseAfterFree,
+            0x100,
+            frames(&[(1, 10), (2, 20), (3, 30)]),
+        );
+        for other in [&c, &d] {
+            assert_ne!(other.signature(&module).expect("a finding").hash, sa.hash);
+            assert!(!a.same_failure(other));
+        }
+    }
+
+    #[test]
+    fn a_leak_is_named_after_the_allocating_function_not_the_allocator() {
+        let module = named_module();
+        let block = |size, offset| BlockReport {
+            start: 0x1000,
+            size,
+            allocated: frames(&[(0, 1), (2, offset)]),
+            freed: None,
+        };
+        let leak = Outcome::leak(vec![block(24, 5), block(8, 9)]).expect("a leak");
+        let signature = leak.signature(&module).expect("a finding");
+        assert_eq!(signature.class, FindingClass::Crash);
+        assert_eq!(signature.label, "memory-leak-main");
+        let again = Outcome::leak(vec![block(32, 7)]).expect("a leak");
+        assert_eq!(again.signature(&module), Some(signature));
+        assert_eq!(Outcome::leak(Vec::new()), None);
+    }
 
     fn timed(slice: u64) -> Budget {
         Budget {

@@ -171,6 +171,8 @@ const MIN_FRESH_INPUTS: usize = 10;
 const COVERAGE: Instrumentation = Instrumentation {
     coverage: true,
     cmplog: false,
+    sanitize: false,
+    detect_leaks: false,
 };
 
 /// Measures one target: a snapshot campaign and a fresh-instance one through the CLI (in `work`), then the
@@ -237,11 +239,15 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
         Instrumentation {
             coverage: false,
             cmplog: false,
+            sanitize: false,
+            detect_leaks: false,
         },
         COVERAGE,
         Instrumentation {
             coverage: true,
             cmplog: true,
+            sanitize: false,
+            detect_leaks: false,
         },
     ] {
         targets.push(load(&wasm, &options(subject, false), instrumentation));
