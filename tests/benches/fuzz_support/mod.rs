@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use capicola::fuzz::output::input_files;
 use capicola::fuzz::{Instrumentation, Outcome, Target, TargetOptions};
-use capicola_engine::Config;
 
 /// A fuzz target of the benchmark: its module and its seed inputs.
 #[derive(Debug, Clone)]
@@ -133,16 +132,6 @@ fn options(subject: &Subject, fresh: bool) -> TargetOptions {
     }
 }
 
-/// [`options`] with the sanitizer on.
-fn sanitized(subject: &Subject) -> TargetOptions {
-    let mut options = options(subject, false);
-    options.limits = Config {
-        sanitize: true,
-        ..options.limits
-    };
-    options
-}
-
 fn load(wasm: &[u8], options: &TargetOptions, instrumentation: Instrumentation) -> Target {
     Target::load(wasm, options, instrumentation).expect("the benchmark's targets load")
 }
@@ -224,8 +213,15 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
     // Hooks: the same engine built four ways, every input of the queue; one warm-up pass each, then timed passes
     // taking turns, so that a change in the machine's load falls on all four alike.
     let start = Instant::now();
-    let sanitizer = Target::load(&wasm, &sanitized(subject), COVERAGE)
-        .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string());
+    let sanitizer = Target::load(
+        &wasm,
+        &options(subject, false),
+        Instrumentation {
+            sanitize: true,
+            ..COVERAGE
+        },
+    )
+    .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string());
     let sanitizer_load = start.elapsed();
     if let Ok(target) = &sanitizer {
         assert!(
