@@ -303,11 +303,30 @@ fn a_read_of_a_returned_frame_is_a_stack_use_after_return() {
 
 #[test]
 fn a_campaign_saves_one_crash_for_one_bug_that_many_inputs_reach() {
-    // Every input that starts with the magic overflows in the same memcpy; the campaign keeps mutating the rest of
-    // the input after it found the bug.
+    // Every input that starts with the magic overflows in the same memcpy, called from one of two call sites by the
+    // parity of its fifth byte: the campaign keeps mutating the rest of the input after it found the bug.
     let seeds = workspace_root().join("corpora/sanitize/memcpy_overflow");
     let work = tempfile::tempdir().expect("temporary folder");
+    let (even, odd) = (work.path().join("even"), work.path().join("odd"));
+    std::fs::write(&even, "MCPY0 is even").expect("input written");
+    std::fs::write(&odd, "MCPY1 is odd").expect("input written");
     for wasm in modules("memcpy_overflow") {
+        // The two call sites make two backtraces that differ in their byte offsets only.
+        let reports = [&even, &odd].map(|input| {
+            let replay = capicola()
+                .arg("replay")
+                .arg(&wasm)
+                .arg(input)
+                .arg("--sanitize")
+                .output()
+                .expect("capicola can be started");
+            section(&text(&replay), "==ERROR").unwrap_or_default()
+        });
+        assert!(
+            reports[0] != reports[1] && reports[0].contains("copy_record"),
+            "{}: {reports:#?}",
+            wasm.display()
+        );
         let out = work
             .path()
             .join(wasm.file_name().expect("a file").to_string_lossy().as_ref());
