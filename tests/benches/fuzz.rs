@@ -1,7 +1,7 @@
-//! The fuzzing benchmark: for each target, executions per second with snapshot reset against fresh instantiation + initialization per input (SQLite's initialization fills a database; kvconf is a whole WASI program), and the engine's slowdown with its coverage and comparison hooks on.
+//! The fuzzing benchmark: for each target, executions per second with snapshot reset against fresh instantiation + initialization per input (SQLite's initialization fills a database; kvconf is a whole WASI program), and the engine's slowdown with its coverage and comparison hooks on and with its sanitizer on.
 //!
 //! `cargo bench -p capicola-tests --bench fuzz [-- [--smoke] [NAME...]]`: names keep only the targets whose name
-//! contains one of them (default: sqlite, zlib, bzip2, tlvconf, kvconf). `--smoke` (or `CAPICOLA_BENCH_SMOKE=1`)
+//! contains one of them (default: sqlite, zlib, bzip2, tlvconf, kvconf, crashdemo). `--smoke` (or `CAPICOLA_BENCH_SMOKE=1`)
 //! runs a tiny budget, to check the benchmark itself.
 
 #[path = "fuzz_support/mod.rs"]
@@ -13,7 +13,7 @@ use capicola_tests::c_programs::{build_harness, build_wasi_program, workspace_ro
 use capicola_tests::capicola_bin;
 use fuzz_support::{Budget, Subject, measure, print};
 
-const TARGETS: &[&str] = &["sqlite", "zlib", "bzip2", "tlvconf", "kvconf"];
+const TARGETS: &[&str] = &["sqlite", "zlib", "bzip2", "tlvconf", "kvconf", "crashdemo"];
 
 fn subject(name: &str) -> Subject {
     let root = workspace_root();

@@ -77,6 +77,20 @@ fn out_dir() -> PathBuf {
 ///
 /// Panics with a message saying how to install the toolchain when the build fails.
 pub fn build_harness(name: &str) -> PathBuf {
+    build_with_script(name, out_dir().join(format!("{name}.wasm")))
+}
+
+/// Builds the set of fuzz targets `harnesses/<name>/` whose `build.sh` takes an output folder (the sanitizer's
+/// planted bugs: `NAME-O1.wasm`, `NAME-O2.wasm`) into `<target>/<profile>/wasi-programs/<name>/`, as
+/// [`build_harness`] does. Returns the folder.
+pub fn build_harness_set(name: &str) -> PathBuf {
+    build_with_script(name, out_dir().join(name))
+}
+
+/// Runs `harnesses/<name>/build.sh` for `out` unless `out` is newer than every file of the harness. The script
+/// writes beside it, and the result takes `out`'s place only when the script succeeds, so a failed build never looks
+/// fresh.
+fn build_with_script(name: &str, out: PathBuf) -> PathBuf {
     // One build of each harness at a time; different harnesses build side by side.
     static BUILDS: Mutex<BTreeMap<String, Arc<Mutex<()>>>> = Mutex::new(BTreeMap::new());
     let lock = BUILDS
@@ -88,7 +102,6 @@ pub fn build_harness(name: &str) -> PathBuf {
     let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
     let harnesses = workspace_root().join("harnesses");
     let dir = harnesses.join(name);
-    let out = out_dir().join(format!("{name}.wasm"));
     let newest_input = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -100,9 +113,14 @@ pub fn build_harness(name: &str) -> PathBuf {
     {
         return out;
     }
+    let partial = PathBuf::from(format!("{}.partial", out.display()));
+    if partial.is_dir() {
+        std::fs::remove_dir_all(&partial)
+            .unwrap_or_else(|e| panic!("cannot remove {}: {e}", partial.display()));
+    }
     let output = Command::new("bash")
         .arg(dir.join("build.sh"))
-        .arg(&out)
+        .arg(&partial)
         .env("CAPICOLA_HARNESS_LIBS", harness_libs_dir())
         .output()
         .expect("bash can be started");
@@ -112,6 +130,12 @@ pub fn build_harness(name: &str) -> PathBuf {
          installs, and, for a real-library harness, the crates.io download its build.sh names):\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    if out.is_dir() {
+        std::fs::remove_dir_all(&out)
+            .unwrap_or_else(|e| panic!("cannot remove {}: {e}", out.display()));
+    }
+    std::fs::rename(&partial, &out)
+        .unwrap_or_else(|e| panic!("cannot move the build to {}: {e}", out.display()));
     out
 }
 

@@ -152,7 +152,16 @@ fn the_fuzzing_benchmark_measures_a_target_on_a_tiny_budget() {
     assert!(report.campaign.execs >= 300 && report.fresh_campaign.execs > 0);
     assert!(report.fresh.execs > 0 && report.reset.execs >= report.fresh.execs);
     assert_eq!(report.mismatches, 0, "fresh and reset runs disagree");
-    for rate in [report.hooks_off, report.coverage, report.coverage_cmplog] {
+    let sanitizer = report
+        .sanitizer
+        .as_ref()
+        .expect("tlvconf boots under the sanitizer");
+    for rate in [
+        report.hooks_off,
+        report.coverage,
+        report.coverage_cmplog,
+        sanitizer.rate,
+    ] {
         assert!(rate.execs as usize >= report.inputs);
     }
     fuzz_support::print(&[report]);

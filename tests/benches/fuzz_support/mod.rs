@@ -1,4 +1,4 @@
-//! The fuzzing benchmark's measurements, shared with its smoke test: a target's executions per second with snapshot reset against fresh instantiation + initialization per input (in a `capicola fuzz` campaign, and on the same inputs through one engine), and the engine's cost of its coverage and comparison hooks.
+//! The fuzzing benchmark's measurements, shared with its smoke test: a target's executions per second with snapshot reset against fresh instantiation + initialization per input (in a `capicola fuzz` campaign, and on the same inputs through one engine), and the engine's cost of its coverage and comparison hooks and of its sanitizer.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -62,10 +62,24 @@ pub struct Report {
     pub reset: Rate,
     /// Inputs whose outcome differed between a fresh instance and a reset one (should be none).
     pub mismatches: usize,
-    /// The whole queue, with snapshot reset, in engines without hooks, with coverage, and with coverage + cmplog.
+    /// The whole queue, with snapshot reset, in engines without hooks, with coverage, with coverage + cmplog, and
+    /// with coverage + the sanitizer.
     pub hooks_off: Rate,
     pub coverage: Rate,
     pub coverage_cmplog: Rate,
+    /// The same with coverage + the sanitizer, or what stopped the target from booting under it.
+    pub sanitizer: Result<SanitizerCost, String>,
+}
+
+/// The sanitizer's cost on one target.
+#[derive(Debug, Clone, Copy)]
+pub struct SanitizerCost {
+    /// Translating the module and booting it, with coverage + the sanitizer.
+    pub load: Duration,
+    /// The campaign's queue, as for the hooks.
+    pub rate: Rate,
+    /// Inputs of the queue that end differently under the sanitizer (its findings, as the queue holds no crash).
+    pub findings: usize,
 }
 
 /// Runs `capicola fuzz` on `subject` into `out` (seed 1, no status) and reads its `stats` file.
@@ -196,8 +210,26 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
         .count();
     let reset_rate = passes(&mut reset, same, budget.min_time);
 
-    // Hooks: the same engine built three ways, every input of the queue; one warm-up pass each, then timed passes
-    // taking turns, so that a change in the machine's load falls on all three alike.
+    // Hooks: the same engine built four ways, every input of the queue; one warm-up pass each, then timed passes
+    // taking turns, so that a change in the machine's load falls on all four alike.
+    let start = Instant::now();
+    let sanitizer = Target::load(
+        &wasm,
+        &options(subject, false),
+        Instrumentation {
+            sanitize: true,
+            ..COVERAGE
+        },
+    )
+    .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string());
+    let sanitizer_load = start.elapsed();
+    if let Ok(target) = &sanitizer {
+        assert!(
+            target.module().sanitized().has_allocator(),
+            "{}: the sanitizer finds no allocator to wrap",
+            subject.name
+        );
+    }
     let mut targets = Vec::new();
     for instrumentation in [
         Instrumentation {
@@ -214,16 +246,24 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
             detect_leaks: false,
         },
     ] {
-        let mut target = load(&wasm, &options(subject, false), instrumentation);
-        for input in &inputs {
-            black_box(target.run(input));
-        }
-        targets.push(target);
+        targets.push(load(&wasm, &options(subject, false), instrumentation));
     }
+    let sanitizer = sanitizer.map(|target| targets.push(target));
+    let mut warm_up: Vec<Vec<Outcome>> = Vec::new();
+    for target in &mut targets {
+        warm_up.push(inputs.iter().map(|input| target.run(input)).collect());
+    }
+    let findings = warm_up.get(3).map_or(0, |sanitized| {
+        warm_up[1]
+            .iter()
+            .zip(sanitized)
+            .filter(|(plain, sanitized)| plain != sanitized)
+            .count()
+    });
     let mut rates = [Rate {
         execs: 0,
         time: Duration::ZERO,
-    }; 3];
+    }; 4];
     let start = Instant::now();
     while start.elapsed() < 3 * budget.min_time {
         for (target, rate) in targets.iter_mut().zip(&mut rates) {
@@ -245,6 +285,11 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
         hooks_off: rates[0],
         coverage: rates[1],
         coverage_cmplog: rates[2],
+        sanitizer: sanitizer.map(|()| SanitizerCost {
+            load: sanitizer_load,
+            rate: rates[3],
+            findings,
+        }),
     }
 }
 
@@ -332,5 +377,35 @@ pub fn print(reports: &[Report]) {
             pretty(r.coverage_cmplog.per_sec()),
             ratio(off, r.coverage_cmplog.per_sec())
         );
+    }
+    println!();
+    println!(
+        "the sanitizer, snapshot reset, every input of the campaign's queue (execs/s, both with coverage; boot: \
+         translation and initialization; findings: inputs that end differently under it)"
+    );
+    println!(
+        "{:<9} {:>6} | {:>9} {:>13} {:>6} | {:>9} {:>9} | {:>8}",
+        "target", "inputs", "coverage", "cov+sanitizer", "slower", "boot", "boot:san", "findings"
+    );
+    for r in reports {
+        match &r.sanitizer {
+            Ok(cost) => println!(
+                "{:<9} {:>6} | {:>9} {:>13} {:>6} | {:>7.1}ms {:>7.1}ms | {:>8}",
+                r.name,
+                r.inputs,
+                pretty(r.coverage.per_sec()),
+                pretty(cost.rate.per_sec()),
+                ratio(r.coverage.per_sec(), cost.rate.per_sec()),
+                r.load.as_secs_f64() * 1e3,
+                cost.load.as_secs_f64() * 1e3,
+                cost.findings
+            ),
+            Err(error) => println!(
+                "{:<9} {:>6} | {:>9} does not boot under the sanitizer: {error}",
+                r.name,
+                r.inputs,
+                pretty(r.coverage.per_sec())
+            ),
+        }
     }
 }
