@@ -237,7 +237,8 @@ fn snapshots_carry_the_shadow_and_blocks() {
     let bytes = store.capture().to_bytes().unwrap();
     let snap = capicola_engine::Snapshot::from_bytes(&bytes, &Default::default()).unwrap();
     let module = store.instance_module(inst).clone();
-    let mut restored = Store::restore(store.engine(), &snap, std::slice::from_ref(&module)).unwrap();
+    let mut restored =
+        Store::restore(store.engine(), &snap, std::slice::from_ref(&module)).unwrap();
     assert_eq!(restored.sanitizer_shadow(), store.sanitizer_shadow());
     // The restored store still knows the blocks freed before: a double free of them is reported.
     let r = report(&mut restored, inst, "double_free", &[]);
