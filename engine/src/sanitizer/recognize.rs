@@ -84,7 +84,9 @@ impl AllocFn {
 pub struct Recognized {
     /// Allocator functions with a body in the module (imported ones cannot be wrapped), by function index.
     pub allocator: Vec<(AllocFn, u32)>,
-    /// The global LLVM keeps its shadow stack pointer in (`__stack_pointer`), when the module names or imports it.
+    /// The global LLVM keeps its shadow stack pointer in (`__stack_pointer`), when the module names or imports it;
+    /// in a module without a name section, its first global when that is a mutable i32 of its own (where wasm-ld
+    /// puts it).
     pub stack_pointer: Option<u32>,
     /// Whether the module has a name section naming functions: without one only exported allocator functions
     /// are seen, and an unexported `realloc` would go unwrapped.
@@ -119,6 +121,10 @@ pub fn recognize(bytes: &[u8]) -> Recognized {
     let mut func_types: Vec<u32> = Vec::new();
     let mut imported_funcs = 0u32;
     let mut imported_globals = 0u32;
+    // wasm-ld's first global is `__stack_pointer`: what a module without a name section is taken to keep there
+    // when that global is a mutable i32 of its own.
+    let mut first_global_is_sp = false;
+    let mut has_names = false;
     let mut candidates: Vec<(AllocFn, u32)> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         let Ok(payload) = payload else { break };
@@ -151,6 +157,14 @@ pub fn recognize(bytes: &[u8]) -> Recognized {
                     }
                 }
             }
+            Payload::GlobalSection(reader) => {
+                if imported_globals == 0
+                    && let Some(Ok(g)) = reader.into_iter().next()
+                {
+                    first_global_is_sp =
+                        g.ty.mutable && g.ty.content_type == wasmparser::ValType::I32;
+                }
+            }
             Payload::FunctionSection(reader) => {
                 func_types.extend(reader.into_iter().flatten());
             }
@@ -165,6 +179,7 @@ pub fn recognize(bytes: &[u8]) -> Recognized {
             }
             Payload::CustomSection(reader) => {
                 if let KnownCustom::Name(names) = reader.as_known() {
+                    has_names = true;
                     for name in names.into_iter().flatten() {
                         match name {
                             Name::Function(map) => {
@@ -201,5 +216,8 @@ pub fn recognize(bytes: &[u8]) -> Recognized {
         }
     }
     out.allocator.sort();
+    if out.stack_pointer.is_none() && !has_names && first_global_is_sp {
+        out.stack_pointer = Some(0);
+    }
     out
 }
