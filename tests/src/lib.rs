@@ -43,3 +43,29 @@ pub fn capicola_bin() -> PathBuf {
     })
     .clone()
 }
+
+/// Runs `check` on every item side by side (one thread each: the library targets' first builds overlap), prints
+/// what each passing check says, and fails with every failing check's message.
+pub fn check_side_by_side<T: Sync>(
+    items: &[T],
+    check: impl Fn(&T) -> Result<String, String> + Sync,
+) {
+    let results: Vec<Result<String, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(|| check(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a check panicked".into())))
+            .collect()
+    });
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok(line) => eprintln!("{line}"),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -90,24 +90,7 @@ fn every_library_harness_goes_past_its_seeds_in_a_short_seeded_campaign() {
     );
     let work = tempfile::tempdir().expect("temporary folder");
     // Side by side: SQLite's first build (about a minute) overlaps the smaller libraries' campaigns.
-    let results: Vec<Result<String, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = names
-            .iter()
-            .map(|name| scope.spawn(|| check_harness(name, work.path())))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("a check panicked".into())))
-            .collect()
-    });
-    let mut failures = Vec::new();
-    for result in results {
-        match result {
-            Ok(line) => eprintln!("{line}"),
-            Err(failure) => failures.push(failure),
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    capicola_tests::check_side_by_side(&names, |name| check_harness(name, work.path()));
 }
 
 #[test]

@@ -46,6 +46,17 @@ fn modules(name: &str) -> [PathBuf; 2] {
     ["O1", "O2"].map(|level| dir.join(format!("{name}-{level}.wasm")))
 }
 
+/// `capicola replay WASM INPUT --sanitize`.
+fn replay_sanitized(wasm: &std::path::Path, input: &std::path::Path) -> Output {
+    capicola()
+        .arg("replay")
+        .arg(wasm)
+        .arg(input)
+        .arg("--sanitize")
+        .output()
+        .expect("capicola can be started")
+}
+
 fn text(output: &Output) -> String {
     format!(
         "{}{}",
@@ -139,13 +150,7 @@ fn check(bug: &Planted) {
             std::fs::read_to_string(out.join("stats")).unwrap_or_default()
         );
         for crash in &crashes {
-            let replay = capicola()
-                .arg("replay")
-                .arg(&wasm)
-                .arg(crash)
-                .arg("--sanitize")
-                .output()
-                .expect("capicola can be started");
+            let replay = replay_sanitized(&wasm, crash);
             let report = text(&replay);
             let context = format!("{module}, {}:\n{report}", crash.display());
             assert_eq!(replay.status.code(), Some(1), "{context}");
@@ -238,6 +243,18 @@ fn a_write_after_free_is_a_heap_use_after_free_with_both_backtraces() {
         at: "log_size",
         allocated_by: Some("open_log"),
         freed_by: Some("close_log"),
+    });
+}
+
+#[test]
+fn a_host_function_reading_freed_memory_is_a_heap_use_after_free() {
+    check(&Planted {
+        name: "host_read_after_free",
+        violation: "heap-use-after-free",
+        access: Some("READ"),
+        at: "by the host function fd_write",
+        allocated_by: Some("compose"),
+        freed_by: Some("discard"),
     });
 }
 
@@ -383,14 +400,7 @@ fn the_library_targets_seeds_and_short_campaigns_raise_nothing_under_the_sanitiz
         if stat(&stats, "crashes") > 0 || stat(&stats, "engine_bugs") > 0 || !crashes.is_empty() {
             let mut reports = String::new();
             for crash in &crashes {
-                let replay = capicola()
-                    .arg("replay")
-                    .arg(&wasm)
-                    .arg(crash)
-                    .arg("--sanitize")
-                    .output()
-                    .expect("capicola can be started");
-                reports += &text(&replay);
+                reports += &text(&replay_sanitized(&wasm, crash));
             }
             return Err(format!(
                 "{name}: the campaign found something:\n{stats}\n{reports}"
@@ -401,22 +411,5 @@ fn the_library_targets_seeds_and_short_campaigns_raise_nothing_under_the_sanitiz
         ))
     };
     // Side by side: SQLite's first build (about a minute) overlaps the smaller libraries' campaigns.
-    let results: Vec<Result<String, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = names
-            .iter()
-            .map(|name| scope.spawn(|| check(name)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("a check panicked".into())))
-            .collect()
-    });
-    let mut failures = Vec::new();
-    for result in results {
-        match result {
-            Ok(line) => eprintln!("{line}"),
-            Err(failure) => failures.push(failure),
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    capicola_tests::check_side_by_side(&names, |name| check(name));
 }
