@@ -174,7 +174,7 @@ impl Sanitizer {
     pub(crate) fn clean(&self, ea: usize, n: usize) -> bool {
         let first = ea >> 3;
         let last = (ea + n - 1) >> 3;
-        // SAFETY-free indexing: the shadow covers the whole memory and the access was bounds-checked.
+        // Checked indexing that cannot fail: the shadow covers the whole memory and the access is in bounds.
         let ends = self.shadow[first] | self.shadow[last];
         ends == 0 && (last - first < 2 || self.shadow[first + 1] == 0)
     }
