@@ -46,7 +46,7 @@ fn modules(name: &str) -> [PathBuf; 2] {
     ["O1", "O2"].map(|level| dir.join(format!("{name}-{level}.wasm")))
 }
 
-/// `capicola replay WASM INPUT --sanitize`.
+/// `capicola replay WASM INPUT --sanitize` (INPUT a file or a folder).
 fn replay_sanitized(wasm: &std::path::Path, input: &std::path::Path) -> Output {
     capicola()
         .arg("replay")
@@ -129,13 +129,7 @@ fn check(bug: &Planted) {
             "{module}: malloc, free and the name section must be found, so the sanitizer is on by default"
         );
         // The seed itself runs cleanly: the campaign has to find the bug.
-        let replay = capicola()
-            .arg("replay")
-            .arg(&wasm)
-            .arg(&seeds)
-            .arg("--sanitize")
-            .output()
-            .expect("capicola can be started");
+        let replay = replay_sanitized(&wasm, &seeds);
         assert!(
             replay.status.success() && text(&replay).contains("ok (exit code 0)"),
             "{module}: the seed must run cleanly:\n{}",
@@ -379,13 +373,7 @@ fn the_library_targets_seeds_and_short_campaigns_raise_nothing_under_the_sanitiz
         let seed_count = std::fs::read_dir(&seeds)
             .map_err(|e| format!("{name}: {e}"))?
             .count();
-        let replay = capicola()
-            .arg("replay")
-            .arg(&wasm)
-            .arg(&seeds)
-            .arg("--sanitize")
-            .output()
-            .expect("capicola can be started");
+        let replay = replay_sanitized(&wasm, &seeds);
         let replayed = text(&replay);
         if !replay.status.success() || replayed.matches("ok (exit code 0)").count() != seed_count {
             return Err(format!(
