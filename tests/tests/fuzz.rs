@@ -73,7 +73,7 @@ fn a_seeded_campaign_finds_the_planted_crash_past_the_magic_and_the_length_check
         .arg(&seeds)
         .args(["--runs", "1000000", "--seed", "2", "--stop-on-crash", "-q"])
         .assert()
-        .success()
+        .code(1)
         .stdout(predicate::str::contains("crashes:     1 unique"));
     let crashes = files(&out.join("crashes"));
     assert_eq!(crashes.len(), 1, "{crashes:?}");
@@ -156,6 +156,36 @@ const FIND_X: &str = r#"
     (call $check (local.get 0) (local.get 1))
     (i32.const 0)))
 "#;
+
+#[test]
+fn an_input_longer_than_max_len_is_cut_only_with_a_note() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let wat = work.path().join("find_x.wat");
+    std::fs::write(&wat, FIND_X).expect("module written");
+    // The `X` lies past the default --max-len of 4096 bytes.
+    let mut long = vec![b'a'; 5000];
+    long[4500] = b'X';
+    let input = work.path().join("long");
+    std::fs::write(&input, &long).expect("input written");
+    capicola()
+        .arg("replay")
+        .arg(&wat)
+        .arg(&input)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "is 5000 bytes: only its first 4096 run (--max-len 4096; raise it to run it whole)",
+        ));
+    capicola()
+        .arg("replay")
+        .arg(&wat)
+        .arg(&input)
+        .args(["--max-len", "8192"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("only its first").not())
+        .stdout(predicate::str::contains("crash: trap: unreachable"));
+}
 
 #[test]
 fn tmin_shrinks_a_crash_and_keeps_its_trap_and_backtrace() {
@@ -361,7 +391,7 @@ fn a_wasi_program_is_snapshotted_at_its_first_read_of_stdin_or_a_file_and_fuzzed
             .args(["--runs", "1000000", "--seed", seed, "--stop-on-crash", "-q"])
             .args(args)
             .assert()
-            .success()
+            .code(1)
             .stderr(predicate::str::contains(if args.is_empty() {
                 "WASI program, input on stdin"
             } else {

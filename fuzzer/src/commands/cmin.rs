@@ -11,7 +11,7 @@ use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::{
-    SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, load_target, read_module,
+    SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, load_target, read_input, read_module,
 };
 
 /// Minimizes a corpus: copies to OUT a subset of the inputs that covers every edge, in every hit-count class,
@@ -61,9 +61,7 @@ impl CminCommand {
         let files = expand_inputs(&self.inputs)?;
         let mut inputs = Vec::with_capacity(files.len());
         for file in &files {
-            inputs.push(
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?,
-            );
+            inputs.push(read_input(file, options.max_len)?);
         }
         let out = &self.output;
         if !input_files(out)

@@ -375,6 +375,20 @@ pub fn exit_status(code: i32) -> Status {
     Status::Exited(u8::try_from(code).unwrap_or(u8::MAX))
 }
 
+/// Reads an input file for a target that runs at most `max_len` bytes of it, saying so on stderr when the file is
+/// longer (the target cuts it, as the fuzzer did when it ran it): a cut is never silent.
+pub fn read_input(path: &Path, max_len: usize) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() > max_len {
+        errln!(
+            "note: {} is {} bytes: only its first {max_len} run (--max-len {max_len}; raise it to run it whole)",
+            path.display(),
+            bytes.len()
+        );
+    }
+    Ok(bytes)
+}
+
 /// `HOST::GUEST`, or `HOST` alone for the same path in the guest.
 pub fn parse_dir(text: &str) -> Result<(PathBuf, String), String> {
     let (host, guest) = text.split_once("::").unwrap_or((text, text));

@@ -9,7 +9,7 @@ use capicola_engine::timeline::TimelineConfig;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{SanitizeArgs, TargetArgs, read_module};
+use super::common::{SanitizeArgs, TargetArgs, read_input, read_module};
 
 /// Replays an input (typically a crash the fuzzer found) under the time-travel debugger: the target is booted as
 /// `capicola fuzz` boots it, the input's run is recorded as it goes, and every earlier instruction can be reached
@@ -87,11 +87,10 @@ impl DebugCommand {
 
     pub fn execute(self) -> anyhow::Result<Status> {
         let wasm = read_module(&self.target)?;
-        let input = std::fs::read(&self.input)
-            .with_context(|| format!("cannot read {}", self.input.display()))?;
         let options = self
             .target_args
             .options(&self.target, &self.args, OutputMode::Capture)?;
+        let input = read_input(&self.input, options.max_len)?;
         let config = TimelineConfig {
             budget: self.budget << 20,
             interval: self.interval.max(1),

@@ -44,8 +44,9 @@ use super::common::{
 /// Time: `--max-total-time` bounds the whole command, the target's initialization included (an
 /// `LLVMFuzzerInitialize` or a WASI program still running when it ends is an error); `--timeout` bounds each input.
 ///
-/// Exit codes: 0 the campaign ran until one of its limits (findings are not failures); 2 a usage or load error,
-/// or an initialization that did not finish within `--max-total-time`.
+/// Exit codes: 0 the campaign ran until one of its limits (findings are not failures); 1 with `--stop-on-crash`,
+/// it stopped at a crash (as libFuzzer exits at its first); 2 a usage or load error, or an initialization that did
+/// not finish within `--max-total-time`.
 #[derive(Debug, clap::Args)]
 pub struct FuzzCommand {
     /// The fuzz target (.wasm or .wat).
@@ -75,7 +76,7 @@ pub struct FuzzCommand {
     /// Continue the campaign in OUT: its queue is loaded again, and nothing it found is lost.
     #[arg(long)]
     resume: bool,
-    /// Stop at the first new crash.
+    /// Stop at the first new crash, and exit with 1 when one was found.
     #[arg(long)]
     stop_on_crash: bool,
     /// Leave out the cmplog tracing stage and input-to-state replacement.
@@ -268,6 +269,10 @@ impl FuzzCommand {
                 );
             }
         }
-        Ok(Status::Success)
+        Ok(if self.stop_on_crash && summary.crashes > 0 {
+            Status::Trapped
+        } else {
+            Status::Success
+        })
     }
 }

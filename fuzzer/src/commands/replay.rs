@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use capicola::fuzz::sanitizer::source_lines;
 use capicola::fuzz::{Outcome, Symbols};
 use capicola_engine::wasi::OutputMode;
@@ -11,7 +10,8 @@ use capicola_engine::wasi::OutputMode;
 use super::Status;
 use super::common::debug_command_line;
 use super::common::{
-    SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, load_target, parse_seconds, read_module,
+    SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, load_target, parse_seconds, read_input,
+    read_module,
 };
 use super::debug::DebugCommand;
 
@@ -81,8 +81,7 @@ impl ReplayCommand {
         let (mut crashed, mut timed_out, mut interrupted) = (false, false, false);
         let mut first_crash = None;
         for (done, file) in files.iter().enumerate() {
-            let input =
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let input = read_input(file, options.max_len)?;
             let outcome = target.run(&input);
             if outcome == Outcome::Interrupted {
                 interrupted = true;

@@ -10,7 +10,7 @@ use capicola::fuzz::sanitizer::source_lines;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{SanitizeArgs, TargetArgs, TimeoutArgs, load_target, read_module};
+use super::common::{SanitizeArgs, TargetArgs, TimeoutArgs, load_target, read_input, read_module};
 
 /// Minimizes a crashing (or timing-out) input: writes the smallest input found that still fails with the same
 /// trap kind and the same whole Wasm backtrace (or runs out of fuel in the same functions; or, for a sanitizer
@@ -52,8 +52,7 @@ impl TminCommand {
         let sanitizer = self.sanitize.choice(&wasm);
         let mut target = load_target(&self.target, &wasm, &options, sanitizer.instrumentation())?;
         errln!("{}", sanitizer.banner(target.module()));
-        let input = std::fs::read(&self.input)
-            .with_context(|| format!("cannot read {}", self.input.display()))?;
+        let input = read_input(&self.input, options.max_len)?;
         let report = minimize::tmin(&mut target, &input, self.max_execs)
             .with_context(|| format!("cannot minimize {}", self.input.display()))?;
         let output = self.output.unwrap_or_else(|| {
