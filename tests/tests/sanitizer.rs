@@ -402,3 +402,25 @@ fn the_library_targets_seeds_and_short_campaigns_raise_nothing_under_the_sanitiz
     // Side by side: SQLite's first build (about a minute) overlaps the smaller libraries' campaigns.
     capicola_tests::check_side_by_side(&names, |name| check(name));
 }
+
+/// The README's example harness (`harnesses/example`, built as the README says) is fuzzed from its seed to its
+/// planted overflow, which the sanitizer reports with the source line.
+#[test]
+fn the_readme_example_harness_is_fuzzed_to_its_overflow() {
+    let wasm = build_harness("example");
+    let seeds = workspace_root().join("corpora/example");
+    let work = tempfile::tempdir().expect("temporary folder");
+    let out = work.path().join("out");
+    sanitized_campaign(&wasm, &seeds, &out, 20_000, true);
+    let crashes = input_files(&out.join("crashes")).expect("the crashes can be listed");
+    assert_eq!(crashes.len(), 1, "{crashes:?}");
+    let report = text(&replay_sanitized(&wasm, &crashes[0]));
+    for expected in [
+        "heap-buffer-overflow",
+        "12-byte region",
+        "rec.c:",
+        "allocated by:",
+    ] {
+        assert!(report.contains(expected), "{expected} expected:\n{report}");
+    }
+}
