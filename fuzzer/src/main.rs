@@ -69,7 +69,16 @@ fn fill_closed_standard_streams() {
 
 fn main() -> ExitCode {
     fill_closed_standard_streams();
-    let command = Command::parse();
+    // libFuzzer's `-flag=value` spelling of `fuzz`, rewritten before clap reads it: clap would take `-runs=1` for
+    // `-r` and say so misleadingly.
+    let argv = match commands::libfuzzer::rewrite(std::env::args_os().collect()) {
+        Ok(argv) => argv,
+        Err(error) => {
+            errln!("error: {error:#}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let command = Command::parse_from(argv);
     match command.execute() {
         Ok(Status::Success) => ExitCode::from(EXIT_SUCCESS),
         Ok(Status::Trapped | Status::Failures) => ExitCode::from(EXIT_FAILURE),

@@ -44,6 +44,18 @@ use super::common::{
 /// Time: `--max-total-time` bounds the whole command, the target's initialization included (an
 /// `LLVMFuzzerInitialize` or a WASI program still running when it ends is an error); `--timeout` bounds each input.
 ///
+/// libFuzzer's spelling, as `cargo fuzz run` passes it, is accepted too: CORPUS directories after TARGET
+/// (`capicola fuzz t.wasm CORPUS SEEDS...`) and these `-flag=value` flags, each read as the capicola flag in
+/// parentheses: -runs=N (--runs; -1 no limit), -max_len=N (--max-len; 0 the default), -max_total_time=S
+/// (--max-total-time; 0 no limit), -seed=N (--seed; 0 a random one), -dict=FILE (--dict), -timeout=S (--timeout),
+/// -rss_limit_mb=N (--max-memory NM; 0 no limit), -jobs=N and -workers=N (--jobs; -workers wins when both are
+/// given), -only_ascii=0 (-only_ascii=1 is not supported), -artifact_prefix=DIR/ (--output DIR: crashes go to
+/// DIR/crashes/, not to DIR/crash-<sha1> as with libFuzzer). Any other `-name=value` is an error. Unlike libFuzzer,
+/// which writes the inputs it finds into the first CORPUS directory, capicola reads every CORPUS directory as a
+/// seed folder (as `-i`) and writes nothing into it: what it finds goes to OUT/queue (pass that folder, or
+/// `--resume`, to go on from it). A file instead of a directory is an error: `capicola replay TARGET FILE` runs one
+/// input.
+///
 /// Exit codes: 0 the campaign ran until one of its limits (findings are not failures); 1 with `--stop-on-crash`,
 /// it stopped at a crash (as libFuzzer exits at its first); 2 a usage or load error, or an initialization that did
 /// not finish within `--max-total-time`.
@@ -51,6 +63,9 @@ use super::common::{
 pub struct FuzzCommand {
     /// The fuzz target (.wasm or .wat).
     target: PathBuf,
+    /// Corpus directories, libFuzzer's way: read as seed folders (as `-i`); new inputs go to OUT/queue.
+    #[arg(value_name = "CORPUS")]
+    corpus: Vec<PathBuf>,
     /// Output folder [default: fuzz-out/<target name>].
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
@@ -154,7 +169,22 @@ impl FuzzCommand {
         let out = self
             .output
             .unwrap_or_else(|| PathBuf::from("fuzz-out").join(&name));
-        let seeds = if self.seeds.is_empty() {
+        for dir in &self.corpus {
+            if !dir.exists() {
+                bail!("corpus directory {} does not exist", dir.display());
+            }
+            if !dir.is_dir() {
+                bail!(
+                    "{} is not a corpus directory (to run one input: capicola replay {} {})",
+                    dir.display(),
+                    shell_word(&self.target),
+                    shell_word(dir)
+                );
+            }
+        }
+        let mut seeds = self.seeds;
+        seeds.extend(self.corpus);
+        let seeds = if seeds.is_empty() {
             let default = PathBuf::from("corpora").join(&name);
             if default.is_dir() {
                 vec![default]
@@ -162,7 +192,7 @@ impl FuzzCommand {
                 Vec::new()
             }
         } else {
-            self.seeds
+            seeds
         };
         for seed in &seeds {
             if !seed.exists() {
@@ -175,10 +205,11 @@ impl FuzzCommand {
                 .map_or(0, |d| d.as_nanos() as u64)
         });
         errln!(
-            "capicola fuzz: {} ({}, {} edges), seed {seed}, {} core(s), output {}",
+            "capicola fuzz: {} ({}, {} edges), seed {seed}, max-len {}, {} core(s), output {}",
             self.target.display(),
             probe.kind().describe(),
             probe.map_len(),
+            self.target_args.max_len,
             self.jobs,
             out.display()
         );

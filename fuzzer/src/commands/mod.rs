@@ -5,6 +5,7 @@ mod common;
 mod debug;
 mod diff;
 mod fuzz;
+pub mod libfuzzer;
 mod replay;
 mod resume;
 mod run;
