@@ -703,6 +703,12 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
         path: output.stats(),
         source,
     })?;
+    status
+        .write_afl_files(&output, &stats)
+        .map_err(|source| FuzzError::Io {
+            path: output.fuzzer_stats(),
+            source,
+        })?;
     Ok(summary)
 }
 

@@ -506,6 +506,8 @@ mod tests {
             run_time: Duration::from_secs(125),
             last_new_edges: Some(Duration::from_secs(122)),
             last_finding: Some(Duration::from_secs(65)),
+            last_crash: Some(Duration::from_secs(65)),
+            last_timeout: None,
             line_open: false,
             carried: Default::default(),
         };

@@ -1,8 +1,10 @@
 //! Coverage-guided fuzzing of Wasm targets: a target booted once and reset to that snapshot for every input, driven by LibAFL, plus replay and minimization of what it finds.
 //!
 //! LibAFL's type parameters stay in [`executor`] and [`observers`] (and the pipeline in [`campaign`] that wires
-//! them); [`target`], [`sanitizer`], [`minimize`], [`dict`], [`output`] and [`dashboard`] know nothing of LibAFL.
+//! them); [`target`], [`sanitizer`], [`minimize`], [`dict`], [`output`], [`afl`] and [`dashboard`] know nothing
+//! of LibAFL.
 
+pub mod afl;
 pub mod campaign;
 pub mod dashboard;
 pub mod dict;

@@ -1,4 +1,4 @@
-//! The campaign's live status: a LibAFL monitor that shows the numbers (a dashboard or one status line on a terminal, a line now and then elsewhere) and keeps the `stats` file of the output directory up to date.
+//! The campaign's live status: a LibAFL monitor that shows the numbers (a dashboard or one status line on a terminal, a line now and then elsewhere) and keeps the `stats` file of the output directory up to date, with AFL++'s `fuzzer_stats` and `plot_data` beside it.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
@@ -9,10 +9,11 @@ use libafl::monitors::Monitor;
 use libafl::monitors::stats::{ClientStatsManager, UserStatsValue};
 use libafl_bolts::{ClientId, Error};
 
+use super::afl::{AflNumbers, AflSession, append_plot_row, keep_last_times};
 use super::dashboard::Dashboard;
 use super::output::OutputDir;
 use super::target::FindingClass;
-use crate::files::write_atomically;
+use crate::files::{read_bounded, write_atomically};
 
 /// How the live status is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +29,10 @@ pub enum StatusView {
 /// How often the status line is printed on a terminal and elsewhere (and the dashboard's numbers refreshed).
 const TTY_INTERVAL: Duration = Duration::from_millis(500);
 const LOG_INTERVAL: Duration = Duration::from_secs(5);
-/// How often the stats file is rewritten.
+/// How often the stats files are rewritten.
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
+/// How often a line is added to `plot_data` (as often as AFL++ does).
+const PLOT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The numbers of a running campaign, summed over its cores.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +53,9 @@ pub struct LiveStats {
     pub last_new_edges: Option<Duration>,
     /// Run time when the last new finding was saved (found in this campaign).
     pub last_finding: Option<Duration>,
+    /// Run time when the last new crash, and the last new timeout, was saved.
+    pub last_crash: Option<Duration>,
+    pub last_timeout: Option<Duration>,
     /// A status line is open on the terminal (the next output must start on a new line).
     pub line_open: bool,
     /// What the earlier sessions of a resumed campaign did: the `stats` file counts it in.
@@ -112,6 +118,24 @@ impl LiveStats {
         line
     }
 
+    /// The numbers of AFL++'s files: executions and run time include the earlier sessions of a resumed campaign,
+    /// as in the `stats` file.
+    pub fn afl(&self) -> AflNumbers {
+        AflNumbers {
+            run_time: self.run_time + self.carried.run_time,
+            execs: self.execs + self.carried.execs,
+            execs_per_sec: self.execs_per_sec,
+            corpus: self.corpus,
+            edges: self.edges,
+            stability: self.stability,
+            crashes: self.crashes,
+            timeouts: self.timeouts,
+            last_find: self.last_new_edges,
+            last_crash: self.last_crash,
+            last_hang: self.last_timeout,
+        }
+    }
+
     /// The `stats` file: `key: value` lines, in the spirit of AFL's `fuzzer_stats`; executions and run time
     /// include the earlier sessions of a resumed campaign, the rate is this session's.
     pub fn stats_file(&self) -> String {
@@ -165,8 +189,10 @@ pub struct StatusMonitor {
     tty: bool,
     last_print: Option<Instant>,
     last_stats: Option<Instant>,
-    /// Findings on disk at the last update (`None` before the first).
-    findings: Option<usize>,
+    last_plot: Option<Instant>,
+    /// Crashes, timeouts and engine bugs on disk at the last update (`None` before the first).
+    findings: Option<[usize; 3]>,
+    afl: AflSession,
     /// Cores the campaign runs on: a client that LibAFL's respawner started again after it died registers as a new
     /// one, and is not one more core.
     jobs: usize,
@@ -184,7 +210,8 @@ impl StatusMonitor {
     /// A monitor showing the status of a campaign on `target` (its name) as `view` says, on standard error. The
     /// dashboard starts with the first numbers, in the process that receives them (the broker, with several
     /// cores).
-    /// `carried` is what the earlier sessions of a resumed campaign did; `jobs` the cores it runs on.
+    /// `carried` is what the earlier sessions of a resumed campaign did; `jobs` the cores it runs on. A campaign
+    /// with no earlier session starts a new `plot_data`.
     pub fn new(
         output: OutputDir,
         target: &str,
@@ -197,6 +224,11 @@ impl StatusMonitor {
             ..LiveStats::default()
         }));
         let dashboard = Arc::new(Mutex::new(DashboardState::Unstarted));
+        if carried == Carried::default() {
+            // Advisory, as the stats files are: one that cannot be removed is appended to.
+            let _ = std::fs::remove_file(output.plot_data());
+        }
+        let afl = AflSession::start(target);
         let monitor = StatusMonitor {
             shared: shared.clone(),
             dashboard: dashboard.clone(),
@@ -206,10 +238,19 @@ impl StatusMonitor {
             tty: std::io::stderr().is_terminal(),
             last_print: None,
             last_stats: None,
+            last_plot: None,
             findings: None,
+            afl: afl.clone(),
             jobs,
         };
-        (monitor, StatusHandle { shared, dashboard })
+        (
+            monitor,
+            StatusHandle {
+                shared,
+                dashboard,
+                afl,
+            },
+        )
     }
 
     /// Starts the dashboard once; falls back to the status line if it cannot start.
@@ -246,6 +287,7 @@ enum DashboardState {
 pub struct StatusHandle {
     shared: Arc<Mutex<LiveStats>>,
     dashboard: Arc<Mutex<DashboardState>>,
+    afl: AflSession,
 }
 
 impl StatusHandle {
@@ -256,6 +298,18 @@ impl StatusHandle {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Writes AFL++'s `fuzzer_stats` and a last `plot_data` line with the campaign's final numbers.
+    pub fn write_afl_files(&self, output: &OutputDir, stats: &LiveStats) -> std::io::Result<()> {
+        let numbers = stats.afl();
+        let mut text = self.afl.fuzzer_stats(&numbers);
+        // Far longer than the file ever is; a longer one is not this campaign's and is replaced.
+        if let Ok(previous) = read_bounded(&output.fuzzer_stats(), 1 << 16) {
+            text = keep_last_times(&text, &String::from_utf8_lossy(&previous));
+        }
+        write_atomically(&output.fuzzer_stats(), text.as_bytes())?;
+        append_plot_row(&output.plot_data(), &numbers)
     }
 
     fn close_dashboard(&self) {
@@ -298,7 +352,8 @@ impl Monitor for StatusMonitor {
         let show = self.view != StatusView::Quiet
             && (due(self.last_print, print_every) || event_msg == "Objective");
         let write = due(self.last_stats, STATS_INTERVAL);
-        if !show && !write {
+        let plot = due(self.last_plot, PLOT_INTERVAL);
+        if !show && !write && !plot {
             return Ok(());
         }
         if show && self.view == StatusView::Dashboard {
@@ -339,15 +394,32 @@ impl Monitor for StatusMonitor {
         stats.crashes = self.output.count(FindingClass::Crash);
         stats.timeouts = self.output.count(FindingClass::Timeout);
         stats.engine_bugs = self.output.count(FindingClass::EngineBug);
-        let findings = stats.crashes + stats.timeouts + stats.engine_bugs;
-        if self.findings.is_some_and(|before| findings > before) {
-            stats.last_finding = Some(run_time);
+        let findings = [stats.crashes, stats.timeouts, stats.engine_bugs];
+        if let Some(before) = self.findings {
+            let grew = |class: usize| findings[class] > before[class];
+            if grew(0) || grew(1) || grew(2) {
+                stats.last_finding = Some(run_time);
+            }
+            if grew(0) {
+                stats.last_crash = Some(run_time);
+            }
+            if grew(1) {
+                stats.last_timeout = Some(run_time);
+            }
         }
         self.findings = Some(findings);
+        // The stats files are advisory: failing to write them must not stop the campaign.
         if write {
             self.last_stats = Some(now);
-            // The stats file is advisory: failing to write it must not stop the campaign.
             let _ = write_atomically(&self.output.stats(), stats.stats_file().as_bytes());
+            let _ = write_atomically(
+                &self.output.fuzzer_stats(),
+                self.afl.fuzzer_stats(&stats.afl()).as_bytes(),
+            );
+        }
+        if plot {
+            self.last_plot = Some(now);
+            let _ = append_plot_row(&self.output.plot_data(), &stats.afl());
         }
         if show {
             self.last_print = Some(now);

@@ -1,4 +1,4 @@
-//! The output directory of a campaign: `queue/`, `crashes/`, `timeouts/`, `engine-bugs/` and `stats` (and a campaign's stop request), every file written atomically so that a killed campaign loses nothing it had written.
+//! The output directory of a campaign: `queue/`, `crashes/`, `timeouts/`, `engine-bugs/`, `stats` and AFL++'s `fuzzer_stats` and `plot_data` (and a campaign's stop request), every file written atomically so that a killed campaign loses nothing it had written.
 
 use crate::files::write_atomically;
 use std::path::{Path, PathBuf};
@@ -71,6 +71,16 @@ impl OutputDir {
     /// The campaign's statistics, rewritten as it goes.
     pub fn stats(&self) -> PathBuf {
         self.root.join("stats")
+    }
+
+    /// The campaign's statistics as AFL++ writes them (`key : value`), rewritten as it goes.
+    pub fn fuzzer_stats(&self) -> PathBuf {
+        self.root.join("fuzzer_stats")
+    }
+
+    /// AFL++'s history of the campaign's numbers, one line added every few seconds.
+    pub fn plot_data(&self) -> PathBuf {
+        self.root.join("plot_data")
     }
 
     /// Where the clients of a multi-core campaign write what they print while the dashboard holds the terminal.
