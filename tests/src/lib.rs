@@ -69,3 +69,21 @@ pub fn check_side_by_side<T: Sync>(
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// A libFuzzer harness in text: it traps (through two calls) when the input holds an `X`.
+pub const FIND_X: &str = r#"
+(module
+  (memory (export "memory") 1)
+  (func $boom (unreachable))
+  (func $check (param $p i32) (param $n i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 88)) (then (call $boom)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next))))
+  (func (export "LLVMFuzzerTestOneInput") (param i32 i32) (result i32)
+    (call $check (local.get 0) (local.get 1))
+    (i32.const 0)))
+"#;

@@ -10,7 +10,7 @@ use capicola::fuzz::minimize::features;
 use capicola::fuzz::output::{OutputDir, input_files};
 use capicola::fuzz::{Instrumentation, Target, TargetOptions};
 use capicola_tests::c_programs::{build_harness, build_wasi_program, workspace_root};
-use capicola_tests::capicola_bin;
+use capicola_tests::{FIND_X, capicola_bin};
 use predicates::prelude::*;
 
 fn capicola() -> Command {
@@ -138,24 +138,6 @@ fn replay_prints_the_trap_and_the_backtrace_with_function_names() {
             .expect("a valid regex"),
         );
 }
-
-/// A libFuzzer harness in text: it traps (through two calls) when the input holds an `X`.
-const FIND_X: &str = r#"
-(module
-  (memory (export "memory") 1)
-  (func $boom (unreachable))
-  (func $check (param $p i32) (param $n i32)
-    (block $done
-      (loop $next
-        (br_if $done (i32.eqz (local.get $n)))
-        (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 88)) (then (call $boom)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-        (br $next))))
-  (func (export "LLVMFuzzerTestOneInput") (param i32 i32) (result i32)
-    (call $check (local.get 0) (local.get 1))
-    (i32.const 0)))
-"#;
 
 #[test]
 fn an_input_longer_than_max_len_is_cut_only_with_a_note() {

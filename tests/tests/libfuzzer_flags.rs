@@ -4,30 +4,12 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use capicola::fuzz::output::input_files;
-use capicola_tests::capicola_bin;
+use capicola_tests::{FIND_X, capicola_bin};
 use predicates::prelude::*;
 
 fn capicola() -> Command {
     Command::new(capicola_bin())
 }
-
-/// A harness that traps on the first `X` of its input.
-const FIND_X: &str = r#"
-(module
-  (memory (export "memory") 1)
-  (func $boom (unreachable))
-  (func $check (param $p i32) (param $n i32)
-    (block $done
-      (loop $next
-        (br_if $done (i32.eqz (local.get $n)))
-        (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 88)) (then (call $boom)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-        (br $next))))
-  (func (export "LLVMFuzzerTestOneInput") (param i32 i32) (result i32)
-    (call $check (local.get 0) (local.get 1))
-    (i32.const 0)))
-"#;
 
 fn find_x(dir: &Path) -> std::path::PathBuf {
     let wat = dir.join("find_x.wat");
