@@ -48,10 +48,11 @@ pub struct DiffCommand {
     /// Oracle each case goes through; repeat for several.
     #[arg(long = "against", value_enum, value_name = "ORACLE")]
     against: Vec<Oracle>,
-    /// Folder for the findings.
+    /// Folder for the findings (`--out` is an older spelling).
     #[arg(
         short = 'o',
-        long = "out",
+        long = "output",
+        alias = "out",
         value_name = "OUT",
         required_unless_present = "reproduce"
     )]

@@ -127,8 +127,11 @@ pub struct FuzzCommand {
 impl FuzzCommand {
     /// The dashboard on a terminal that can draw it, unless turned off.
     fn status_view(&self) -> StatusView {
+        // A terminal that reports no size (0x0, as some CI consoles and `script` sessions do) gets the status
+        // line: the dashboard would draw nothing for the whole campaign.
         let can_draw = std::io::stderr().is_terminal()
-            && std::env::var_os("TERM").is_some_and(|term| term != "dumb");
+            && std::env::var_os("TERM").is_some_and(|term| term != "dumb")
+            && ratatui::crossterm::terminal::size().is_ok_and(|(w, h)| w > 0 && h > 0);
         if self.quiet {
             StatusView::Quiet
         } else if self.no_tui || !can_draw {
