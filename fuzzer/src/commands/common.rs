@@ -30,6 +30,10 @@ pub struct TargetArgs {
     /// Sets an environment variable of the guest (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
+    /// Innermost frames, by function, that identify a crash or timeout: findings that differ only below them (or
+    /// in offsets inside those functions) are one finding. 0 takes the whole backtrace.
+    #[arg(long, value_name = "N", default_value_t = capicola::fuzz::DEDUP_FRAMES)]
+    pub dedup_frames: usize,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -66,6 +70,7 @@ impl TargetArgs {
             fresh: false,
             limits: self.limits.config(LimitDefaults::Input),
             max_fs_bytes: self.limits.fs_bytes(),
+            dedup_frames: self.dedup_frames,
         })
     }
 }

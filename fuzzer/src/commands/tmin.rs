@@ -12,9 +12,10 @@ use capicola_engine::wasi::OutputMode;
 use super::Status;
 use super::common::{SanitizeArgs, TargetArgs, TimeoutArgs, load_target, read_input, read_module};
 
-/// Minimizes a crashing (or timing-out) input: writes the smallest input found that still fails with the same
-/// trap kind and the same whole Wasm backtrace (or runs out of fuel in the same functions; or, for a sanitizer
-/// finding, has the same violation in the same three innermost functions).
+/// Minimizes a crashing (or timing-out) input: writes the smallest input found that is still the same finding as
+/// `capicola fuzz` identifies it — the same trap kind (or sanitizer violation, or timeout) in the same innermost
+/// functions (`--dedup-frames`, 3 by default) — or, with `--same-backtrace`, that fails with the same whole Wasm
+/// backtrace, offsets included.
 ///
 /// It removes blocks of halving sizes, then replaces bytes with `0` characters and zero bytes, until a pass
 /// changes nothing. Deterministic.
@@ -30,6 +31,9 @@ pub struct TminCommand {
     /// Most inputs to run.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     max_execs: u64,
+    /// Keep the whole backtrace, offsets included, rather than the finding's identity.
+    #[arg(long)]
+    same_backtrace: bool,
     #[command(flatten)]
     target_args: TargetArgs,
     #[command(flatten)]
@@ -53,7 +57,7 @@ impl TminCommand {
         let mut target = load_target(&self.target, &wasm, &options, sanitizer.instrumentation())?;
         errln!("{}", sanitizer.banner(target.module()));
         let input = read_input(&self.input, options.max_len)?;
-        let report = minimize::tmin(&mut target, &input, self.max_execs)
+        let report = minimize::tmin(&mut target, &input, self.max_execs, self.same_backtrace)
             .with_context(|| format!("cannot minimize {}", self.input.display()))?;
         let output = self.output.unwrap_or_else(|| {
             let mut name = self.input.clone().into_os_string();

@@ -248,13 +248,14 @@ where
         feedback_or!(map_feedback, TimeFeedback::new(&time))
     );
 
-    // Objective: a crash, timeout or engine panic whose trap kind + Wasm backtrace was not seen before, written
+    // Objective: a crash, timeout or engine panic whose kind + innermost functions were not seen before, written
     // to crashes/, timeouts/ or engine-bugs/ as it is found.
     let mut objective = FindingFeedback::new(
         &outcome,
         output.clone(),
         module,
         source_lines(&options.wasm),
+        options.target.dedup_frames,
     );
 
     let mut state = match state {

@@ -22,13 +22,15 @@ pub enum MinimizeError {
     NotFailing(String),
 }
 
-/// Shrinks `input` while it fails with the same trap and backtrace (or the same out-of-fuel stack): removes blocks
-/// of halving sizes, then replaces bytes with `'0'` and with zero, until a pass changes nothing or `max_execs` runs
-/// were made. Deterministic.
+/// Shrinks `input` while it is the same finding (its signature under the target's `dedup_frames`), or with
+/// `same_backtrace` while it fails with the same trap and whole backtrace (or the same out-of-fuel stack): removes
+/// blocks of halving sizes, then replaces bytes with `'0'` and with zero, until a pass changes nothing or
+/// `max_execs` runs were made. Deterministic.
 pub fn tmin(
     target: &mut Target,
     input: &[u8],
     max_execs: u64,
+    same_backtrace: bool,
 ) -> Result<TminReport, MinimizeError> {
     let want = target.run(input);
     if let Outcome::Ok { exit_code } = want {
@@ -36,9 +38,16 @@ pub fn tmin(
     }
     let mut execs = 1;
     let mut current = input.to_vec();
+    let frames = target.options().dedup_frames;
+    let identity = want.signature(target.module(), frames);
     let mut fails = |candidate: &[u8], execs: &mut u64| {
         *execs += 1;
-        target.run(candidate).same_failure(&want)
+        let outcome = target.run(candidate);
+        if same_backtrace {
+            outcome.same_failure(&want)
+        } else {
+            outcome.signature(target.module(), frames) == identity
+        }
     };
     loop {
         let before = current.clone();

@@ -19,7 +19,8 @@ pub mod target;
 pub use campaign::{CampaignOptions, Summary};
 pub use sanitizer::{SanitizeRequest, SanitizerChoice, Symbols};
 pub use target::{
-    HarnessKind, Instrumentation, Outcome, Target, TargetError, TargetOptions, TimeoutCause,
+    DEDUP_FRAMES, HarnessKind, Instrumentation, Outcome, Target, TargetError, TargetOptions,
+    TimeoutCause,
 };
 
 /// What can go wrong running a campaign (a crash of the target is a finding, not this).

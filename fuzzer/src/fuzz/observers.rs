@@ -71,6 +71,8 @@ pub struct FindingFeedback {
     module: Module,
     /// The module's source lines, for sanitizer reports.
     debug_info: Option<DebugInfo>,
+    /// Innermost frames that identify a finding (`TargetOptions::dedup_frames`).
+    dedup_frames: usize,
     seen: HashSet<(FindingClass, u64)>,
     crashes: u64,
 }
@@ -81,12 +83,14 @@ impl FindingFeedback {
         output: OutputDir,
         module: Module,
         debug_info: Option<DebugInfo>,
+        dedup_frames: usize,
     ) -> Self {
         FindingFeedback {
             observer: observer.handle(),
             output,
             module,
             debug_info,
+            dedup_frames,
             seen: HashSet::new(),
             crashes: 0,
         }
@@ -127,7 +131,7 @@ where
             .get(&self.observer)
             .and_then(OutcomeObserver::outcome)
             .ok_or_else(|| Error::illegal_state("the outcome observer recorded nothing"))?;
-        let Some(signature) = outcome.signature(&self.module) else {
+        let Some(signature) = outcome.signature(&self.module, self.dedup_frames) else {
             return Ok(false);
         };
         if !self.seen.insert((signature.class, signature.hash)) {

@@ -38,11 +38,10 @@ const SLICE_TIME: Duration = Duration::from_millis(2);
 const FIRST_SLICE: u64 = 256;
 /// Most fuel in one slice.
 const MAX_SLICE: u64 = 1 << 24;
-/// Innermost frames that identify a crash: deeper frames (recursion depth, callers) do not make it another bug.
-pub const SIGNATURE_FRAMES: usize = 16;
-/// Innermost frames, by function name, that identify a sanitizer finding (as ASan's deduplication does): where in
-/// those functions and how the input got there do not make it another bug.
-pub const SANITIZER_SIGNATURE_FRAMES: usize = 3;
+/// Innermost frames, by function, that identify a finding by default (`--dedup-frames`): where in those functions
+/// and how the input got there (callers, recursion depth) do not make it another bug, as libFuzzer's and ASan's
+/// deduplication have it.
+pub const DEDUP_FRAMES: usize = 3;
 
 /// Why a target could not be loaded or booted.
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +166,8 @@ pub struct TargetOptions {
     pub limits: Config,
     /// Largest size of all files of a WASI target's sandbox together (`None`: the sandbox's default).
     pub max_fs_bytes: Option<u64>,
+    /// Innermost frames that identify a finding (0: the whole backtrace), by function.
+    pub dedup_frames: usize,
 }
 
 impl Default for TargetOptions {
@@ -184,6 +185,7 @@ impl Default for TargetOptions {
             fresh: false,
             limits: Config::default(),
             max_fs_bytes: None,
+            dedup_frames: DEDUP_FRAMES,
         }
     }
 }
@@ -235,8 +237,8 @@ pub struct Signature {
     /// A file-name-safe label: the trap kind, `timeout`, `exit-N` or `engine-panic`; for a sanitizer finding, the
     /// violation and a function (`heap-buffer-overflow-parse`).
     pub label: String,
-    /// FNV-1a of the label and the innermost frames (function and offset; functions only for timeouts); for a
-    /// sanitizer finding, of the violation and the names of its [`SANITIZER_SIGNATURE_FRAMES`] innermost functions.
+    /// FNV-1a of the label and the functions of the innermost frames (`--dedup-frames`, [`DEDUP_FRAMES`] by
+    /// default); for a sanitizer finding, of the violation and those functions' names.
     pub hash: u64,
 }
 
@@ -273,13 +275,18 @@ fn slug(text: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
-fn frames_hash(label: &str, frames: &[FrameInfo], offsets: bool) -> u64 {
+/// The innermost `n` frames (all of them for 0).
+fn top(frames: &[FrameInfo], n: usize) -> &[FrameInfo] {
+    match n {
+        0 => frames,
+        n => &frames[..frames.len().min(n)],
+    }
+}
+
+fn frames_hash(label: &str, frames: &[FrameInfo]) -> u64 {
     let mut hash = fnv1a(label.as_bytes(), FNV_OFFSET);
-    for frame in frames.iter().take(SIGNATURE_FRAMES) {
+    for frame in frames {
         hash = fnv1a(&frame.func_index.to_le_bytes(), hash);
-        if offsets {
-            hash = fnv1a(&(frame.offset as u64).to_le_bytes(), hash);
-        }
     }
     hash
 }
@@ -300,24 +307,23 @@ impl Outcome {
         }))
     }
 
-    /// For a sanitizer finding: the violation and the innermost frames that identify it.
+    /// For a sanitizer finding: the violation and its backtrace.
     fn sanitizer_identity(&self) -> Option<(&SanitizerReport, &[FrameInfo])> {
         match self {
             Outcome::Trapped(Trap {
                 kind: TrapKind::Sanitizer(report),
                 backtrace,
-            }) => Some((
-                report,
-                &backtrace[..backtrace.len().min(SANITIZER_SIGNATURE_FRAMES)],
-            )),
+            }) => Some((report, backtrace)),
             _ => None,
         }
     }
 
-    /// The finding this outcome is, if any: `None` for a normal end. Sanitizer findings are named after the
-    /// violation and the innermost function that is not the allocator's (`heap-buffer-overflow-parse`).
-    pub fn signature(&self, module: &Module) -> Option<Signature> {
-        if let Some((report, frames)) = self.sanitizer_identity() {
+    /// The finding this outcome is, if any: `None` for a normal end. It is identified by its kind and the functions
+    /// of its `frames` innermost frames (0: all). Sanitizer findings are named after the violation and the
+    /// innermost function that is not the allocator's (`heap-buffer-overflow-parse`).
+    pub fn signature(&self, module: &Module, frames: usize) -> Option<Signature> {
+        if let Some((report, backtrace)) = self.sanitizer_identity() {
+            let frames = top(backtrace, frames);
             let symbols = Symbols {
                 module,
                 debug_info: None,
@@ -349,17 +355,17 @@ impl Outcome {
             Outcome::Ok { .. } | Outcome::Interrupted => return None,
             Outcome::Trapped(trap) => {
                 let label = slug(trap.kind.message());
-                let hash = frames_hash(&label, &trap.backtrace, true);
+                let hash = frames_hash(&label, top(&trap.backtrace, frames));
                 (FindingClass::Crash, label, hash)
             }
             Outcome::Exited { code, backtrace } => {
                 let label = format!("exit-{code}");
-                let hash = frames_hash(&label, backtrace, true);
+                let hash = frames_hash(&label, top(backtrace, frames));
                 (FindingClass::Crash, label, hash)
             }
             Outcome::Timeout { backtrace, .. } => {
                 let label = "timeout".to_string();
-                let hash = frames_hash(&label, backtrace, false);
+                let hash = frames_hash(&label, top(backtrace, frames));
                 (FindingClass::Timeout, label, hash)
             }
             Outcome::EngineBug(message) => {
@@ -371,8 +377,9 @@ impl Outcome {
         Some(Signature { class, label, hash })
     }
 
-    /// Whether two outcomes are the same failure (for `tmin`): same kind, same whole backtrace; for sanitizer
-    /// findings, the same violation in the same innermost functions (addresses and sizes change with the input).
+    /// Whether two outcomes are the same failure in the strict sense (`tmin --same-backtrace`): same kind, same
+    /// whole backtrace, offsets included; for sanitizer findings, the same violation along the same functions
+    /// (addresses and sizes change with the input).
     pub fn same_failure(&self, other: &Outcome) -> bool {
         if let (Some((a, x)), Some((b, y))) =
             (self.sanitizer_identity(), other.sanitizer_identity())
@@ -394,7 +401,7 @@ impl Outcome {
                 },
             ) => a == b && x == y,
             (Outcome::Timeout { backtrace: x, .. }, Outcome::Timeout { backtrace: y, .. }) => {
-                frames_hash("", x, false) == frames_hash("", y, false)
+                frames_hash("", x) == frames_hash("", y)
             }
             (Outcome::EngineBug(a), Outcome::EngineBug(b)) => a == b,
             _ => false,
@@ -1311,10 +1318,15 @@ mod tests {
         let a = overflow(v, 0x100, frames(&[(1, 10), (2, 20), (3, 30), (2, 40)]));
         // Other offsets, another address, another caller below the third frame: the same bug.
         let b = overflow(v, 0x230, frames(&[(1, 12), (2, 22), (3, 33), (3, 44)]));
-        let sa = a.signature(&module).expect("a finding");
-        assert_eq!(sa, b.signature(&module).expect("a finding"));
+        let sa = a.signature(&module, DEDUP_FRAMES).expect("a finding");
+        assert_eq!(sa, b.signature(&module, DEDUP_FRAMES).expect("a finding"));
         assert_eq!(sa.label, "heap-buffer-overflow-parse");
-        assert!(a.same_failure(&b));
+        // The strict form (`tmin --same-backtrace`) compares every frame's function.
+        assert!(!a.same_failure(&b));
+        assert_ne!(
+            a.signature(&module, 0).expect("a finding"),
+            b.signature(&module, 0).expect("a finding")
+        );
         // Another function among the three, or another violation: another bug.
         let c = overflow(v, 0x100, frames(&[(1, 10), (3, 20), (3, 30)]));
         let d = overflow(
@@ -1323,8 +1335,44 @@ mod tests {
             frames(&[(1, 10), (2, 20), (3, 30)]),
         );
         for other in [&c, &d] {
-            assert_ne!(other.signature(&module).expect("a finding").hash, sa.hash);
+            assert_ne!(
+                other
+                    .signature(&module, DEDUP_FRAMES)
+                    .expect("a finding")
+                    .hash,
+                sa.hash
+            );
             assert!(!a.same_failure(other));
+        }
+    }
+
+    #[test]
+    fn a_trap_is_identified_by_its_kind_and_innermost_functions_by_default() {
+        let module = named_module();
+        let trap = |kind: TrapKind, at: &[(u32, usize)]| {
+            Outcome::Trapped(Trap {
+                kind,
+                backtrace: frames(at),
+            })
+        };
+        let a = trap(
+            TrapKind::MemoryOutOfBounds,
+            &[(1, 10), (2, 20), (3, 30), (2, 40)],
+        );
+        // Other offsets and callers below the third frame (a corrupted heap reached from elsewhere): one bug.
+        let b = trap(
+            TrapKind::MemoryOutOfBounds,
+            &[(1, 11), (2, 21), (3, 31), (3, 41), (3, 51)],
+        );
+        let sig = |o: &Outcome, n: usize| o.signature(&module, n).expect("a finding");
+        assert_eq!(sig(&a, DEDUP_FRAMES), sig(&b, DEDUP_FRAMES));
+        assert_eq!(sig(&a, 1), sig(&b, 1));
+        // The whole stack (0), another kind, or another function among the three: another bug.
+        assert_ne!(sig(&a, 0), sig(&b, 0));
+        let c = trap(TrapKind::Unreachable, &[(1, 10), (2, 20), (3, 30)]);
+        let d = trap(TrapKind::MemoryOutOfBounds, &[(1, 10), (3, 20), (3, 30)]);
+        for other in [&c, &d] {
+            assert_ne!(sig(other, DEDUP_FRAMES).hash, sig(&a, DEDUP_FRAMES).hash);
         }
     }
 
@@ -1338,11 +1386,11 @@ mod tests {
             freed: None,
         };
         let leak = Outcome::leak(vec![block(24, 5), block(8, 9)]).expect("a leak");
-        let signature = leak.signature(&module).expect("a finding");
+        let signature = leak.signature(&module, DEDUP_FRAMES).expect("a finding");
         assert_eq!(signature.class, FindingClass::Crash);
         assert_eq!(signature.label, "memory-leak-main");
         let again = Outcome::leak(vec![block(32, 7)]).expect("a leak");
-        assert_eq!(again.signature(&module), Some(signature));
+        assert_eq!(again.signature(&module, DEDUP_FRAMES), Some(signature));
         assert_eq!(Outcome::leak(Vec::new()), None);
     }
 
