@@ -361,6 +361,8 @@ where
 
     // Every initial input crashed or timed out: there is nothing to mutate, and the campaign ends with its findings.
     let nothing_to_fuzz = state.corpus().count() == 0;
+    // Every initial input runs; `--runs` counts them and bounds the mutations after them exactly.
+    executor.limit_execs(options.runs);
     let mut stop_checked = Instant::now();
     while !out_of_time && !nothing_to_fuzz {
         if options.runs.is_some_and(|runs| *state.executions() >= runs)

@@ -33,6 +33,8 @@ pub struct WasmExecutor<OT> {
     target: Target,
     observers: OT,
     outcome: Handle<OutcomeObserver>,
+    /// The campaign's `--runs`: no input runs once the state has counted this many executions.
+    max_execs: Option<u64>,
 }
 
 impl<OT> WasmExecutor<OT> {
@@ -42,7 +44,15 @@ impl<OT> WasmExecutor<OT> {
             target,
             observers,
             outcome,
+            max_execs: None,
         }
+    }
+
+    /// From now on, stops the campaign (as its deadline does) at the input that would be execution
+    /// `max_execs + 1`, so that `--runs N` ends after exactly N executions rather than at the end of the round of
+    /// mutations it is in.
+    pub fn limit_execs(&mut self, max_execs: Option<u64>) {
+        self.max_execs = max_execs;
     }
 }
 
@@ -63,6 +73,9 @@ where
             return Err(Error::illegal_state(
                 "the engine panicked and the target could not be reset; the input was saved in engine-bugs/",
             ));
+        }
+        if self.max_execs.is_some_and(|max| *state.executions() >= max) {
+            return Err(Error::shutting_down());
         }
         *state.executions_mut() += 1;
         let outcome = self.target.run(&input.target_bytes());
