@@ -1359,13 +1359,13 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             let kind = AllocFn::from_u8($kind);
             let resolve = |raw: &[RawFrame]| resolve_frames(instances, raw);
             let ptr = get!(u32, fp);
-            let frames_now = san_frames!();
             let outer = match san_here!() {
                 Some(san) => {
                     let outer = san.enter();
                     if outer {
                         let refused = match kind {
-                            AllocFn::Free => san.free(ptr, frames_now, &resolve).err(),
+                            // The free's backtrace, taken only for the call that records it.
+                            AllocFn::Free => san.free(ptr, san_frames!(), &resolve).err(),
                             AllocFn::Realloc => san.bad_free(ptr, &resolve).map(Box::new),
                             _ => None,
                         };

@@ -493,14 +493,10 @@ impl Sanitizer {
         }
     }
 
-    /// Unpoisons stack bytes (granule-aligned: frames are 16-byte aligned).
+    /// Unpoisons the whole granules stack bytes `[start, start + len)` touch (frames are 16-byte aligned).
     fn unpoison_stack(&mut self, start: u64, len: u64) {
-        let first = (start / GRANULE) as usize;
-        let end = ((start + len).div_ceil(GRANULE) as usize).min(self.shadow.len());
-        if first < end {
-            self.shadow[first..end].fill(0);
-            self.dirty.mark(first, end - 1);
-        }
+        let first = start / GRANULE * GRANULE;
+        self.unpoison(first, (start + len).div_ceil(GRANULE) * GRANULE - first);
     }
 
     /// The block at or nearest `addr`, live or in quarantine.
