@@ -411,7 +411,9 @@ impl Sanitizer {
             poison::FREED,
         );
         block.free = Some(frames);
-        self.quarantine_bytes += u64::from(block.request);
+        self.quarantine_bytes = self
+            .quarantine_bytes
+            .saturating_add(u64::from(block.request));
         self.quarantine.push_back(ptr);
         self.freed.insert(ptr, block);
         Ok(())
@@ -429,7 +431,10 @@ impl Sanitizer {
         let Some(block) = self.freed.remove(&ptr) else {
             return 0;
         };
-        self.quarantine_bytes -= u64::from(block.request);
+        // Saturating: a damaged snapshot may claim fewer bytes than its blocks hold.
+        self.quarantine_bytes = self
+            .quarantine_bytes
+            .saturating_sub(u64::from(block.request));
         self.poison(
             u64::from(block.base),
             u64::from(block.request),
