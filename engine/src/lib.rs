@@ -35,7 +35,8 @@ pub use snapshot::{
     SnapshotHeader,
 };
 pub use store::{
-    CMP_LOG_LIMIT, CmpValues, FrameView, HostCall, HostHandler, Outcome, PAGE_SIZE, Position, Store,
+    CMP_LOG_LIMIT, CmpValues, FrameView, HostAnswer, HostCall, HostHandler, Outcome, PAGE_SIZE,
+    Position, Store,
 };
 pub use types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
 pub use value::{Extern, Func, Global, Instance, Memory, Table, Val};

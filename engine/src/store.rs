@@ -370,6 +370,18 @@ pub struct HostCall {
     pub args: Vec<Val>,
 }
 
+/// A host's answer to a call from guest code: the one answer type of every host (WASI, the debugger's
+/// recording, the fuzz targets' harness functions).
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostAnswer {
+    /// The call returns these results (`Store::host_return`).
+    Return(Vec<Val>),
+    /// The call ends the program with this code (WASI `proc_exit`): it never returns.
+    Exit(i32),
+    /// The call traps (`Store::host_trap`), for example when called with arguments of the wrong types.
+    Trap(TrapKind),
+}
+
 /// Answers host calls for `Store::call`.
 pub type HostHandler<'a> = dyn FnMut(&mut Store, &HostCall) -> Result<Vec<Val>, Trap> + 'a;
 

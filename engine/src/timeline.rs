@@ -18,8 +18,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::HostCall;
-use crate::error::{Error, FrameInfo, Trap, TrapKind};
+use crate::error::{Error, FrameInfo, Trap};
 use crate::module::Module;
+pub use crate::store::HostAnswer;
 use crate::store::{
     DIRTY_PAGE_SHIFT, ExecState, GlobalInst, MemoryInst, Outcome, Status, Stopped, Store, TableInst,
 };
@@ -41,15 +42,6 @@ pub trait Host: Clone {
     fn size_hint(&self) -> usize {
         0
     }
-}
-
-/// A host's answer to a call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum HostAnswer {
-    Return(Vec<Val>),
-    /// The call ends the program (for example WASI `proc_exit`) with this code.
-    Exit(i32),
-    Trap(TrapKind),
 }
 
 /// How a recorded run ends.

@@ -5,7 +5,7 @@ pub mod diff;
 pub mod files;
 pub mod fuzz;
 pub mod program;
-pub mod session;
+pub mod run;
 pub mod snapshot_file;
 pub mod values;
 pub mod wasi_program;

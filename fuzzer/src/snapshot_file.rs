@@ -9,7 +9,7 @@ use capicola_engine::{
 };
 
 use crate::files::read_bounded;
-use crate::session::{RUN_STATE_VERSION, RunState, SessionError, check_module, hex};
+use crate::run::{RUN_STATE_VERSION, RunError, RunState, check_module, hex};
 
 /// What `capicola snapshot info` tells about a snapshot file.
 #[derive(Debug)]
@@ -60,7 +60,7 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
 /// damage before anything is decoded. With `module` (the module the snapshot was taken of), the snapshot is
 /// also restored, which checks every index and stack height and tells where the paused call stands. Corrupted
 /// bytes give an error, never a panic.
-pub fn describe(bytes: &[u8], module: Option<&Module>) -> Result<SnapshotInfo, SessionError> {
+pub fn describe(bytes: &[u8], module: Option<&Module>) -> Result<SnapshotInfo, RunError> {
     let limits = DecodeLimits::default();
     let (header, _) = Snapshot::read_header(bytes, &limits)?;
     let snapshot = Snapshot::from_bytes(bytes, &limits)?;
@@ -97,7 +97,7 @@ pub fn describe(bytes: &[u8], module: Option<&Module>) -> Result<SnapshotInfo, S
 }
 
 /// Restores the snapshot with `module` to read its call stack.
-fn call_info(snapshot: &Snapshot, module: &Module) -> Result<CallInfo, SessionError> {
+fn call_info(snapshot: &Snapshot, module: &Module) -> Result<CallInfo, RunError> {
     check_module(snapshot, module)?;
     let store = Store::restore(module.engine(), snapshot, std::slice::from_ref(module))?;
     let frames = store

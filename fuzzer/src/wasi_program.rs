@@ -9,7 +9,7 @@ use crate::program::{
     Invocation, ProgramError, check_imports, export_func, export_type, exported_funcs, parse_args,
     scratch_instance,
 };
-use crate::session::Stop;
+use crate::run::Stop;
 
 /// Whether the module imports anything from `wasi_snapshot_preview1`.
 pub fn imports_wasi(module: &Module) -> bool {

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use capicola::diff::{
-    CampaignConfig, CampaignReport, CapicolaEngine, Case, DiffEngine, DiffInstance, DiffValue,
-    InstantiateFailure, Limits, MAP_SIZE, Mode, OpCoverage, Oracle, Outcome, Rng, Source, Verdict,
-    WasmiEngine, check_with, features, generate, report_text, run_campaign,
+    CapicolaEngine, Case, CaseOutcome, DiffConfig, DiffEngine, DiffInstance, DiffReport, DiffValue,
+    InstantiateFailure, Limits, MAP_SIZE, Mode, OpCoverage, Oracle, Rng, Source, Verdict,
+    WasmiEngine, check_with, features, generate, report_text, run_diff,
 };
 use capicola_tests::capicola_bin;
 
@@ -30,8 +30,8 @@ fn explained(oracle: Oracle, report: &str) -> bool {
 }
 
 /// A campaign of `cases` cases of seed `seed` through `oracles`, on one worker: the same run every time.
-fn campaign(oracles: &[Oracle], cases: u64, seed: u64, guided: bool) -> CampaignReport {
-    let config = CampaignConfig {
+fn campaign(oracles: &[Oracle], cases: u64, seed: u64, guided: bool) -> DiffReport {
+    let config = DiffConfig {
         oracles: oracles.to_vec(),
         out: None,
         jobs: 1,
@@ -42,7 +42,7 @@ fn campaign(oracles: &[Oracle], cases: u64, seed: u64, guided: bool) -> Campaign
         limits: Limits::default(),
         guided,
     };
-    run_campaign(&config, &|_| {}).expect("the oracles CI builds can run")
+    run_diff(&config, &|_| {}).expect("the oracles CI builds can run")
 }
 
 /// Runs `oracle` over the smoke cases of the guided search and fails on any finding, printing each in full.
@@ -219,7 +219,7 @@ fn injected_rem_s_bug_shows_on_min_rem_minus_one() {
         &mut RemSBug(CapicolaEngine::new(Mode::Straight, limits)),
         &mut WasmiEngine::new(limits),
     );
-    let Outcome::Verdict(Verdict::Mismatch(differences)) = &outcome else {
+    let CaseOutcome::Verdict(Verdict::Mismatch(differences)) = &outcome else {
         panic!("{outcome:?}");
     };
     let shown = differences[0].to_string();
@@ -250,7 +250,9 @@ fn find_injected_rem_s_bug() {
     let found = (0..BUG_BOUND).find_map(|index| {
         let case = generate(Source::Both, &mut Rng::for_case(SMOKE_SEED, index), true);
         match check_with(&case, &mut buggy, &mut wasmi) {
-            Outcome::Verdict(Verdict::Mismatch(differences)) => Some((index, case, differences)),
+            CaseOutcome::Verdict(Verdict::Mismatch(differences)) => {
+                Some((index, case, differences))
+            }
             _ => None,
         }
     });
@@ -262,7 +264,7 @@ fn find_injected_rem_s_bug() {
         report_text(
             Oracle::Wasmi,
             &case,
-            &Outcome::Verdict(Verdict::Mismatch(differences.clone()))
+            &CaseOutcome::Verdict(Verdict::Mismatch(differences.clone()))
         )
     );
     // It is the injected bug: a call trapped with "integer overflow" where wasmi returned...

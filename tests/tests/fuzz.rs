@@ -235,7 +235,7 @@ fn corpus_features(wasm: &Path, dir: &Path) -> BTreeSet<(u32, u8)> {
     for file in input_files(dir).expect("corpus listed") {
         let input = std::fs::read(file).expect("input readable");
         let (outcome, covered) = features(&mut target, &input);
-        if matches!(outcome, capicola::fuzz::Outcome::Ok { .. }) {
+        if matches!(outcome, capicola::fuzz::InputOutcome::Ok { .. }) {
             all.extend(covered);
         }
     }
@@ -690,7 +690,7 @@ fn a_wall_clock_timeout_leaves_fuel_timeouts_as_they_were() {
     };
     let plain = run(None);
     assert!(
-        matches!(plain, capicola::fuzz::Outcome::Timeout { .. }),
+        matches!(plain, capicola::fuzz::InputOutcome::Timeout { .. }),
         "{plain:?}"
     );
     assert_eq!(run(Some(Duration::from_secs(3600))), plain);

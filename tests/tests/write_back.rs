@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use capicola::session::RunState;
+use capicola::run::RunState;
 use capicola_engine::{DecodeLimits, Snapshot};
 use capicola_tests::c_programs::build_wasi_program;
 use capicola_tests::capicola_bin;

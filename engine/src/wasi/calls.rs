@@ -2,13 +2,13 @@
 
 use std::io::IsTerminal;
 
-use super::HostAction;
 use super::abi::{
     Errno, WasiFunc, clockid, event, fdflags, filetype, fstflags, lookupflags, oflags, rights, size,
 };
 use super::ctx::{Fd, FdKind, InputSource, NS_PER_FUEL, OutputMode, Stdin, WasiCtx};
 use super::mem::{Guard, GuestMem, iovecs_len};
 use super::vfs::{Lookup, NodeKind};
+use crate::HostAnswer;
 use crate::{HostCall, Memory, Store, TrapKind, Val, ValType};
 
 type WasiResult<T = ()> = Result<T, Errno>;
@@ -115,25 +115,25 @@ enum Sub {
 impl WasiCtx {
     /// Answers one WASI host call: reads its arguments, does the work on this context and guest memory
     /// `memory`, and tells how to resume the guest. Bad pointers are `EFAULT`; nothing here panics on guest input.
-    pub fn handle(&mut self, store: &mut Store, memory: Memory, call: &HostCall) -> HostAction {
+    pub fn handle(&mut self, store: &mut Store, memory: Memory, call: &HostCall) -> HostAnswer {
         let Some(func) = WasiFunc::from_host_id(call.host_id) else {
-            return HostAction::Trap(TrapKind::Host(format!(
+            return HostAnswer::Trap(TrapKind::Host(format!(
                 "host function {:#x} is not a WASI function",
                 call.host_id
             )));
         };
         let args = match Args::new(func, &call.args) {
             Ok(args) => args,
-            Err(trap) => return HostAction::Trap(trap),
+            Err(trap) => return HostAnswer::Trap(trap),
         };
         if func == WasiFunc::ProcExit {
             let code = args.u32(0);
             if code >= 126 {
-                return HostAction::Trap(TrapKind::Host(
+                return HostAnswer::Trap(TrapKind::Host(
                     "exit with invalid exit status outside of [0..126)".into(),
                 ));
             }
-            return HostAction::Exit(code as i32);
+            return HostAnswer::Exit(code as i32);
         }
         let input = !self.input_seen && self.input_call(func, &args, store.memory_data(memory));
         let fuel = store.fuel_consumed();
@@ -165,12 +165,12 @@ impl WasiCtx {
             && let Some(san) = store.sanitizer.as_deref()
         {
             let report = san.report(refused, Some(func.name()), &|raw| store.resolve_frames(raw));
-            return HostAction::Trap(TrapKind::Sanitizer(Box::new(report)));
+            return HostAnswer::Trap(TrapKind::Sanitizer(Box::new(report)));
         }
         if input {
             self.input_seen = true;
         }
-        HostAction::Return(vec![Val::I32(i32::from(errno.0))])
+        HostAnswer::Return(vec![Val::I32(i32::from(errno.0))])
     }
 
     /// Whether a pending host call is the program's first read of its input — standard input, or the file set
@@ -1269,7 +1269,7 @@ mod tests {
         };
         assert_eq!(
             ctx.handle(&mut store, memory, &call),
-            HostAction::Return(vec![Val::I32(0)])
+            HostAnswer::Return(vec![Val::I32(0)])
         );
         assert_eq!(store.dirty_pages(), 1);
         assert!(
@@ -1357,12 +1357,12 @@ mod tests {
             };
             let _ = ctx.is_input_read(&store, memory, &call);
             match ctx.handle(&mut store, memory, &call) {
-                HostAction::Return(v) => {
+                HostAnswer::Return(v) => {
                     assert_eq!(v.len(), 1);
                     successes += usize::from(v[0] == Val::I32(0));
                 }
-                HostAction::Exit(code) => assert!(code < 126),
-                HostAction::Trap(_) => assert_eq!(func, WasiFunc::ProcExit),
+                HostAnswer::Exit(code) => assert!(code < 126),
+                HostAnswer::Trap(_) => assert_eq!(func, WasiFunc::ProcExit),
             }
         }
         assert!(successes > 1000, "only {successes} calls succeeded");

@@ -36,7 +36,7 @@ pub use abi::{HOST_ID_BASE, WasiFunc};
 pub use ctx::{DEFAULT_MAX_FS_BYTES, DirMode, Mount, OutputMode, WasiCtx, WasiCtxBuilder};
 pub use run::{CommandOutcome, RunStatus, TRAP_EXIT_CODE, run_command};
 
-use crate::{Error, Extern, FuncType, Linker, Store, TrapKind, Val};
+use crate::{Error, Extern, FuncType, Linker, Store};
 
 /// The module name the functions are imported from.
 pub const MODULE: &str = "wasi_snapshot_preview1";
@@ -56,17 +56,6 @@ pub fn define(linker: &mut Linker, store: &mut Store) -> Result<(), Error> {
         linker.define(MODULE, f.name(), Extern::Func(func));
     }
     Ok(())
-}
-
-/// How to answer a WASI host call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum HostAction {
-    /// Return these results (an errno) with `Store::host_return`.
-    Return(Vec<Val>),
-    /// The guest called `proc_exit` with this code: the call never returns.
-    Exit(i32),
-    /// The call traps (for example a host function called with arguments of the wrong types).
-    Trap(TrapKind),
 }
 
 /// What can go wrong setting up or driving a WASI program (guest misbehaviour is an errno or a trap, not this).

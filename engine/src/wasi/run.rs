@@ -1,8 +1,10 @@
 //! The driver: runs a WASI command or reactor under a fuel budget, answering its host calls, and stops where a caller may take a snapshot (out of fuel, or at the first read of the program's input).
 
 use super::ctx::{PendingCall, SavedVal, WasiCtx};
-use super::{HostAction, WasiError, is_wasi};
-use crate::{Extern, Func, HostCall, Instance, Memory, Outcome, Store, Trap, TrapKind, Val};
+use super::{WasiError, is_wasi};
+use crate::{
+    Extern, Func, HostAnswer, HostCall, Instance, Memory, Outcome, Store, Trap, TrapKind, Val,
+};
 
 /// The exit code reported for a trap: 128 + SIGABRT, as wasmtime's CLI exits on Unix.
 pub const TRAP_EXIT_CODE: i32 = 134;
@@ -183,11 +185,11 @@ impl WasiCtx {
         call: &HostCall,
     ) -> Result<Option<CommandOutcome>, WasiError> {
         match self.handle(store, memory, call) {
-            HostAction::Return(results) => {
+            HostAnswer::Return(results) => {
                 store.host_return(&results)?;
                 Ok(None)
             }
-            HostAction::Exit(code) => {
+            HostAnswer::Exit(code) => {
                 // The call never returns: abandon the run.
                 store.host_trap(TrapKind::Host(format!("proc_exit({code})")));
                 self.queued = None;
@@ -197,7 +199,7 @@ impl WasiCtx {
                     results: Vec::new(),
                 }))
             }
-            HostAction::Trap(kind) => {
+            HostAnswer::Trap(kind) => {
                 let trap = match store.host_trap(kind.clone()) {
                     Outcome::Trapped(trap) => trap,
                     _ => Trap::new(kind),

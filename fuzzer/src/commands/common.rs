@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use capicola::files::write_atomically;
 use capicola::fuzz::{Instrumentation, SanitizeRequest, SanitizerChoice, Target, TargetOptions};
-use capicola::session::{Session, Stop};
+use capicola::run::{Run, Stop};
 use capicola::snapshot_file::frame_text;
 use capicola::values::format_val;
 use capicola_engine::Config;
@@ -295,11 +295,11 @@ pub fn debug_command_line(target: &Path, input: &Path, args: &[String]) -> Strin
     line
 }
 
-/// Reports how a run of `session` (of the module at `module_path`) stopped after being given `fuel` when it had
+/// Reports how `run` (of the module at `module_path`) stopped after being given `fuel` when it had
 /// executed `before` instructions — results on stdout, a trap or the pause on stderr — saves it to `save` when
 /// it paused, and gives the status the process exits with.
 pub fn conclude(
-    session: &Session,
+    run: &Run,
     stop: Stop,
     fuel: u64,
     before: u64,
@@ -312,10 +312,9 @@ pub fn conclude(
             for result in results {
                 outln!("{}", format_val(result));
             }
-            session
-                .finish()
+            run.finish()
                 .with_context(|| format!("cannot write back the directories of {module}"))?;
-            Ok(if session.is_wasi() {
+            Ok(if run.is_wasi() {
                 exit_status(exit_code)
             } else {
                 Status::Success
@@ -327,13 +326,12 @@ pub fn conclude(
             for (depth, frame) in trap.backtrace.iter().enumerate() {
                 errln!(
                     "  {depth}: {}",
-                    frame_text(frame, session.func_name(frame.func_index))
+                    frame_text(frame, run.func_name(frame.func_index))
                 );
             }
-            session
-                .finish()
+            run.finish()
                 .with_context(|| format!("cannot write back the directories of {module}"))?;
-            Ok(if session.is_wasi() {
+            Ok(if run.is_wasi() {
                 exit_status(TRAP_EXIT_CODE)
             } else {
                 Status::Trapped
@@ -341,7 +339,7 @@ pub fn conclude(
         }
         Stop::OutOfFuel { position } => {
             let place = position.map_or_else(String::new, |p| {
-                let name = session
+                let name = run
                     .func_name(p.func_index)
                     .map(|name| format!(" ({name})"))
                     .unwrap_or_default();
@@ -349,19 +347,19 @@ pub fn conclude(
             });
             let Some(save) = save else {
                 errln!("out of fuel after {fuel} units{place}");
-                if session.writes_back() {
+                if run.writes_back() {
                     errln!(
                         "the run did not end: its changes to --dir-rw directories were not written back"
                     );
                 }
                 return Ok(Status::OutOfFuel);
             };
-            let bytes = session
+            let bytes = run
                 .save()
                 .with_context(|| format!("cannot save the paused run of {module}"))?;
             write_atomically(save, &bytes)
                 .with_context(|| format!("cannot write the snapshot {}", save.display()))?;
-            let executed = session.fuel_consumed();
+            let executed = run.fuel_consumed();
             errln!(
                 "paused{place} after {} instructions ({executed} in all); snapshot saved to {} \
                  (continue with `capicola resume {} --module {}`)",

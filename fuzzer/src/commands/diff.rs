@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use capicola::diff::{
-    CampaignConfig, Limits, Oracle, OracleStats, Source, report_text, reproduce, run_campaign,
+    DiffConfig, Limits, Oracle, OracleStats, Source, report_text, reproduce, run_diff,
 };
 
 use super::Status;
@@ -108,7 +108,7 @@ impl DiffCommand {
         if let Some(path) = &self.reproduce {
             return reproduce_case(path, &oracles, limits);
         }
-        let config = CampaignConfig {
+        let config = DiffConfig {
             oracles,
             out: self.out.clone(),
             jobs: self.jobs.max(1),
@@ -119,8 +119,8 @@ impl DiffCommand {
             limits,
             guided: !self.unguided,
         };
-        let report = run_campaign(&config, &|finding| {
-            let what = if matches!(finding.outcome, capicola::diff::Outcome::Panicked(_)) {
+        let report = run_diff(&config, &|finding| {
+            let what = if matches!(finding.outcome, capicola::diff::CaseOutcome::Panicked(_)) {
                 "panic"
             } else {
                 "mismatch"

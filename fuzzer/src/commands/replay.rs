@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use capicola::fuzz::sanitizer::source_lines;
-use capicola::fuzz::{Outcome, Symbols};
+use capicola::fuzz::{InputOutcome, Symbols};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
@@ -83,7 +83,7 @@ impl ReplayCommand {
         for (done, file) in files.iter().enumerate() {
             let input = read_input(file, options.max_len)?;
             let outcome = target.run(&input);
-            if outcome == Outcome::Interrupted {
+            if outcome == InputOutcome::Interrupted {
                 interrupted = true;
                 errln!(
                     "--max-total-time ran out while {} ran: it and {} more input(s) not run to their end",
@@ -94,16 +94,19 @@ impl ReplayCommand {
             }
             crashed |= matches!(
                 outcome,
-                Outcome::Trapped(_) | Outcome::Exited { .. } | Outcome::EngineBug(_)
+                InputOutcome::Trapped(_) | InputOutcome::Exited { .. } | InputOutcome::EngineBug(_)
             );
-            timed_out |= matches!(outcome, Outcome::Timeout { .. });
+            timed_out |= matches!(outcome, InputOutcome::Timeout { .. });
             outln!(
                 "{} ({} bytes): {}",
                 file.display(),
                 input.len(),
                 outcome.describe(&symbols)
             );
-            if matches!(outcome, Outcome::Trapped(_) | Outcome::Exited { .. }) {
+            if matches!(
+                outcome,
+                InputOutcome::Trapped(_) | InputOutcome::Exited { .. }
+            ) {
                 outln!(
                     "  debug it: {}",
                     debug_command_line(&self.target, file, &self.args)

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use capicola::program::compile;
-use capicola::session::Session;
+use capicola::run::Run;
 use capicola::snapshot_file::read_file;
 use capicola_engine::Engine;
 
@@ -66,18 +66,17 @@ impl ResumeCommand {
         let engine = Engine::new(self.limits.config(LimitDefaults::Run));
         let compiled = compile(&engine, &bytes).with_context(|| format!("cannot load {module}"))?;
         let saved = read_file(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;
-        let mut session = Session::restore(&engine, compiled, &saved)
+        let mut run = Run::restore(&engine, compiled, &saved)
             .with_context(|| format!("cannot resume {snapshot} with the module {module}"))?;
-        session
-            .bind_write_back_dirs(&self.dir_rw, self.trust_snapshot_dirs)
+        run.bind_write_back_dirs(&self.dir_rw, self.trust_snapshot_dirs)
             .with_context(|| format!("cannot resume {snapshot}"))?;
         let fuel = self.fuel.unwrap_or(u64::MAX);
-        let before = session.fuel_consumed();
-        let stop = session
+        let before = run.fuel_consumed();
+        let stop = run
             .resume(fuel)
             .with_context(|| format!("cannot run {module}"))?;
         conclude(
-            &session,
+            &run,
             stop,
             fuel,
             before,

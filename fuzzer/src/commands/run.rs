@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use capicola::program::compile;
-use capicola::session::Session;
+use capicola::run::Run;
 use capicola::wasi_program::{Preopen, WasiOptions};
 use capicola_engine::Engine;
 use capicola_engine::wasi::DirMode;
@@ -118,18 +118,18 @@ impl RunCommand {
             seed: self.deterministic.then_some(self.seed),
             max_fs_bytes: self.limits.fs_bytes(),
         };
-        let mut session = Session::begin(&engine, module, self.invoke.as_deref(), &self.args, wasi)
+        let mut run = Run::begin(&engine, module, self.invoke.as_deref(), &self.args, wasi)
             .with_context(|| match &self.invoke {
                 Some(name) => format!("cannot call `{name}` in {path}"),
                 None => format!("cannot run {path}"),
             })?;
         let fuel = self.fuel.unwrap_or(u64::MAX);
-        let before = session.fuel_consumed();
-        let stop = session
+        let before = run.fuel_consumed();
+        let stop = run
             .resume(fuel)
             .with_context(|| format!("cannot run {path}"))?;
         conclude(
-            &session,
+            &run,
             stop,
             fuel,
             before,

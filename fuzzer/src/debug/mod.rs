@@ -7,7 +7,7 @@ pub mod gdb;
 pub mod tui;
 
 use capicola_engine::timeline::{End, Host, HostAnswer, Timeline, TimelineConfig};
-use capicola_engine::wasi::{HostAction, WasiCtx, WasiFunc};
+use capicola_engine::wasi::{WasiCtx, WasiFunc};
 use capicola_engine::{FrameInfo, HostCall, Memory, Module, Store, Trap, TrapKind};
 
 use crate::fuzz::sanitizer::{self, Symbols};
@@ -24,11 +24,7 @@ pub struct WasiHost {
 
 impl Host for WasiHost {
     fn call(&mut self, store: &mut Store, call: &HostCall) -> HostAnswer {
-        match self.ctx.handle(store, self.memory, call) {
-            HostAction::Return(values) => HostAnswer::Return(values),
-            HostAction::Exit(code) => HostAnswer::Exit(code),
-            HostAction::Trap(kind) => HostAnswer::Trap(kind),
-        }
+        self.ctx.handle(store, self.memory, call)
     }
 
     fn name(&self, host_id: u32) -> String {

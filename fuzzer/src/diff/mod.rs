@@ -9,11 +9,11 @@
 //!   other; the case stops there and is not a mismatch;
 //! - a module both engines reject, or that uses something one does not implement, is *skipped*.
 
-pub mod campaign;
 mod capicola;
 pub mod case;
 pub mod compare;
 pub mod coverage;
+pub mod driver;
 pub mod engine;
 pub mod generate;
 pub mod oracle;
@@ -26,13 +26,11 @@ mod wasmtime;
 pub use self::wasmi::{WASMI_FUEL_FACTOR, WasmiEngine};
 #[cfg(feature = "wasmtime")]
 pub use self::wasmtime::{WASMTIME_FUEL_FACTOR, WasmtimeEngine};
-pub use campaign::{
-    CampaignConfig, CampaignError, CampaignReport, Finding, OracleStats, report_text, run_campaign,
-};
 pub use capicola::{CapicolaEngine, Mode, Observation};
 pub use case::{CALLS_SECTION, Call, Case, CaseError};
 pub use compare::{Difference, Verdict, compare, values_match};
 pub use coverage::{MAP_SIZE, OpCoverage, features};
+pub use driver::{DiffConfig, DiffError, DiffReport, Finding, OracleStats, report_text, run_diff};
 pub use engine::{
     CallOutcome, DiffEngine, DiffInstance, DiffValue, DiffValueType, FuncSig, InstanceState,
     InstantiateFailure, Limits, MemoryDump, TrapClass,
@@ -41,7 +39,7 @@ pub use generate::{
     INPUT_HEADER, MAX_INPUT, Source, case_from_input, generate, random_input, smith_case,
     spec_case, spec_seeds,
 };
-pub use oracle::{Oracle, OracleError, Outcome, check_with};
+pub use oracle::{CaseOutcome, Oracle, OracleError, check_with};
 pub use rng::Rng;
 
 /// Re-checks a saved case (`.wasm` with or without its calls section, or a `.wat` module) with each oracle.
@@ -49,7 +47,7 @@ pub fn reproduce(
     file: &[u8],
     oracles: &[Oracle],
     limits: Limits,
-) -> Result<(Case, Vec<(Oracle, Outcome)>), ReproduceError> {
+) -> Result<(Case, Vec<(Oracle, CaseOutcome)>), ReproduceError> {
     let binary = wat::parse_bytes(file).map_err(|e| CaseError::Parse(e.to_string()))?;
     let case = Case::from_file(&binary)?;
     let mut outcomes = Vec::new();

@@ -68,7 +68,7 @@ impl Oracle {
     }
 
     /// Runs `case` through this oracle; a panic of either engine is a finding too.
-    pub fn check(self, case: &Case, limits: Limits) -> Result<Outcome, OracleError> {
+    pub fn check(self, case: &Case, limits: Limits) -> Result<CaseOutcome, OracleError> {
         let (mut test, mut reference) = self.engines(limits, case.seed)?;
         Ok(check_with(case, test.as_mut(), reference.as_mut()))
     }
@@ -105,18 +105,18 @@ pub enum OracleError {
 
 /// What checking one case came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CaseOutcome {
     Verdict(Verdict),
     /// An engine panicked (the message); always a finding.
     Panicked(String),
 }
 
-impl Outcome {
+impl CaseOutcome {
     /// Whether the outcome is a finding: a mismatch or a panic.
     pub fn is_finding(&self) -> bool {
         matches!(
             self,
-            Outcome::Verdict(Verdict::Mismatch(_)) | Outcome::Panicked(_)
+            CaseOutcome::Verdict(Verdict::Mismatch(_)) | CaseOutcome::Panicked(_)
         )
     }
 }
@@ -126,10 +126,10 @@ pub fn check_with(
     case: &Case,
     test: &mut dyn DiffEngine,
     reference: &mut dyn DiffEngine,
-) -> Outcome {
+) -> CaseOutcome {
     match panic::catch_unwind(AssertUnwindSafe(|| compare(case, test, reference))) {
-        Ok(verdict) => Outcome::Verdict(verdict),
-        Err(payload) => Outcome::Panicked(
+        Ok(verdict) => CaseOutcome::Verdict(verdict),
+        Err(payload) => CaseOutcome::Panicked(
             payload
                 .downcast_ref::<String>()
                 .cloned()

@@ -25,8 +25,8 @@ use libafl_bolts::Named;
 use libafl_bolts::rands::{Rand, StdRand};
 use libafl_bolts::tuples::{Handle, Handled, MatchNameRef, RefIndexable, tuple_list};
 
-use super::campaign::{CampaignError, Shared};
 use super::coverage::{MAP_SIZE, OpCoverage};
+use super::driver::{DiffError, Shared};
 use super::engine::MemoryDump;
 use super::generate::{INPUT_HEADER, MAX_INPUT, case_from_input, random_input};
 use super::rng::Rng;
@@ -157,8 +157,8 @@ where
 
 /// Runs one worker of a guided campaign until the campaign is over. Worker `w` seeds its mutator with the
 /// campaign's seed plus `w` and starts from random inputs of its own.
-pub(crate) fn run_worker(shared: &Shared<'_>, worker: usize) -> Result<(), CampaignError> {
-    search(shared, worker).map_err(|e| CampaignError::Search(e.to_string()))
+pub(crate) fn run_worker(shared: &Shared<'_>, worker: usize) -> Result<(), DiffError> {
+    search(shared, worker).map_err(|e| DiffError::Search(e.to_string()))
 }
 
 fn search(shared: &Shared<'_>, worker: usize) -> Result<(), Error> {

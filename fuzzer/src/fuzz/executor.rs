@@ -11,19 +11,21 @@ use libafl::{Error, HasMetadata};
 use libafl_bolts::tuples::{Handle, MatchNameRef, RefIndexable};
 
 use super::observers::OutcomeObserver;
-use super::target::{Outcome, Target};
+use super::target::{InputOutcome, Target};
 
 /// Most comparison operand pairs handed to the mutator per traced input.
 const MAX_CMPS: usize = 4096;
 
 /// How LibAFL sees an outcome: any trap, a libFuzzer `exit` and an engine bug are crashes; out of fuel or time is a
 /// timeout. An input cut short by the end of the campaign is no result at all: the campaign is shutting down.
-pub fn exit_kind(outcome: &Outcome) -> Result<ExitKind, Error> {
+pub fn exit_kind(outcome: &InputOutcome) -> Result<ExitKind, Error> {
     Ok(match outcome {
-        Outcome::Interrupted => return Err(Error::shutting_down()),
-        Outcome::Ok { .. } => ExitKind::Ok,
-        Outcome::Trapped(_) | Outcome::Exited { .. } | Outcome::EngineBug(_) => ExitKind::Crash,
-        Outcome::Timeout { .. } => ExitKind::Timeout,
+        InputOutcome::Interrupted => return Err(Error::shutting_down()),
+        InputOutcome::Ok { .. } => ExitKind::Ok,
+        InputOutcome::Trapped(_) | InputOutcome::Exited { .. } | InputOutcome::EngineBug(_) => {
+            ExitKind::Crash
+        }
+        InputOutcome::Timeout { .. } => ExitKind::Timeout,
     })
 }
 

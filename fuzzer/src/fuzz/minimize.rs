@@ -2,15 +2,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::target::{Outcome, Target};
+use super::target::{InputOutcome, Target};
 
 /// What `tmin` did.
 #[derive(Debug, Clone)]
 pub struct TminReport {
     /// The smallest input found that fails like the original.
     pub input: Vec<u8>,
-    /// The failure of the result (the same as the original's, by [`Outcome::same_failure`]).
-    pub outcome: Outcome,
+    /// The failure of the result (the same as the original's, by [`InputOutcome::same_failure`]).
+    pub outcome: InputOutcome,
     /// Inputs run.
     pub execs: u64,
 }
@@ -33,7 +33,7 @@ pub fn tmin(
     same_backtrace: bool,
 ) -> Result<TminReport, MinimizeError> {
     let want = target.run(input);
-    if let Outcome::Ok { exit_code } = want {
+    if let InputOutcome::Ok { exit_code } = want {
         return Err(MinimizeError::NotFailing(format!("exit code {exit_code}")));
     }
     let mut execs = 1;
@@ -114,7 +114,7 @@ pub fn bucket(count: u8) -> u8 {
 }
 
 /// The coverage features of one run: (edge, hit-count class) pairs.
-pub fn features(target: &mut Target, input: &[u8]) -> (Outcome, BTreeSet<(u32, u8)>) {
+pub fn features(target: &mut Target, input: &[u8]) -> (InputOutcome, BTreeSet<(u32, u8)>) {
     target.clear_coverage();
     let outcome = target.run(input);
     let features = target
@@ -148,7 +148,7 @@ pub fn cmin(target: &mut Target, inputs: &[Vec<u8>]) -> CminReport {
     let mut runs: Vec<(usize, BTreeSet<(u32, u8)>)> = Vec::new();
     for (index, input) in inputs.iter().enumerate() {
         let (outcome, features) = features(target, input);
-        if matches!(outcome, Outcome::Ok { .. }) {
+        if matches!(outcome, InputOutcome::Ok { .. }) {
             runs.push((index, features));
         } else {
             failing.push(index);

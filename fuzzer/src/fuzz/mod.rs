@@ -19,7 +19,7 @@ pub mod target;
 pub use campaign::{CampaignOptions, Summary};
 pub use sanitizer::{SanitizeRequest, SanitizerChoice, Symbols};
 pub use target::{
-    DEDUP_FRAMES, HarnessKind, Instrumentation, Outcome, Target, TargetError, TargetOptions,
+    DEDUP_FRAMES, HarnessKind, InputOutcome, Instrumentation, Target, TargetError, TargetOptions,
     TimeoutCause,
 };
 

@@ -20,14 +20,14 @@ use serde::{Deserialize, Serialize};
 
 use super::output::OutputDir;
 use super::sanitizer::Symbols;
-use super::target::{FindingClass, Outcome};
+use super::target::{FindingClass, InputOutcome};
 
 /// Holds the outcome of the last run (trap kind and backtrace, exit, out-of-fuel stack) for the feedbacks.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OutcomeObserver {
     name: Cow<'static, str>,
     #[serde(skip)]
-    outcome: Option<Outcome>,
+    outcome: Option<InputOutcome>,
 }
 
 impl OutcomeObserver {
@@ -39,11 +39,11 @@ impl OutcomeObserver {
     }
 
     /// The outcome of the last run, if one was recorded.
-    pub fn outcome(&self) -> Option<&Outcome> {
+    pub fn outcome(&self) -> Option<&InputOutcome> {
         self.outcome.as_ref()
     }
 
-    pub fn record(&mut self, outcome: Outcome) {
+    pub fn record(&mut self, outcome: InputOutcome) {
         self.outcome = Some(outcome);
     }
 }

@@ -11,10 +11,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use capicola_engine::sanitizer::{AllocFn, SanitizerReport, Violation};
-use capicola_engine::wasi::{self, HostAction, OutputMode, RunStatus, WasiCtx, WasiError};
+use capicola_engine::wasi::{self, OutputMode, RunStatus, WasiCtx, WasiError};
 use capicola_engine::{
-    CmpValues, Config, Engine, Error, Extern, FrameInfo, Func, Instance, Linker, Memory, Module,
-    Outcome as RunOutcome, PAGE_SIZE, Store, Trap, TrapKind, Val, ValType,
+    CmpValues, Config, Engine, Error, Extern, FrameInfo, Func, HostAnswer, Instance, Linker,
+    Memory, Module, Outcome as RunOutcome, PAGE_SIZE, Store, Trap, TrapKind, Val, ValType,
 };
 
 use super::sanitizer::{self, Symbols};
@@ -155,7 +155,7 @@ pub struct TargetOptions {
     /// Wall-clock time one input may run before it is a timeout, whatever fuel it has left (`None`: no limit).
     pub timeout: Option<Duration>,
     /// When the whole command must end (`--max-total-time`): initialization and any input still running then
-    /// stop, initialization with [`TargetError::InitDeadline`] and an input with [`Outcome::Interrupted`].
+    /// stop, initialization with [`TargetError::InitDeadline`] and an input with [`InputOutcome::Interrupted`].
     pub deadline: Option<Instant>,
     /// Where the guest's standard output and error go.
     pub output: OutputMode,
@@ -192,7 +192,7 @@ impl Default for TargetOptions {
 
 /// What running one input did. A trap is an outcome of the guest, not an error.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum InputOutcome {
     /// The harness returned, or the program exited with this code.
     Ok { exit_code: i32 },
     /// The guest trapped.
@@ -291,12 +291,12 @@ fn frames_hash(label: &str, frames: &[FrameInfo]) -> u64 {
     hash
 }
 
-impl Outcome {
+impl InputOutcome {
     /// A leak finding for the first of `leaks` (blocks an input allocated and did not free), if any: a sanitizer
     /// trap whose backtrace is the block's allocation.
-    pub fn leak(leaks: Vec<capicola_engine::sanitizer::BlockReport>) -> Option<Outcome> {
+    pub fn leak(leaks: Vec<capicola_engine::sanitizer::BlockReport>) -> Option<InputOutcome> {
         let block = leaks.into_iter().next()?;
-        Some(Outcome::Trapped(Trap {
+        Some(InputOutcome::Trapped(Trap {
             backtrace: block.allocated.clone(),
             kind: TrapKind::Sanitizer(Box::new(SanitizerReport {
                 violation: Violation::MemoryLeak,
@@ -310,7 +310,7 @@ impl Outcome {
     /// For a sanitizer finding: the violation and its backtrace.
     fn sanitizer_identity(&self) -> Option<(&SanitizerReport, &[FrameInfo])> {
         match self {
-            Outcome::Trapped(Trap {
+            InputOutcome::Trapped(Trap {
                 kind: TrapKind::Sanitizer(report),
                 backtrace,
             }) => Some((report, backtrace)),
@@ -352,23 +352,23 @@ impl Outcome {
             });
         }
         let (class, label, hash) = match self {
-            Outcome::Ok { .. } | Outcome::Interrupted => return None,
-            Outcome::Trapped(trap) => {
+            InputOutcome::Ok { .. } | InputOutcome::Interrupted => return None,
+            InputOutcome::Trapped(trap) => {
                 let label = slug(trap.kind.message());
                 let hash = frames_hash(&label, top(&trap.backtrace, frames));
                 (FindingClass::Crash, label, hash)
             }
-            Outcome::Exited { code, backtrace } => {
+            InputOutcome::Exited { code, backtrace } => {
                 let label = format!("exit-{code}");
                 let hash = frames_hash(&label, top(backtrace, frames));
                 (FindingClass::Crash, label, hash)
             }
-            Outcome::Timeout { backtrace, .. } => {
+            InputOutcome::Timeout { backtrace, .. } => {
                 let label = "timeout".to_string();
                 let hash = frames_hash(&label, top(backtrace, frames));
                 (FindingClass::Timeout, label, hash)
             }
-            Outcome::EngineBug(message) => {
+            InputOutcome::EngineBug(message) => {
                 let label = "engine-panic".to_string();
                 let hash = fnv1a(message.as_bytes(), FNV_OFFSET);
                 (FindingClass::EngineBug, label, hash)
@@ -380,7 +380,7 @@ impl Outcome {
     /// Whether two outcomes are the same failure in the strict sense (`tmin --same-backtrace`): same kind, same
     /// whole backtrace, offsets included; for sanitizer findings, the same violation along the same functions
     /// (addresses and sizes change with the input).
-    pub fn same_failure(&self, other: &Outcome) -> bool {
+    pub fn same_failure(&self, other: &InputOutcome) -> bool {
         if let (Some((a, x)), Some((b, y))) =
             (self.sanitizer_identity(), other.sanitizer_identity())
         {
@@ -389,21 +389,22 @@ impl Outcome {
             return a.violation == b.violation && funcs(x) == funcs(y);
         }
         match (self, other) {
-            (Outcome::Trapped(a), Outcome::Trapped(b)) => a == b,
+            (InputOutcome::Trapped(a), InputOutcome::Trapped(b)) => a == b,
             (
-                Outcome::Exited {
+                InputOutcome::Exited {
                     code: a,
                     backtrace: x,
                 },
-                Outcome::Exited {
+                InputOutcome::Exited {
                     code: b,
                     backtrace: y,
                 },
             ) => a == b && x == y,
-            (Outcome::Timeout { backtrace: x, .. }, Outcome::Timeout { backtrace: y, .. }) => {
-                frames_hash("", x) == frames_hash("", y)
-            }
-            (Outcome::EngineBug(a), Outcome::EngineBug(b)) => a == b,
+            (
+                InputOutcome::Timeout { backtrace: x, .. },
+                InputOutcome::Timeout { backtrace: y, .. },
+            ) => frames_hash("", x) == frames_hash("", y),
+            (InputOutcome::EngineBug(a), InputOutcome::EngineBug(b)) => a == b,
             _ => false,
         }
     }
@@ -413,8 +414,8 @@ impl Outcome {
     pub fn describe(&self, symbols: &Symbols<'_>) -> String {
         let module = symbols.module;
         match self {
-            Outcome::Ok { exit_code } => format!("ok (exit code {exit_code})"),
-            Outcome::Trapped(Trap {
+            InputOutcome::Ok { exit_code } => format!("ok (exit code {exit_code})"),
+            InputOutcome::Trapped(Trap {
                 kind: TrapKind::Sanitizer(report),
                 backtrace,
             }) => format!(
@@ -422,16 +423,16 @@ impl Outcome {
                 report.violation.id(),
                 sanitizer::report(report, backtrace, *symbols)
             ),
-            Outcome::Trapped(trap) => format!(
+            InputOutcome::Trapped(trap) => format!(
                 "crash: trap: {}\n{}",
                 trap.kind,
                 format_backtrace(module, &trap.backtrace)
             ),
-            Outcome::Exited { code, backtrace } => format!(
+            InputOutcome::Exited { code, backtrace } => format!(
                 "crash: the harness called exit({code})\n{}",
                 format_backtrace(module, backtrace)
             ),
-            Outcome::Timeout { backtrace, cause } => format!(
+            InputOutcome::Timeout { backtrace, cause } => format!(
                 "timeout: {}\n{}",
                 match cause {
                     TimeoutCause::Fuel => "out of fuel",
@@ -439,8 +440,10 @@ impl Outcome {
                 },
                 format_backtrace(module, backtrace)
             ),
-            Outcome::Interrupted => "interrupted: the time limit (--max-total-time) ran out".into(),
-            Outcome::EngineBug(message) => format!("engine bug: {message}"),
+            InputOutcome::Interrupted => {
+                "interrupted: the time limit (--max-total-time) ran out".into()
+            }
+            InputOutcome::EngineBug(message) => format!("engine bug: {message}"),
         }
     }
 }
@@ -626,16 +629,16 @@ fn drive(
             RunOutcome::HostCall(call) => {
                 *touched = true;
                 match ctx.handle(store, memory, &call) {
-                    HostAction::Return(results) => {
+                    HostAnswer::Return(results) => {
                         store.host_return(&results)?;
                         Slice::Again
                     }
-                    HostAction::Exit(code) => {
+                    HostAnswer::Exit(code) => {
                         let backtrace = store.backtrace();
                         store.abort();
                         Slice::Done(CallEnd::Exited { code, backtrace })
                     }
-                    HostAction::Trap(kind) => {
+                    HostAnswer::Trap(kind) => {
                         Slice::Done(CallEnd::Trapped(match store.host_trap(kind.clone()) {
                             RunOutcome::Trapped(trap) => trap,
                             _ => Trap::new(kind),
@@ -958,7 +961,7 @@ impl Booted {
         input: &[u8],
         budget: &mut Budget,
         touched: &mut bool,
-    ) -> Result<Outcome, TargetError> {
+    ) -> Result<InputOutcome, TargetError> {
         match self.entry {
             Entry::LibFuzzer {
                 func,
@@ -968,18 +971,20 @@ impl Booted {
                 self.start_input(func, buffer, capacity, input)?;
                 Ok(
                     match drive(&mut self.store, &mut self.ctx, self.memory, budget, touched)? {
-                        CallEnd::Returned(_) => Outcome::Ok { exit_code: 0 },
-                        CallEnd::Trapped(trap) => Outcome::Trapped(trap),
-                        CallEnd::Exited { code, backtrace } => Outcome::Exited { code, backtrace },
-                        CallEnd::OutOfFuel(backtrace) => Outcome::Timeout {
+                        CallEnd::Returned(_) => InputOutcome::Ok { exit_code: 0 },
+                        CallEnd::Trapped(trap) => InputOutcome::Trapped(trap),
+                        CallEnd::Exited { code, backtrace } => {
+                            InputOutcome::Exited { code, backtrace }
+                        }
+                        CallEnd::OutOfFuel(backtrace) => InputOutcome::Timeout {
                             backtrace,
                             cause: TimeoutCause::Fuel,
                         },
-                        CallEnd::OutOfTime(Expired::Timeout, backtrace) => Outcome::Timeout {
+                        CallEnd::OutOfTime(Expired::Timeout, backtrace) => InputOutcome::Timeout {
                             backtrace,
                             cause: TimeoutCause::WallClock,
                         },
-                        CallEnd::OutOfTime(Expired::Deadline, _) => Outcome::Interrupted,
+                        CallEnd::OutOfTime(Expired::Deadline, _) => InputOutcome::Interrupted,
                     },
                 )
             }
@@ -994,22 +999,22 @@ impl Booted {
                 Ok(
                     match resume_within(&mut self.ctx, &mut self.store, budget)? {
                         Resumed::Status(RunStatus::Done(done)) => match done.trap {
-                            Some(trap) => Outcome::Trapped(trap),
-                            None => Outcome::Ok {
+                            Some(trap) => InputOutcome::Trapped(trap),
+                            None => InputOutcome::Ok {
                                 exit_code: done.exit_code,
                             },
                         },
                         Resumed::Status(RunStatus::OutOfFuel | RunStatus::InputRead) => {
-                            Outcome::Timeout {
+                            InputOutcome::Timeout {
                                 backtrace: self.store.backtrace(),
                                 cause: TimeoutCause::Fuel,
                             }
                         }
-                        Resumed::OutOfTime(Expired::Timeout) => Outcome::Timeout {
+                        Resumed::OutOfTime(Expired::Timeout) => InputOutcome::Timeout {
                             backtrace: self.store.backtrace(),
                             cause: TimeoutCause::WallClock,
                         },
-                        Resumed::OutOfTime(Expired::Deadline) => Outcome::Interrupted,
+                        Resumed::OutOfTime(Expired::Deadline) => InputOutcome::Interrupted,
                     },
                 )
             }
@@ -1126,11 +1131,11 @@ impl Target {
         (ctx.stdout(), ctx.stderr())
     }
 
-    /// Runs one input from the baseline. Never fails: an engine panic or refusal is [`Outcome::EngineBug`].
-    pub fn run(&mut self, input: &[u8]) -> Outcome {
+    /// Runs one input from the baseline. Never fails: an engine panic or refusal is [`InputOutcome::EngineBug`].
+    pub fn run(&mut self, input: &[u8]) -> InputOutcome {
         let input = &input[..input.len().min(self.options.max_len)];
         if self.broken {
-            return Outcome::EngineBug(
+            return InputOutcome::EngineBug(
                 "the engine panicked earlier and the target could not be reset since".into(),
             );
         }
@@ -1143,7 +1148,7 @@ impl Target {
         }));
         match result {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(error)) => Outcome::EngineBug(error.to_string()),
+            Ok(Err(error)) => InputOutcome::EngineBug(error.to_string()),
             Err(payload) => {
                 let message = payload
                     .downcast_ref::<&str>()
@@ -1156,7 +1161,7 @@ impl Target {
                     self.live.store.reset_to(&self.baseline)
                 }));
                 self.broken = !matches!(recovered, Ok(Ok(())));
-                Outcome::EngineBug(format!("engine panic: {message}"))
+                InputOutcome::EngineBug(format!("engine panic: {message}"))
             }
         }
     }
@@ -1166,7 +1171,7 @@ impl Target {
         self.broken
     }
 
-    fn run_reset(&mut self, input: &[u8]) -> Result<Outcome, TargetError> {
+    fn run_reset(&mut self, input: &[u8]) -> Result<InputOutcome, TargetError> {
         self.live.store.reset_to(&self.baseline)?;
         if self.ctx_dirty {
             self.live.ctx.clone_from(&self.base_ctx);
@@ -1185,14 +1190,14 @@ impl Target {
 
     /// `outcome`, or a leak finding when leaks are detected, the input ended normally and `store` holds heap blocks
     /// allocated since `baseline` (a copy of it from before the input) and not freed.
-    fn with_leaks(&self, outcome: Outcome, store: &Store, baseline: &Store) -> Outcome {
-        if !self.instrumentation.detect_leaks || !matches!(outcome, Outcome::Ok { .. }) {
+    fn with_leaks(&self, outcome: InputOutcome, store: &Store, baseline: &Store) -> InputOutcome {
+        if !self.instrumentation.detect_leaks || !matches!(outcome, InputOutcome::Ok { .. }) {
             return outcome;
         }
-        Outcome::leak(store.sanitizer_leaks(baseline)).unwrap_or(outcome)
+        InputOutcome::leak(store.sanitizer_leaks(baseline)).unwrap_or(outcome)
     }
 
-    fn run_fresh(&mut self, input: &[u8]) -> Result<Outcome, TargetError> {
+    fn run_fresh(&mut self, input: &[u8]) -> Result<InputOutcome, TargetError> {
         let mut booted = Booted::boot(&self.module, self.kind, &self.options)?;
         booted.store.coverage_mut().fill(0);
         let before = self
@@ -1293,8 +1298,8 @@ mod tests {
             .collect()
     }
 
-    fn overflow(violation: Violation, addr: u64, backtrace: Vec<FrameInfo>) -> Outcome {
-        Outcome::Trapped(Trap {
+    fn overflow(violation: Violation, addr: u64, backtrace: Vec<FrameInfo>) -> InputOutcome {
+        InputOutcome::Trapped(Trap {
             kind: TrapKind::Sanitizer(Box::new(SanitizerReport {
                 violation,
                 access: Some(BadAccess {
@@ -1350,7 +1355,7 @@ mod tests {
     fn a_trap_is_identified_by_its_kind_and_innermost_functions_by_default() {
         let module = named_module();
         let trap = |kind: TrapKind, at: &[(u32, usize)]| {
-            Outcome::Trapped(Trap {
+            InputOutcome::Trapped(Trap {
                 kind,
                 backtrace: frames(at),
             })
@@ -1364,7 +1369,7 @@ mod tests {
             TrapKind::MemoryOutOfBounds,
             &[(1, 11), (2, 21), (3, 31), (3, 41), (3, 51)],
         );
-        let sig = |o: &Outcome, n: usize| o.signature(&module, n).expect("a finding");
+        let sig = |o: &InputOutcome, n: usize| o.signature(&module, n).expect("a finding");
         assert_eq!(sig(&a, DEDUP_FRAMES), sig(&b, DEDUP_FRAMES));
         assert_eq!(sig(&a, 1), sig(&b, 1));
         // The whole stack (0), another kind, or another function among the three: another bug.
@@ -1385,13 +1390,13 @@ mod tests {
             allocated: frames(&[(0, 1), (2, offset)]),
             freed: None,
         };
-        let leak = Outcome::leak(vec![block(24, 5), block(8, 9)]).expect("a leak");
+        let leak = InputOutcome::leak(vec![block(24, 5), block(8, 9)]).expect("a leak");
         let signature = leak.signature(&module, DEDUP_FRAMES).expect("a finding");
         assert_eq!(signature.class, FindingClass::Crash);
         assert_eq!(signature.label, "memory-leak-main");
-        let again = Outcome::leak(vec![block(32, 7)]).expect("a leak");
+        let again = InputOutcome::leak(vec![block(32, 7)]).expect("a leak");
         assert_eq!(again.signature(&module, DEDUP_FRAMES), Some(signature));
-        assert_eq!(Outcome::leak(Vec::new()), None);
+        assert_eq!(InputOutcome::leak(Vec::new()), None);
     }
 
     fn timed(slice: u64) -> Budget {

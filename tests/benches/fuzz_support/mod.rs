@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use capicola::fuzz::output::input_files;
-use capicola::fuzz::{Instrumentation, Outcome, Target, TargetOptions};
+use capicola::fuzz::{InputOutcome, Instrumentation, Target, TargetOptions};
 
 /// A fuzz target of the benchmark: its module and its seed inputs.
 #[derive(Debug, Clone)]
@@ -191,7 +191,7 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
     // Fresh instances first, for as many of the inputs as `min_time` allows; then the same inputs with reset.
     let mut fresh_target = load(&wasm, &options(subject, true), COVERAGE);
     let start = Instant::now();
-    let mut fresh_outcomes: Vec<Outcome> = Vec::new();
+    let mut fresh_outcomes: Vec<InputOutcome> = Vec::new();
     for input in &inputs {
         fresh_outcomes.push(fresh_target.run(input));
         if start.elapsed() >= budget.min_time && fresh_outcomes.len() >= MIN_FRESH_INPUTS {
@@ -249,7 +249,7 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
         targets.push(load(&wasm, &options(subject, false), instrumentation));
     }
     let sanitizer = sanitizer.map(|target| targets.push(target));
-    let mut warm_up: Vec<Vec<Outcome>> = Vec::new();
+    let mut warm_up: Vec<Vec<InputOutcome>> = Vec::new();
     for target in &mut targets {
         warm_up.push(inputs.iter().map(|input| target.run(input)).collect());
     }

@@ -1,4 +1,4 @@
-//! A session: one run of a program — a `spectest` module or a WASI program — under fuel budgets, saved when it pauses as a snapshot whose host state is the run state, and continued from such a snapshot in another process.
+//! A run of a program — a `spectest` module or a WASI program — under fuel budgets, saved when it pauses as a snapshot whose host state is the run state, and continued from such a snapshot in another process.
 //!
 //! The run state travels as the snapshot's host state (`Snapshot::set_host_state`), so the engine's format is
 //! unchanged. Its layout (integers little-endian): `magic "CAPIRUN\0"` | `version: u32` | `kind: u8` (0 a
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::program::{Invocation, Program, ProgramError, RunOutcome, exported_funcs};
 use crate::wasi_program::{WasiOptions, WasiProgram, imports_wasi};
 
-/// First bytes of the host state of a snapshot written by a session.
+/// First bytes of the host state of a snapshot written by a run.
 pub const RUN_STATE_MAGIC: [u8; 8] = *b"CAPIRUN\0";
 /// Version of the run state format this crate reads and writes.
 pub const RUN_STATE_VERSION: u32 = 1;
@@ -24,9 +24,9 @@ const INVOCATION_LIMIT: bincode::config::Configuration<
     bincode::config::Limit<{ 1 << 24 }>,
 > = bincode::config::standard().with_limit::<{ 1 << 24 }>();
 
-/// Why a session could not begin, go on, be saved or be restored.
+/// Why a run could not begin, go on, be saved or be restored.
 #[derive(Debug, thiserror::Error)]
-pub enum SessionError {
+pub enum RunError {
     /// Loading, linking or calling the program failed.
     #[error(transparent)]
     Program(#[from] ProgramError),
@@ -62,7 +62,7 @@ pub enum SessionError {
     NotWasi,
 }
 
-/// What a session needs beside the store to continue a run.
+/// What a run needs beside the store to continue a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunState {
     /// The call the run makes.
@@ -73,12 +73,12 @@ pub struct RunState {
 
 impl RunState {
     /// Encodes the run state for `Snapshot::set_host_state`.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, SessionError> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RunError> {
         let invocation =
             bincode::serde::encode_to_vec(&self.invocation, bincode::config::standard())
-                .map_err(|e| SessionError::RunState(format!("encoding failed: {e}")))?;
+                .map_err(|e| RunError::RunState(format!("encoding failed: {e}")))?;
         let invocation_len = u32::try_from(invocation.len())
-            .map_err(|_| SessionError::RunState("the invocation is over 4 GiB".into()))?;
+            .map_err(|_| RunError::RunState("the invocation is over 4 GiB".into()))?;
         let wasi = self.wasi.as_deref();
         let mut bytes = Vec::with_capacity(17 + invocation.len() + wasi.map_or(0, <[u8]>::len));
         bytes.extend_from_slice(&RUN_STATE_MAGIC);
@@ -96,10 +96,10 @@ impl RunState {
     }
 
     /// Decodes a run state. Malformed bytes give an error, never a panic.
-    pub fn from_bytes(bytes: &[u8]) -> Result<RunState, SessionError> {
-        let bad = |reason: &str| SessionError::RunState(reason.to_string());
+    pub fn from_bytes(bytes: &[u8]) -> Result<RunState, RunError> {
+        let bad = |reason: &str| RunError::RunState(reason.to_string());
         let rest = bytes.strip_prefix(&RUN_STATE_MAGIC).ok_or_else(|| {
-            SessionError::RunState(format!(
+            RunError::RunState(format!(
                 "its host state ({} bytes) was written by another embedder",
                 bytes.len()
             ))
@@ -109,7 +109,7 @@ impl RunState {
             .ok_or_else(|| bad("the run state is truncated"))?;
         let version = u32::from_le_bytes(*version);
         if version != RUN_STATE_VERSION {
-            return Err(SessionError::RunState(format!(
+            return Err(RunError::RunState(format!(
                 "run state version {version}, this build reads version {RUN_STATE_VERSION}"
             )));
         }
@@ -124,9 +124,8 @@ impl RunState {
             .split_at_checked(len)
             .ok_or_else(|| bad("the run state is truncated"))?;
         let (invocation, used): (Invocation, usize) =
-            bincode::serde::decode_from_slice(invocation, INVOCATION_LIMIT).map_err(|e| {
-                SessionError::RunState(format!("the invocation does not decode: {e}"))
-            })?;
+            bincode::serde::decode_from_slice(invocation, INVOCATION_LIMIT)
+                .map_err(|e| RunError::RunState(format!("the invocation does not decode: {e}")))?;
         if used != len {
             return Err(bad("trailing bytes after the invocation"));
         }
@@ -153,14 +152,14 @@ pub enum Stop {
 
 /// A run of either kind of program.
 #[derive(Debug)]
-pub enum Session {
+pub enum Run {
     /// A module that imports at most the `spectest` definitions.
     Spectest(Box<Program>),
     /// A module that imports `wasi_snapshot_preview1`.
     Wasi(Box<WasiProgram>),
 }
 
-impl Session {
+impl Run {
     /// Begins a run of `module`. A module importing WASI runs with the context `wasi` describes: as a command or
     /// reactor with `args` appended to its arguments when `invoke` is `None`, else by calling `invoke` with `args`.
     /// Any other module is linked against `spectest` and `invoke` must name the function to call.
@@ -170,17 +169,17 @@ impl Session {
         invoke: Option<&str>,
         args: &[String],
         mut wasi: WasiOptions,
-    ) -> Result<Session, SessionError> {
+    ) -> Result<Run, RunError> {
         if imports_wasi(&module) {
             if invoke.is_none() {
                 wasi.args.extend(args.iter().cloned());
             }
             let mut program = WasiProgram::new(engine, module, &wasi)?;
             program.begin(invoke.map(|name| (name, args)))?;
-            return Ok(Session::Wasi(Box::new(program)));
+            return Ok(Run::Wasi(Box::new(program)));
         }
         if !wasi.env.is_empty() || !wasi.preopens.is_empty() || wasi.seed.is_some() {
-            return Err(SessionError::NotWasi);
+            return Err(RunError::NotWasi);
         }
         let Some(name) = invoke else {
             return Err(ProgramError::NoFunctionNamed {
@@ -190,13 +189,13 @@ impl Session {
         };
         let mut program = Program::new(engine, module)?;
         program.begin(name, args)?;
-        Ok(Session::Spectest(Box::new(program)))
+        Ok(Run::Spectest(Box::new(program)))
     }
 
     /// Runs on with a budget of `fuel` instructions until the run ends or uses the budget up.
-    pub fn resume(&mut self, fuel: u64) -> Result<Stop, SessionError> {
+    pub fn resume(&mut self, fuel: u64) -> Result<Stop, RunError> {
         Ok(match self {
-            Session::Spectest(program) => match program.resume(fuel)? {
+            Run::Spectest(program) => match program.resume(fuel)? {
                 RunOutcome::Finished(results) => Stop::Finished {
                     results,
                     exit_code: 0,
@@ -204,15 +203,15 @@ impl Session {
                 RunOutcome::Trapped(trap) => Stop::Trapped(trap),
                 RunOutcome::OutOfFuel { position, .. } => Stop::OutOfFuel { position },
             },
-            Session::Wasi(program) => program.resume(fuel)?,
+            Run::Wasi(program) => program.resume(fuel)?,
         })
     }
 
     /// After the run ended: copies a WASI program's changes in `--dir-rw` directories back to the host.
-    pub fn finish(&self) -> Result<(), SessionError> {
+    pub fn finish(&self) -> Result<(), RunError> {
         match self {
-            Session::Spectest(_) => Ok(()),
-            Session::Wasi(program) => Ok(program.write_back()?),
+            Run::Spectest(_) => Ok(()),
+            Run::Wasi(program) => Ok(program.write_back()?),
         }
     }
 
@@ -224,10 +223,10 @@ impl Session {
         &mut self,
         dirs: &[(std::path::PathBuf, String)],
         trust: bool,
-    ) -> Result<(), SessionError> {
-        let Session::Wasi(program) = self else {
+    ) -> Result<(), RunError> {
+        let Run::Wasi(program) = self else {
             return match dirs.first() {
-                Some((_, guest)) => Err(SessionError::UnknownDir {
+                Some((_, guest)) => Err(RunError::UnknownDir {
                     guest: guest.clone(),
                     available: "none".into(),
                 }),
@@ -244,7 +243,7 @@ impl Session {
                 if rw.iter().any(|m| same_guest(&m.guest, guest)) {
                     return Err(error.into());
                 }
-                return Err(SessionError::UnknownDir {
+                return Err(RunError::UnknownDir {
                     guest: guest.clone(),
                     available: if rw.is_empty() {
                         "none".into()
@@ -272,7 +271,7 @@ impl Session {
             })
             .collect();
         if !unbound.is_empty() {
-            return Err(SessionError::UnboundDirs {
+            return Err(RunError::UnboundDirs {
                 mounts: unbound.join(", "),
             });
         }
@@ -282,8 +281,8 @@ impl Session {
     /// Whether the run has `--dir-rw` directories, written back when it ends.
     pub fn writes_back(&self) -> bool {
         match self {
-            Session::Spectest(_) => false,
-            Session::Wasi(program) => program
+            Run::Spectest(_) => false,
+            Run::Wasi(program) => program
                 .mounts()
                 .iter()
                 .any(|m| m.mode == capicola_engine::wasi::DirMode::ReadWrite),
@@ -292,30 +291,30 @@ impl Session {
 
     /// Whether the program is a WASI program.
     pub fn is_wasi(&self) -> bool {
-        matches!(self, Session::Wasi(_))
+        matches!(self, Run::Wasi(_))
     }
 
     /// Instructions executed so far, across restores.
     pub fn fuel_consumed(&self) -> u64 {
         match self {
-            Session::Spectest(program) => program.fuel_consumed(),
-            Session::Wasi(program) => program.store().fuel_consumed(),
+            Run::Spectest(program) => program.fuel_consumed(),
+            Run::Wasi(program) => program.store().fuel_consumed(),
         }
     }
 
     /// The name the module's name section gives function `func_index`, if any.
     pub fn func_name(&self, func_index: u32) -> Option<&str> {
         match self {
-            Session::Spectest(program) => program.func_name(func_index),
-            Session::Wasi(program) => program.func_name(func_index),
+            Run::Spectest(program) => program.func_name(func_index),
+            Run::Wasi(program) => program.func_name(func_index),
         }
     }
 
     /// The paused run as the bytes of a snapshot file: the store, with the run state as its host state.
-    pub fn save(&self) -> Result<Vec<u8>, SessionError> {
+    pub fn save(&self) -> Result<Vec<u8>, RunError> {
         let (mut snapshot, invocation, wasi) = match self {
-            Session::Spectest(program) => (program.capture(), program.invocation(), None),
-            Session::Wasi(program) => {
+            Run::Spectest(program) => (program.capture(), program.invocation(), None),
+            Run::Wasi(program) => {
                 let (snapshot, ctx) = program.capture()?;
                 (snapshot, program.invocation(), Some(ctx))
             }
@@ -325,22 +324,22 @@ impl Session {
         Ok(snapshot.to_bytes()?)
     }
 
-    /// Continues a run saved by [`Session::save`] (the bytes of a snapshot file) with the module it was taken of.
-    pub fn restore(engine: &Engine, module: Module, bytes: &[u8]) -> Result<Session, SessionError> {
+    /// Continues a run saved by [`Run::save`] (the bytes of a snapshot file) with the module it was taken of.
+    pub fn restore(engine: &Engine, module: Module, bytes: &[u8]) -> Result<Run, RunError> {
         let snapshot = Snapshot::from_bytes(bytes, &DecodeLimits::default())?;
         check_module(&snapshot, &module)?;
         let state = RunState::from_bytes(snapshot.host_state())?;
         if !snapshot.is_running() {
-            return Err(SessionError::NotPaused);
+            return Err(RunError::NotPaused);
         }
         Ok(match state.wasi {
-            None => Session::Spectest(Box::new(Program::restore(
+            None => Run::Spectest(Box::new(Program::restore(
                 engine,
                 module,
                 &snapshot,
                 state.invocation,
             )?)),
-            Some(ctx) => Session::Wasi(Box::new(WasiProgram::restore(
+            Some(ctx) => Run::Wasi(Box::new(WasiProgram::restore(
                 engine,
                 module,
                 &snapshot,
@@ -363,12 +362,12 @@ fn same_guest(a: &str, b: &str) -> bool {
 }
 
 /// Checks that `snapshot` was taken of `module` (among others).
-pub(crate) fn check_module(snapshot: &Snapshot, module: &Module) -> Result<(), SessionError> {
+pub(crate) fn check_module(snapshot: &Snapshot, module: &Module) -> Result<(), RunError> {
     let hash = module.hash();
     if snapshot.module_hashes().contains(&hash) {
         return Ok(());
     }
-    Err(SessionError::WrongModule {
+    Err(RunError::WrongModule {
         snapshot: snapshot
             .module_hashes()
             .iter()

@@ -18,7 +18,7 @@ use super::compare::Verdict;
 use super::coverage::{MAP_SIZE, OpCoverage};
 use super::engine::{Limits, MemoryDump};
 use super::generate::{Source, generate};
-use super::oracle::{Oracle, OracleError, Outcome};
+use super::oracle::{CaseOutcome, Oracle, OracleError};
 use super::rng::Rng;
 
 /// Native stack of each worker thread.
@@ -26,7 +26,7 @@ const WORKER_STACK: usize = 64 << 20;
 
 /// What a campaign runs.
 #[derive(Debug, Clone)]
-pub struct CampaignConfig {
+pub struct DiffConfig {
     /// Every case goes through each of these.
     pub oracles: Vec<Oracle>,
     /// Where findings are saved; `None` keeps them in memory only.
@@ -69,15 +69,15 @@ impl OracleStats {
         }
     }
 
-    fn record(&mut self, outcome: &Outcome, time: Duration) {
+    fn record(&mut self, outcome: &CaseOutcome, time: Duration) {
         self.cases += 1;
         self.busy += time;
         match outcome {
-            Outcome::Verdict(Verdict::Agree) => self.agreed += 1,
-            Outcome::Verdict(Verdict::Mismatch(_)) => self.mismatched += 1,
-            Outcome::Verdict(Verdict::Inconclusive(_)) => self.inconclusive += 1,
-            Outcome::Verdict(Verdict::Skipped(_)) => self.skipped += 1,
-            Outcome::Panicked(_) => self.panicked += 1,
+            CaseOutcome::Verdict(Verdict::Agree) => self.agreed += 1,
+            CaseOutcome::Verdict(Verdict::Mismatch(_)) => self.mismatched += 1,
+            CaseOutcome::Verdict(Verdict::Inconclusive(_)) => self.inconclusive += 1,
+            CaseOutcome::Verdict(Verdict::Skipped(_)) => self.skipped += 1,
+            CaseOutcome::Panicked(_) => self.panicked += 1,
         }
     }
 }
@@ -91,7 +91,7 @@ pub struct Finding {
     pub case_index: u64,
     pub guided: bool,
     pub case: Case,
-    pub outcome: Outcome,
+    pub outcome: CaseOutcome,
     /// The saved `.wasm`, when the campaign saves findings.
     pub saved: Option<PathBuf>,
 }
@@ -126,19 +126,19 @@ impl Finding {
 }
 
 /// A human-readable account of checking `case` with `oracle`.
-pub fn report_text(oracle: Oracle, case: &Case, outcome: &Outcome) -> String {
+pub fn report_text(oracle: Oracle, case: &Case, outcome: &CaseOutcome) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "oracle: {oracle}");
     let _ = writeln!(text, "origin: {}", case.origin);
     match outcome {
-        Outcome::Verdict(Verdict::Agree) => text.push_str("verdict: the engines agree\n"),
-        Outcome::Verdict(Verdict::Inconclusive(reason)) => {
+        CaseOutcome::Verdict(Verdict::Agree) => text.push_str("verdict: the engines agree\n"),
+        CaseOutcome::Verdict(Verdict::Inconclusive(reason)) => {
             let _ = writeln!(text, "verdict: inconclusive: {reason}");
         }
-        Outcome::Verdict(Verdict::Skipped(reason)) => {
+        CaseOutcome::Verdict(Verdict::Skipped(reason)) => {
             let _ = writeln!(text, "verdict: skipped: {reason}");
         }
-        Outcome::Verdict(Verdict::Mismatch(differences)) => {
+        CaseOutcome::Verdict(Verdict::Mismatch(differences)) => {
             text.push_str(
                 "verdict: MISMATCH (test = capicola, or capicola run the oracle's way)\n",
             );
@@ -146,7 +146,7 @@ pub fn report_text(oracle: Oracle, case: &Case, outcome: &Outcome) -> String {
                 let _ = writeln!(text, "{d}");
             }
         }
-        Outcome::Panicked(message) => {
+        CaseOutcome::Panicked(message) => {
             let _ = writeln!(text, "verdict: PANIC: {message}");
         }
     }
@@ -160,7 +160,7 @@ pub fn report_text(oracle: Oracle, case: &Case, outcome: &Outcome) -> String {
 
 /// Where a campaign went.
 #[derive(Debug, Clone, Default)]
-pub struct CampaignReport {
+pub struct DiffReport {
     pub stats: BTreeMap<Oracle, OracleStats>,
     pub findings: Vec<Finding>,
     /// Cases generated.
@@ -181,7 +181,7 @@ pub struct CampaignReport {
 
 /// Why a campaign could not run.
 #[derive(Debug, thiserror::Error)]
-pub enum CampaignError {
+pub enum DiffError {
     #[error(transparent)]
     Oracle(#[from] OracleError),
     #[error("the guided search failed: {0}")]
@@ -194,16 +194,16 @@ pub enum CampaignError {
 }
 
 /// Runs a campaign; `on_finding` hears of each finding as it is saved.
-pub fn run_campaign(
-    config: &CampaignConfig,
+pub fn run_diff(
+    config: &DiffConfig,
     on_finding: &(dyn Fn(&Finding) + Sync),
-) -> Result<CampaignReport, CampaignError> {
+) -> Result<DiffReport, DiffError> {
     // Fail early when an oracle is not built in.
     for oracle in &config.oracles {
         oracle.engines(config.limits, config.seed)?;
     }
     if let Some(out) = &config.out {
-        std::fs::create_dir_all(out).map_err(|source| CampaignError::Save {
+        std::fs::create_dir_all(out).map_err(|source| DiffError::Save {
             path: out.clone(),
             source,
         })?;
@@ -247,28 +247,28 @@ fn unguided_worker(shared: &Shared<'_>) {
 
 /// What the workers of a campaign share: the case counter, the report, the findings seen and the features reached.
 pub(crate) struct Shared<'a> {
-    pub(crate) config: &'a CampaignConfig,
+    pub(crate) config: &'a DiffConfig,
     on_finding: &'a (dyn Fn(&Finding) + Sync),
     pub(crate) canonicalize_nans: bool,
     start: Instant,
     next: AtomicU64,
-    report: Mutex<(CampaignReport, HashSet<u64>)>,
+    report: Mutex<(DiffReport, HashSet<u64>)>,
     /// The hit-count classes (one bit each) some case reached, by map entry.
     reached: Mutex<Vec<u8>>,
-    first_error: Mutex<Option<CampaignError>>,
+    first_error: Mutex<Option<DiffError>>,
     /// Inputs the guided workers kept and share, with the worker that kept each.
     pub(crate) pool: Mutex<Vec<(usize, Vec<u8>)>>,
 }
 
 impl<'a> Shared<'a> {
-    fn new(config: &'a CampaignConfig, on_finding: &'a (dyn Fn(&Finding) + Sync)) -> Shared<'a> {
+    fn new(config: &'a DiffConfig, on_finding: &'a (dyn Fn(&Finding) + Sync)) -> Shared<'a> {
         Shared {
             config,
             on_finding,
             canonicalize_nans: config.oracles.iter().any(|o| o.crosses_engines()),
             start: Instant::now(),
             next: AtomicU64::new(0),
-            report: Mutex::new((CampaignReport::default(), HashSet::new())),
+            report: Mutex::new((DiffReport::default(), HashSet::new())),
             reached: Mutex::new(vec![0; MAP_SIZE]),
             first_error: Mutex::new(None),
             pool: Mutex::new(Vec::new()),
@@ -299,7 +299,7 @@ impl<'a> Shared<'a> {
         Some(index)
     }
 
-    pub(crate) fn fail(&self, e: CampaignError) {
+    pub(crate) fn fail(&self, e: DiffError) {
         if let Ok(mut slot) = self.first_error.lock() {
             slot.get_or_insert(e);
         }
@@ -390,7 +390,7 @@ impl<'a> Shared<'a> {
         }
     }
 
-    fn finish(self) -> Result<CampaignReport, CampaignError> {
+    fn finish(self) -> Result<DiffReport, DiffError> {
         if let Some(e) = self
             .first_error
             .into_inner()
@@ -415,11 +415,11 @@ impl<'a> Shared<'a> {
 }
 
 /// Saves a finding as `<oracle>-<hash>.wasm` (the module with its calls), `.wat` (when it prints) and `.txt`.
-fn save(out: &Path, finding: &mut Finding, bytes: &[u8], key: u64) -> Result<(), CampaignError> {
+fn save(out: &Path, finding: &mut Finding, bytes: &[u8], key: u64) -> Result<(), DiffError> {
     let stem = out.join(format!("{}-{key:016x}", finding.oracle));
     let wasm = stem.with_extension("wasm");
     let write = |path: PathBuf, contents: &[u8]| {
-        std::fs::write(&path, contents).map_err(|source| CampaignError::Save { path, source })
+        std::fs::write(&path, contents).map_err(|source| DiffError::Save { path, source })
     };
     write(wasm.clone(), bytes)?;
     finding.saved = Some(wasm);
