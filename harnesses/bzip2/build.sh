@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the bzip2 libFuzzer harness for wasm32-wasi with Debian's clang: build.sh OUT.wasm
 # bzip2's sources are not in this repository: they come from the crates.io package bzip2-sys (which bundles them
-# under bzip2-1.0.8), fetched at a pinned version and SHA-256 by ../fetch-crate into the cargo target folder.
+# under bzip2-1.0.8), which cargo fetches
+# at the version ../libs/Cargo.lock pins (see ../lib-source).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: build.sh OUT.wasm}"
-crate="$(bash "$here/../fetch-crate" bzip2-sys 0.1.13+1.0.8 225bff33b2141874fe80d71e07d6eec4f85c5c216453dd96388240f96e1acc14)"
+crate="$(bash "$here/../lib-source" bzip2-sys)"
 src="$crate/bzip2-1.0.8"
 mkdir -p "$(dirname "$out")"
 # The harness is held to -Wall -Werror; the library is compiled as it comes (-w), without its stdio layer.

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the zlib libFuzzer harness for wasm32-wasi with Debian's clang: build.sh OUT.wasm
 # zlib's sources are not in this repository: they come from the crates.io package libz-sys (which bundles them
-# under src/zlib), fetched at a pinned version and SHA-256 by ../fetch-crate into the cargo target folder.
+# under src/zlib), which cargo fetches
+# at the version ../libs/Cargo.lock pins (see ../lib-source).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: build.sh OUT.wasm}"
-crate="$(bash "$here/../fetch-crate" libz-sys 1.1.31 ff20308ecabd635a2dc1dd5834a86c462cca20efba1d5d3ddab1f8aea3455cb2)"
+crate="$(bash "$here/../lib-source" libz-sys)"
 src="$crate/src/zlib"
 mkdir -p "$(dirname "$out")"
 # The harness is held to -Wall -Werror; the library is compiled as it comes (-w).

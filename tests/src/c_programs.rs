@@ -51,8 +51,8 @@ fn profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// `<target>/harness-libs/`, where `harnesses/fetch-crate` unpacks the C libraries the real-library harnesses are
-/// built from (shared by every profile).
+/// `<target>/harness-libs/`, where the real-library harnesses keep what they compile of their C library once
+/// (shared by every profile; the sources themselves are in cargo's package cache, see `harnesses/lib-source`).
 pub fn harness_libs_dir() -> PathBuf {
     profile_dir()
         .parent()
@@ -69,11 +69,12 @@ fn out_dir() -> PathBuf {
 }
 
 /// Builds the fuzz target `harnesses/<name>/` with its own `build.sh` into `<target>/<profile>/wasi-programs/<name>.wasm`,
-/// unless a build newer than every file of the harness (and `harnesses/fetch-crate`) is already there. Returns the
-/// module's path.
+/// unless a build newer than every file of the harness (and `harnesses/lib-source` with its pinned package list) is
+/// already there. Returns the module's path.
 ///
-/// A real-library harness's `build.sh` fetches its library's crates.io package (pinned version and SHA-256) into
-/// [`harness_libs_dir`] the first time, and keeps compiled objects there: later builds, in any profile, reuse them.
+/// A real-library harness's `build.sh` has cargo fetch its library's crates.io package (at the version
+/// `harnesses/libs/Cargo.lock` pins) and keeps what it compiles of it in [`harness_libs_dir`]: later builds, in any
+/// profile, reuse it.
 ///
 /// Panics with a message saying how to install the toolchain when the build fails.
 pub fn build_harness(name: &str) -> PathBuf {
@@ -105,7 +106,10 @@ fn build_with_script(name: &str, out: PathBuf) -> PathBuf {
     let newest_input = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .chain([harnesses.join("fetch-crate")])
+        .chain([
+            harnesses.join("lib-source"),
+            harnesses.join("libs/Cargo.lock"),
+        ])
         .filter_map(|p| mtime(&p))
         .max();
     if let (Some(built), Some(input)) = (mtime(&out), newest_input)
@@ -140,7 +144,7 @@ fn build_with_script(name: &str, out: PathBuf) -> PathBuf {
 }
 
 /// The harnesses built from a real C library fetched from crates.io: every `harnesses/<name>/build.sh` that calls
-/// `fetch-crate`, sorted by name.
+/// `lib-source`, sorted by name.
 pub fn library_harnesses() -> Vec<String> {
     let harnesses = workspace_root().join("harnesses");
     let mut names: Vec<String> = std::fs::read_dir(&harnesses)
@@ -148,7 +152,7 @@ pub fn library_harnesses() -> Vec<String> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|dir| {
             std::fs::read_to_string(dir.join("build.sh"))
-                .is_ok_and(|script| script.contains("fetch-crate"))
+                .is_ok_and(|script| script.contains("lib-source"))
         })
         .filter_map(|dir| Some(dir.file_name()?.to_str()?.to_string()))
         .collect();
