@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use capicola::fuzz::Instrumentation;
 use capicola::fuzz::campaign::{self, CampaignOptions};
+use capicola::fuzz::settings::Settings;
 use capicola::fuzz::monitor::{StatusView, format_duration, pretty};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::{
-    SanitizeArgs, TargetArgs, TimeoutArgs, load_target, read_module, shell_word, target_name,
+    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, prepare_target, shell_word, target_name,
 };
 
 /// Fuzzes a WebAssembly target, resetting it to a snapshot taken after its initialization for every input.
@@ -31,7 +32,9 @@ use super::common::{
 /// Findings go to OUT: `queue/` (inputs that reached new coverage), `crashes/` (one input per trap kind and Wasm
 /// backtrace), `timeouts/` (one per stack where the fuel ran out), `engine-bugs/` (inputs that made capicola
 /// itself panic) and `stats`. Each file is written atomically: a campaign stopped in any way can go on with
-/// `--resume`. `capicola replay TARGET OUT/crashes/*` shows what a finding does.
+/// `--resume`. OUT/settings records what decides how an input runs (the target, `--max-len`, `--fuel`, `--timeout`,
+/// the limits, the sanitizer, `--dedup-frames`, ARGS; and the seed and dictionaries): `capicola replay
+/// OUT/crashes/*` (and `tmin`, `cmin`, `debug` on OUT's files) run a finding as the campaign ran it.
 ///
 /// Mutations: havoc, dictionary tokens (from `--dict` files and, automatically, from the module's data segments
 /// and the constants it compares against) and input-to-state replacement from a cmplog-instrumented run of each
@@ -148,27 +151,26 @@ impl FuzzCommand {
         }
         let status = self.status_view();
         let name = target_name(&self.target);
-        let wasm = read_module(&self.target)?;
-        let mut target_options = self.timeout.apply(self.target_args.options(
-            &self.target,
-            &self.args,
-            OutputMode::Discard,
-        )?);
+        let setup = prepare_target(RunRequest {
+            target: Some(&self.target),
+            inputs: &[],
+            target_args: &self.target_args,
+            sanitize: &self.sanitize,
+            timeout: Some(&self.timeout),
+            args: &self.args,
+            output: OutputMode::Discard,
+        })?;
+        let mut target_options = setup.options.clone();
         target_options.fresh = self.fresh_instance;
         target_options.deadline = self
             .max_total_time
             .and_then(|secs| started.checked_add(Duration::from_secs(secs)));
-        let sanitizer = self.sanitize.choice(&wasm);
-        let probe = load_target(
-            &self.target,
-            &wasm,
-            &target_options,
-            Instrumentation {
-                coverage: true,
-                cmplog: false,
-                ..sanitizer.instrumentation()
-            },
-        )?;
+        let sanitizer = setup.sanitizer.clone();
+        let probe = setup.load(Instrumentation {
+            coverage: true,
+            cmplog: false,
+            ..sanitizer.instrumentation()
+        })?;
         let out = self
             .output
             .unwrap_or_else(|| PathBuf::from("fuzz-out").join(&name));
@@ -212,14 +214,24 @@ impl FuzzCommand {
             self.target.display(),
             probe.kind().describe(),
             probe.map_len(),
-            self.target_args.max_len,
+            target_options.max_len,
             self.jobs,
             out.display()
         );
         errln!("{}", sanitizer.banner(probe.module()));
         drop(probe);
+        let settings = Settings {
+            seed: Some(seed),
+            dicts: self
+                .dicts
+                .iter()
+                .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone()))
+                .collect(),
+            ..setup.settings
+        };
         let options = CampaignOptions {
-            wasm,
+            wasm: setup.wasm,
+            settings,
             target: target_options,
             seeds,
             out: out.clone(),

@@ -39,6 +39,7 @@ use super::monitor::{Carried, LiveStats, StatusMonitor, StatusView};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, input_files};
 use super::sanitizer::{SanitizerChoice, source_lines};
+use super::settings::Settings;
 use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
 use crate::files::{read_checked, write_atomically, write_checked};
 
@@ -52,6 +53,8 @@ const REPORT_INTERVAL: Duration = Duration::from_millis(500);
 pub struct CampaignOptions {
     /// The target module's bytes.
     pub wasm: Vec<u8>,
+    /// What decides a run of an input, written to OUT/settings for `replay`, `tmin`, `cmin` and `debug`.
+    pub settings: Settings,
     pub target: TargetOptions,
     /// Seed inputs: folders (every regular file in them) or files.
     pub seeds: Vec<PathBuf>,
@@ -584,6 +587,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     }
     let options = &options;
     let output = OutputDir::create(&options.out, options.resume)?;
+    output.write_settings(&options.settings)?;
     // Fail early, in this process, on a target that does not load.
     Target::load(
         &options.wasm,

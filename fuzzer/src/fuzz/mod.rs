@@ -14,6 +14,7 @@ pub mod monitor;
 pub mod observers;
 pub mod output;
 pub mod sanitizer;
+pub mod settings;
 pub mod target;
 
 pub use campaign::{CampaignOptions, Summary};

@@ -1,9 +1,10 @@
-//! The output directory of a campaign: `queue/`, `crashes/`, `timeouts/`, `engine-bugs/`, `stats` and AFL++'s `fuzzer_stats` and `plot_data` (and a campaign's stop request), every file written atomically so that a killed campaign loses nothing it had written.
+//! The output directory of a campaign: `settings`, `queue/`, `crashes/`, `timeouts/`, `engine-bugs/`, `stats` and AFL++'s `fuzzer_stats` and `plot_data` (and a campaign's stop request), every file written atomically so that a killed campaign loses nothing it had written.
 
 use crate::files::write_atomically;
 use std::path::{Path, PathBuf};
 
 use super::FuzzError;
+use super::settings::{self, Settings};
 use super::target::{FindingClass, Signature};
 
 /// The folders and files of one campaign.
@@ -66,6 +67,18 @@ impl OutputDir {
     /// Inputs that reached new coverage.
     pub fn queue(&self) -> PathBuf {
         self.root.join("queue")
+    }
+
+    /// What decides a run of an input of the campaign ([`Settings`]).
+    pub fn settings(&self) -> PathBuf {
+        self.root.join(settings::FILE_NAME)
+    }
+
+    /// Records the campaign's settings (a resumed campaign records its own).
+    pub fn write_settings(&self, settings: &Settings) -> Result<(), FuzzError> {
+        let path = self.settings();
+        write_atomically(&path, settings.to_text().as_bytes())
+            .map_err(|source| FuzzError::Io { path, source })
     }
 
     /// The campaign's statistics, rewritten as it goes.
