@@ -167,7 +167,10 @@ impl TargetSetup {
 /// of the campaign whose output folder holds the first of the inputs that lies in one (if any), puts the flags
 /// given on the command line in their place, says on stderr which came from where, and decides the sanitizer.
 pub fn prepare_target(request: RunRequest<'_>) -> anyhow::Result<TargetSetup> {
-    let found = request.inputs.iter().find_map(|input| Settings::find(input));
+    let found = request
+        .inputs
+        .iter()
+        .find_map(|input| Settings::find(input));
     let campaign = match &found {
         Some(file) => Some(Settings::read(file)?),
         None => None,
@@ -222,7 +225,10 @@ pub fn prepare_target(request: RunRequest<'_>) -> anyhow::Result<TargetSetup> {
             if given.is_empty() {
                 String::new()
             } else {
-                format!("; in their place from the command line: {}", given.join(", "))
+                format!(
+                    "; in their place from the command line: {}",
+                    given.join(", ")
+                )
             }
         );
         if hash != campaign.target_hash {
@@ -250,10 +256,15 @@ fn describe_settings(s: &Settings) -> String {
         s.target.display(),
         s.max_len,
         s.fuel,
-        s.timeout.map_or_else(|| "0".to_string(), |t| t.as_secs_f64().to_string()),
+        s.timeout
+            .map_or_else(|| "0".to_string(), |t| t.as_secs_f64().to_string()),
         s.max_memory,
         if s.sanitize { "on" } else { "off" },
-        if s.detect_leaks { " with --detect-leaks" } else { "" },
+        if s.detect_leaks {
+            " with --detect-leaks"
+        } else {
+            ""
+        },
         s.dedup_frames
     );
     if !s.args.is_empty() {

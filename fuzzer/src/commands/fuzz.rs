@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use capicola::fuzz::Instrumentation;
 use capicola::fuzz::campaign::{self, CampaignOptions};
+use capicola::fuzz::monitor::StatusView;
 use capicola::fuzz::settings::Settings;
-use capicola::fuzz::monitor::{StatusView, format_duration, pretty};
+use capicola::fuzz::stats::{format_duration, pretty};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
@@ -29,9 +30,10 @@ use super::common::{
 /// crashes, one per violation and three innermost functions (`crashes/heap-buffer-overflow-parse-<hash>`), each
 /// with its ASan-style report beside it in `crashes/.<name>.txt`.
 ///
-/// Findings go to OUT: `queue/` (inputs that reached new coverage), `crashes/` (one input per trap kind and Wasm
-/// backtrace), `timeouts/` (one per stack where the fuel ran out), `engine-bugs/` (inputs that made capicola
-/// itself panic) and `stats`. Each file is written atomically: a campaign stopped in any way can go on with
+/// Findings go to OUT: `queue/` (inputs that reached new coverage), `crashes/` (one input per trap kind and
+/// innermost functions), `timeouts/` (one per stack where the fuel or time ran out), `ooms/` (inputs that grew
+/// memory past `--max-memory`), `engine-bugs/` (inputs that made capicola itself panic) and `stats`; beside each
+/// finding, `.<name>.count` holds how many inputs hit it. Each file is written atomically: a campaign stopped in any way can go on with
 /// `--resume`. OUT/settings records what decides how an input runs (the target, `--max-len`, `--fuel`, `--timeout`,
 /// the limits, the sanitizer, `--dedup-frames`, ARGS; and the seed and dictionaries): `capicola replay
 /// OUT/crashes/*` (and `tmin`, `cmin`, `debug` on OUT's files) run a finding as the campaign ran it.
@@ -280,15 +282,25 @@ impl FuzzCommand {
             );
         }
         outln!(
-            "crashes:     {} unique in {}",
-            summary.crashes,
+            "crashes:     {} unique ({} inputs) in {}",
+            summary.crashes.unique,
+            summary.crashes.inputs,
             out.join("crashes").display()
         );
         outln!(
-            "timeouts:    {} unique in {}",
-            summary.timeouts,
+            "timeouts:    {} unique ({} inputs) in {}",
+            summary.timeouts.unique,
+            summary.timeouts.inputs,
             out.join("timeouts").display()
         );
+        if summary.ooms.unique > 0 {
+            outln!(
+                "ooms:        {} unique ({} inputs) in {} (grew memory past --max-memory)",
+                summary.ooms.unique,
+                summary.ooms.inputs,
+                out.join("ooms").display()
+            );
+        }
         if summary.engine_bugs > 0 {
             outln!(
                 "engine bugs: {} in {} (capicola itself panicked: please report them)",
@@ -296,7 +308,7 @@ impl FuzzCommand {
                 out.join("engine-bugs").display()
             );
         }
-        if summary.crashes > 0 {
+        if summary.crashes.unique > 0 {
             // The folder quoted, the glob outside the quotes for the shell to expand.
             outln!(
                 "replay them: capicola replay {} {}/*",
@@ -315,7 +327,7 @@ impl FuzzCommand {
                 );
             }
         }
-        Ok(if self.stop_on_crash && summary.crashes > 0 {
+        Ok(if self.stop_on_crash && summary.crashes.unique > 0 {
             Status::Trapped
         } else {
             Status::Success

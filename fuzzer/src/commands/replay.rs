@@ -3,15 +3,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use anyhow::bail;
 use capicola::fuzz::sanitizer::source_lines;
 use capicola::fuzz::{InputOutcome, Symbols};
-use anyhow::bail;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::{
-    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, debug_command_line, expand_inputs,
-    TargetSetup, parse_seconds, prepare_target, read_input, split_target,
+    RunRequest, SanitizeArgs, TargetArgs, TargetSetup, TimeoutArgs, debug_command_line,
+    expand_inputs, parse_seconds, prepare_target, read_input, split_target,
 };
 use super::debug::DebugCommand;
 
@@ -35,7 +35,8 @@ const EXIT_INTERRUPTED: u8 = 4;
 /// `--timeout` bounds each input in wall-clock time, `--max-total-time` the whole command (initialization
 /// included): inputs not run by then are listed as not run.
 ///
-/// Exit codes: 0 every input ran to its end; 1 some input crashed (a sanitizer finding included) or hit an engine bug; 3 some input timed
+/// Exit codes: 0 every input ran to its end; 1 some input crashed (a sanitizer finding included), grew memory past
+/// `--max-memory` (`out-of-memory`) or hit an engine bug; 3 some input timed
 /// out and none crashed; 2 a usage or load error (an initialization still running at `--max-total-time`
 /// included); 4 `--max-total-time` ran out before every input ran, and none crashed.
 #[derive(Debug, clap::Args)]

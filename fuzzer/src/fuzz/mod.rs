@@ -15,6 +15,7 @@ pub mod observers;
 pub mod output;
 pub mod sanitizer;
 pub mod settings;
+pub mod stats;
 pub mod target;
 
 pub use campaign::{CampaignOptions, Summary};

@@ -227,7 +227,9 @@ impl Settings {
                         .map_err(|_| malformed(n, "max_call_depth too large".into()))?
                 }
                 "max_fs_bytes" => settings.max_fs_bytes = Some(number(key)?),
-                "sanitize" => settings.sanitize = parse_on_off(&value).map_err(|m| malformed(n, m))?,
+                "sanitize" => {
+                    settings.sanitize = parse_on_off(&value).map_err(|m| malformed(n, m))?
+                }
                 "detect_leaks" => {
                     settings.detect_leaks = parse_on_off(&value).map_err(|m| malformed(n, m))?
                 }
