@@ -62,6 +62,10 @@ pub struct Config {
     pub max_value_stack: u32,
     /// Bytes of linear memory a store may hold, over all its memories.
     pub max_memory_bytes: u64,
+    /// `memory.grow` past `max_memory_bytes` traps with `ResourceExhausted(Memory)` instead of returning -1 (what
+    /// a fuzzer counts as an out-of-memory finding). Growing past a memory's own maximum, or more than the host can
+    /// allocate, still returns -1.
+    pub trap_at_memory_limit: bool,
     /// Largest size of any one memory, in bytes (besides `max_memory_bytes`, which bounds the total).
     pub max_bytes_per_memory: u64,
     /// Table elements a store may hold, over all its tables.
@@ -98,6 +102,7 @@ impl Default for Config {
             max_call_depth: 20_000,
             max_value_stack: 4 << 20,
             max_memory_bytes: 4 << 30,
+            trap_at_memory_limit: false,
             max_bytes_per_memory: u64::MAX,
             max_table_elements: 10_000_000,
             max_elements_per_table: u64::MAX,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::error::TrapKind;
+use crate::error::{Resource, TrapKind};
 use crate::ir::{Imm, Op, StackValue};
 use crate::module::CmpFunc;
 use crate::module::FuncBody;
@@ -226,8 +226,11 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         config.max_call_depth as usize,
         config.max_value_stack as usize,
     );
-    let (max_memory_bytes, max_table_elements) =
-        (config.max_memory_bytes, config.max_table_elements);
+    let (max_memory_bytes, max_table_elements, trap_at_memory_limit) = (
+        config.max_memory_bytes,
+        config.max_table_elements,
+        config.trap_at_memory_limit,
+    );
     let bulk_fuel = |n: u64| config.bulk_fuel(n);
     let Store {
         funcs,
@@ -1101,6 +1104,8 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             // The bytes zeroed are paid for when the limits allow them.
             if m.may_grow(delta, room) {
                 pay_bulk!(delta * PAGE_SIZE, 1);
+            } else if trap_at_memory_limit && m.may_grow(delta, u64::MAX) {
+                trap!(TrapKind::ResourceExhausted(Resource::Memory));
             }
             let failed = if m.ty.memory64 {
                 u64::MAX

@@ -11,16 +11,17 @@ use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::{
-    SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, load_target, read_input, read_module,
+    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, prepare_target, read_input,
 };
 
 /// Minimizes a corpus: copies to OUT a subset of the inputs that covers every edge, in every hit-count class,
 /// that the whole corpus covers (as afl-cmin: for each edge the smallest input reaching it, rarest edges first).
-/// Inputs that crash or time out are left out.
+/// Inputs that crash or time out are left out. A campaign's queue (`-i OUT/queue`) runs with the campaign's
+/// settings (TARGET then being optional), as `replay` runs it.
 #[derive(Debug, clap::Args)]
 pub struct CminCommand {
-    /// The fuzz target (.wasm or .wat).
-    target: PathBuf,
+    /// The fuzz target (.wasm or .wat; optional for a campaign's queue).
+    target: Option<PathBuf>,
     /// Corpus folders or files (repeatable).
     #[arg(short = 'i', long = "input", value_name = "DIR", required = true)]
     inputs: Vec<PathBuf>,
@@ -40,28 +41,25 @@ pub struct CminCommand {
 
 impl CminCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
-        let wasm = read_module(&self.target)?;
-        let options = self.timeout.apply(self.target_args.options(
-            &self.target,
-            &self.args,
-            OutputMode::Discard,
-        )?);
-        let sanitizer = self.sanitize.choice(&wasm);
-        let mut target = load_target(
-            &self.target,
-            &wasm,
-            &options,
-            Instrumentation {
-                coverage: true,
-                cmplog: false,
-                ..sanitizer.instrumentation()
-            },
-        )?;
-        errln!("{}", sanitizer.banner(target.module()));
+        let setup = prepare_target(RunRequest {
+            target: self.target.as_deref(),
+            inputs: &self.inputs,
+            target_args: &self.target_args,
+            sanitize: &self.sanitize,
+            timeout: Some(&self.timeout),
+            args: &self.args,
+            output: OutputMode::Discard,
+        })?;
+        let mut target = setup.load(Instrumentation {
+            coverage: true,
+            cmplog: false,
+            ..setup.sanitizer.instrumentation()
+        })?;
+        errln!("{}", setup.sanitizer.banner(target.module()));
         let files = expand_inputs(&self.inputs)?;
         let mut inputs = Vec::with_capacity(files.len());
         for file in &files {
-            inputs.push(read_input(file, options.max_len)?);
+            inputs.push(read_input(file, setup.options.max_len)?);
         }
         let out = &self.output;
         if !input_files(out)

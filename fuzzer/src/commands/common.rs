@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use capicola::files::write_atomically;
+use capicola::fuzz::settings::{self, Settings};
 use capicola::fuzz::{Instrumentation, SanitizeRequest, SanitizerChoice, Target, TargetOptions};
 use capicola::run::{Run, Stop};
 use capicola::snapshot_file::frame_text;
@@ -14,65 +15,285 @@ use capicola_engine::wasi::{OutputMode, TRAP_EXIT_CODE};
 
 use super::Status;
 
-/// How a target is run; shared by `fuzz`, `replay`, `tmin` and `cmin`.
+/// How a target is run; shared by `fuzz`, `replay`, `tmin`, `cmin` and `debug`. A flag not given takes the value of
+/// the campaign whose output folder holds the inputs (its `settings` file), or else its default.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
-    /// Instructions one input may run before it counts as a timeout (deterministic, unlike a wall-clock limit).
-    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
-    pub fuel: u64,
+    /// Instructions one input may run before it counts as a timeout (deterministic, unlike a wall-clock limit)
+    /// [default: 10000000].
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
     /// Instructions the target's initialization may run (up to `LLVMFuzzerInitialize`'s end, or a WASI
-    /// program's first read of its input).
-    #[arg(long, value_name = "N", default_value_t = 10_000_000_000)]
-    pub init_fuel: u64,
-    /// Largest input in bytes; longer inputs are cut (libFuzzer's -max_len).
-    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
-    pub max_len: usize,
+    /// program's first read of its input) [default: 10000000000].
+    #[arg(long, value_name = "N")]
+    pub init_fuel: Option<u64>,
+    /// Largest input in bytes; longer inputs are cut, and commands that run a given input say so (libFuzzer's
+    /// -max_len) [default: 4096].
+    #[arg(long, value_name = "BYTES")]
+    pub max_len: Option<usize>,
     /// Sets an environment variable of the guest (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<String>,
     /// Innermost frames, by function, that identify a crash or timeout: findings that differ only below them (or
-    /// in offsets inside those functions) are one finding. 0 takes the whole backtrace.
-    #[arg(long, value_name = "N", default_value_t = capicola::fuzz::DEDUP_FRAMES)]
-    pub dedup_frames: usize,
+    /// in offsets inside those functions) are one finding. 0 takes the whole backtrace [default: 3].
+    #[arg(long, value_name = "N")]
+    pub dedup_frames: Option<usize>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
 
 impl TargetArgs {
-    /// The target options for `target` run with `args`, its output going to `output`.
-    pub fn options(
-        &self,
-        target: &Path,
-        args: &[String],
-        output: OutputMode,
-    ) -> anyhow::Result<TargetOptions> {
-        let env = self
-            .env
-            .iter()
-            .map(|pair| {
-                pair.split_once('=')
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .with_context(|| format!("--env {pair}: expected KEY=VALUE"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(TargetOptions {
-            program_name: target
-                .file_name()
-                .map_or_else(|| "target".into(), |n| n.to_string_lossy().into_owned()),
-            args: args.to_vec(),
-            env,
-            max_len: self.max_len,
-            fuel: self.fuel,
-            init_fuel: self.init_fuel,
-            timeout: None,
-            deadline: None,
-            output,
-            fresh: false,
-            limits: self.limits.config(LimitDefaults::Input),
-            max_fs_bytes: self.limits.fs_bytes(),
-            dedup_frames: self.dedup_frames,
-        })
+    /// `settings` with the values this command line gives in their place; adds the flags given to `given`.
+    fn apply(&self, settings: &mut Settings, given: &mut Vec<&'static str>) -> anyhow::Result<()> {
+        let mut set = |flag: &'static str, present: bool| {
+            if present {
+                given.push(flag);
+            }
+            present
+        };
+        if set("--fuel", self.fuel.is_some()) {
+            settings.fuel = self.fuel.unwrap_or(settings.fuel);
+        }
+        if set("--init-fuel", self.init_fuel.is_some()) {
+            settings.init_fuel = self.init_fuel.unwrap_or(settings.init_fuel);
+        }
+        if set("--max-len", self.max_len.is_some()) {
+            settings.max_len = self.max_len.unwrap_or(settings.max_len);
+        }
+        if set("--dedup-frames", self.dedup_frames.is_some()) {
+            settings.dedup_frames = self.dedup_frames.unwrap_or(settings.dedup_frames);
+        }
+        if set("--env", !self.env.is_empty()) {
+            settings.env = self
+                .env
+                .iter()
+                .map(|pair| {
+                    pair.split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .with_context(|| format!("--env {pair}: expected KEY=VALUE"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+        }
+        let limits = &self.limits;
+        if let Some(bytes) = limits.max_memory {
+            given.push("--max-memory");
+            settings.max_memory = bytes;
+        }
+        if let Some(n) = limits.max_table_elements {
+            given.push("--max-table-elements");
+            settings.max_table_elements = n;
+        }
+        if let Some(n) = limits.max_stack {
+            given.push("--max-stack");
+            settings.max_stack = n;
+        }
+        if let Some(n) = limits.max_call_depth {
+            given.push("--max-call-depth");
+            settings.max_call_depth = n;
+        }
+        if let Some(bytes) = limits.max_fs_bytes {
+            given.push("--max-fs-bytes");
+            settings.max_fs_bytes = Some(bytes);
+        }
+        Ok(())
     }
+}
+
+/// The settings of a target run by a command that has no campaign's settings to go by: every default.
+fn default_settings(target: &Path, wasm: &[u8]) -> Settings {
+    let limits = LimitArgs::default().config(LimitDefaults::Input);
+    let options = TargetOptions::default();
+    Settings {
+        target: std::path::absolute(target).unwrap_or_else(|_| target.to_path_buf()),
+        target_hash: settings::module_hash(wasm),
+        max_len: options.max_len,
+        fuel: options.fuel,
+        init_fuel: options.init_fuel,
+        timeout: Some(DEFAULT_TIMEOUT),
+        max_memory: limits.max_memory_bytes,
+        max_table_elements: limits.max_table_elements,
+        max_stack: limits.max_value_stack,
+        max_call_depth: limits.max_call_depth,
+        max_fs_bytes: None,
+        sanitize: false,
+        detect_leaks: false,
+        dedup_frames: options.dedup_frames,
+        env: Vec::new(),
+        args: Vec::new(),
+        dicts: Vec::new(),
+        seed: None,
+    }
+}
+
+/// What a command that runs inputs of a target was given: the target (unless the campaign's settings name it), the
+/// inputs (whose output folder may hold a campaign's settings), and its flags.
+pub struct RunRequest<'a> {
+    pub target: Option<&'a Path>,
+    pub inputs: &'a [PathBuf],
+    pub target_args: &'a TargetArgs,
+    pub sanitize: &'a SanitizeArgs,
+    /// `None` for a command without a wall-clock limit (`debug`).
+    pub timeout: Option<&'a TimeoutArgs>,
+    /// Arguments of a WASI program (empty: the campaign's, if any).
+    pub args: &'a [String],
+    pub output: OutputMode,
+}
+
+/// A target module and how to run its inputs: the campaign's settings (when the inputs lie in a campaign's output
+/// folder) with the command line's flags in their place.
+pub struct TargetSetup {
+    /// The module's file.
+    pub path: PathBuf,
+    pub wasm: Vec<u8>,
+    pub settings: Settings,
+    pub options: TargetOptions,
+    pub sanitizer: SanitizerChoice,
+}
+
+impl TargetSetup {
+    /// Boots the target with `instrumentation`, naming its file in errors.
+    pub fn load(&self, instrumentation: Instrumentation) -> anyhow::Result<Target> {
+        Target::load(&self.wasm, &self.options, instrumentation)
+            .with_context(|| format!("cannot load the fuzz target {}", self.path.display()))
+    }
+
+    /// The arguments of a WASI program.
+    pub fn args(&self) -> &[String] {
+        &self.settings.args
+    }
+}
+
+/// The one way `fuzz`, `replay`, `tmin`, `cmin` and `debug` set up a target: reads the module, takes the settings
+/// of the campaign whose output folder holds the first of the inputs that lies in one (if any), puts the flags
+/// given on the command line in their place, says on stderr which came from where, and decides the sanitizer.
+pub fn prepare_target(request: RunRequest<'_>) -> anyhow::Result<TargetSetup> {
+    let found = request
+        .inputs
+        .iter()
+        .find_map(|input| Settings::find(input));
+    let campaign = match &found {
+        Some(file) => Some(Settings::read(file)?),
+        None => None,
+    };
+    let path = match (request.target, &campaign) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, Some(campaign)) => campaign.target.clone(),
+        (None, None) => bail!(
+            "no target: name it before the inputs, or give inputs of a campaign's output folder (its `settings` \
+             file names the target)"
+        ),
+    };
+    let wasm = read_module(&path)?;
+    let mut settings = campaign
+        .clone()
+        .unwrap_or_else(|| default_settings(&path, &wasm));
+    settings.target = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+    let mut given = Vec::new();
+    request.target_args.apply(&mut settings, &mut given)?;
+    if let Some(timeout) = request.timeout
+        && let Some(limit) = timeout.timeout
+    {
+        given.push("--timeout");
+        settings.timeout = (!limit.is_zero()).then_some(limit);
+    }
+    if !request.args.is_empty() {
+        given.push("ARGS");
+        settings.args = request.args.to_vec();
+    }
+    let sanitize = request.sanitize;
+    let sanitizer = if sanitize.sanitize || sanitize.no_sanitize || sanitize.detect_leaks {
+        given.push("the sanitizer's flags");
+        sanitize.choice(&wasm)
+    } else if let Some(campaign) = &campaign {
+        let request = if campaign.sanitize {
+            SanitizeRequest::On
+        } else {
+            SanitizeRequest::Off
+        };
+        SanitizerChoice::decide(&wasm, request, campaign.detect_leaks)
+    } else {
+        sanitize.choice(&wasm)
+    };
+    settings.sanitize = sanitizer.on;
+    settings.detect_leaks = sanitizer.detect_leaks;
+    if let (Some(file), Some(campaign)) = (&found, &campaign) {
+        let hash = settings::module_hash(&wasm);
+        errln!(
+            "settings of the campaign in {}: {}{}",
+            file.display(),
+            describe_settings(campaign),
+            if given.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; in their place from the command line: {}",
+                    given.join(", ")
+                )
+            }
+        );
+        if hash != campaign.target_hash {
+            errln!(
+                "note: {} is not the module the campaign ran (its bytes changed): findings may not reproduce",
+                path.display()
+            );
+        }
+    }
+    settings.target_hash = settings::module_hash(&wasm);
+    let options = settings.target_options(request.output);
+    Ok(TargetSetup {
+        path,
+        wasm,
+        settings,
+        options,
+        sanitizer,
+    })
+}
+
+/// The settings that decide a run, in the command line's words.
+fn describe_settings(s: &Settings) -> String {
+    let mut text = format!(
+        "target {}, --max-len {}, --fuel {}, --timeout {}, --max-memory {}, sanitizer {}{}, --dedup-frames {}",
+        s.target.display(),
+        s.max_len,
+        s.fuel,
+        s.timeout
+            .map_or_else(|| "0".to_string(), |t| t.as_secs_f64().to_string()),
+        s.max_memory,
+        if s.sanitize { "on" } else { "off" },
+        if s.detect_leaks {
+            " with --detect-leaks"
+        } else {
+            ""
+        },
+        s.dedup_frames
+    );
+    if !s.args.is_empty() {
+        text.push_str(&format!(", args `{}`", s.args.join(" ")));
+    }
+    text
+}
+
+/// Splits the positional paths of `replay` and `tmin`: the first is the target when it is a module (`.wasm`, `.wat`,
+/// or a file starting as a binary module does); the others (all, otherwise) are inputs.
+pub fn split_target(paths: &[PathBuf]) -> (Option<&Path>, &[PathBuf]) {
+    match paths.split_first() {
+        Some((first, rest)) if is_module(first) => (Some(first), rest),
+        _ => (None, paths),
+    }
+}
+
+/// Whether `path` names a module rather than an input.
+fn is_module(path: &Path) -> bool {
+    if path
+        .extension()
+        .is_some_and(|ext| ext == "wasm" || ext == "wat")
+    {
+        return true;
+    }
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut magic))
+        .is_ok_and(|()| magic == *b"\0asm")
 }
 
 /// The sanitizer's settings; shared by `fuzz`, `replay`, `tmin`, `cmin` and `debug`, so that a crash replays and
@@ -107,24 +328,17 @@ impl SanitizeArgs {
     }
 }
 
+/// Wall-clock limit of one input when neither the command line nor a campaign's settings give one.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The wall-clock limit of each input, for the commands that run many (`fuzz`, `replay`, `tmin`, `cmin`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct TimeoutArgs {
     /// Wall-clock seconds one input may run before it counts as a timeout, whatever fuel it has left (libFuzzer's
-    /// -timeout; fractions allowed; 0 for no limit). Fuel alone bounds time only as far as every instruction and
-    /// host call is cheap.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
-    pub timeout: Duration,
-}
-
-impl TimeoutArgs {
-    /// `options` with this limit.
-    pub fn apply(&self, options: TargetOptions) -> TargetOptions {
-        TargetOptions {
-            timeout: (!self.timeout.is_zero()).then_some(self.timeout),
-            ..options
-        }
-    }
+    /// -timeout; fractions allowed; 0 for no limit) [default: 10]. Fuel alone bounds time only as far as every
+    /// instruction and host call is cheap.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
 }
 
 /// A duration given in seconds, with fractions (`0.5`).
@@ -244,17 +458,6 @@ pub fn read_module(path: &Path) -> anyhow::Result<Vec<u8>> {
     let binary = wat::parse_bytes(&bytes)
         .with_context(|| format!("{} is neither a binary module nor text", path.display()))?;
     Ok(binary.into_owned())
-}
-
-/// Loads a target, naming the file in errors.
-pub fn load_target(
-    path: &Path,
-    wasm: &[u8],
-    options: &TargetOptions,
-    instrumentation: Instrumentation,
-) -> anyhow::Result<Target> {
-    Target::load(wasm, options, instrumentation)
-        .with_context(|| format!("cannot load the fuzz target {}", path.display()))
 }
 
 /// The target's name: its file name without extension.

@@ -9,7 +9,7 @@ use capicola_engine::timeline::TimelineConfig;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{SanitizeArgs, TargetArgs, read_input, read_module};
+use super::common::{RunRequest, SanitizeArgs, TargetArgs, prepare_target, read_input};
 
 /// Replays an input (typically a crash the fuzzer found) under the time-travel debugger: the target is booted as
 /// `capicola fuzz` boots it, the input's run is recorded as it goes, and every earlier instruction can be reached
@@ -26,8 +26,9 @@ use super::common::{SanitizeArgs, TargetArgs, read_input, read_module};
 /// Exit codes: 0 every command ran; 1 a command failed; 2 a usage or load error.
 #[derive(Debug, clap::Args)]
 pub struct DebugCommand {
-    /// The fuzz target (.wasm or .wat), as given to `capicola fuzz`.
-    target: PathBuf,
+    /// The fuzz target (.wasm or .wat), as given to `capicola fuzz`; optional for an input of a campaign's output
+    /// folder, which runs with the campaign's settings (`OUT/settings`) as `replay` runs it.
+    target: Option<PathBuf>,
     /// The input to replay.
     #[arg(long, short = 'i', value_name = "FILE")]
     input: PathBuf,
@@ -71,7 +72,7 @@ impl DebugCommand {
         args: Vec<String>,
     ) -> Self {
         DebugCommand {
-            target,
+            target: Some(target),
             input,
             batch: None,
             gdb: None,
@@ -86,28 +87,33 @@ impl DebugCommand {
     }
 
     pub fn execute(self) -> anyhow::Result<Status> {
-        let wasm = read_module(&self.target)?;
-        let options = self
-            .target_args
-            .options(&self.target, &self.args, OutputMode::Capture)?;
-        let input = read_input(&self.input, options.max_len)?;
+        let setup = prepare_target(RunRequest {
+            target: self.target.as_deref(),
+            inputs: std::slice::from_ref(&self.input),
+            target_args: &self.target_args,
+            sanitize: &self.sanitize,
+            timeout: None,
+            args: &self.args,
+            output: OutputMode::Capture,
+        })?;
+        let input = read_input(&self.input, setup.options.max_len)?;
         let config = TimelineConfig {
             budget: self.budget << 20,
             interval: self.interval.max(1),
             ..TimelineConfig::default()
         };
-        let sanitizer = self.sanitize.choice(&wasm);
-        let mut session = Session::new(&wasm, &options, sanitizer.on, &input, config)
-            .with_context(|| format!("cannot start {}", self.target.display()))?;
-        errln!("{}", sanitizer.banner(&session.module));
+        let (wasm, target) = (&setup.wasm, &setup.path);
+        let mut session = Session::new(wasm, &setup.options, setup.sanitizer.on, &input, config)
+            .with_context(|| format!("cannot start {}", target.display()))?;
+        errln!("{}", setup.sanitizer.banner(&session.module));
         if session.debug_info.is_none() {
             errln!(
                 "note: {} has no DWARF line table (build with -g for source lines)",
-                self.target.display()
+                target.display()
             );
         }
         if let Some(port) = self.gdb {
-            return serve_gdb(&mut session, &wasm, &self.target, port);
+            return serve_gdb(&mut session, wasm, target, port);
         }
         let first = if self.no_run { "position" } else { "continue" };
         let opening = commands::execute(&mut session, first).map_err(anyhow::Error::msg)?;

@@ -7,12 +7,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use capicola::fuzz::Instrumentation;
 use capicola::fuzz::campaign::{self, CampaignOptions};
-use capicola::fuzz::monitor::{StatusView, format_duration, pretty};
+use capicola::fuzz::monitor::StatusView;
+use capicola::fuzz::settings::Settings;
+use capicola::fuzz::stats::{format_duration, pretty};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::{
-    SanitizeArgs, TargetArgs, TimeoutArgs, load_target, read_module, shell_word, target_name,
+    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, prepare_target, shell_word, target_name,
 };
 
 /// Fuzzes a WebAssembly target, resetting it to a snapshot taken after its initialization for every input.
@@ -28,10 +30,13 @@ use super::common::{
 /// crashes, one per violation and three innermost functions (`crashes/heap-buffer-overflow-parse-<hash>`), each
 /// with its ASan-style report beside it in `crashes/.<name>.txt`.
 ///
-/// Findings go to OUT: `queue/` (inputs that reached new coverage), `crashes/` (one input per trap kind and Wasm
-/// backtrace), `timeouts/` (one per stack where the fuel ran out), `engine-bugs/` (inputs that made capicola
-/// itself panic) and `stats`. Each file is written atomically: a campaign stopped in any way can go on with
-/// `--resume`. `capicola replay TARGET OUT/crashes/*` shows what a finding does.
+/// Findings go to OUT: `queue/` (inputs that reached new coverage), `crashes/` (one input per trap kind and
+/// innermost functions), `timeouts/` (one per stack where the fuel or time ran out), `ooms/` (inputs that grew
+/// memory past `--max-memory`), `engine-bugs/` (inputs that made capicola itself panic) and `stats`; beside each
+/// finding, `.<name>.count` holds how many inputs hit it. Each file is written atomically: a campaign stopped in any way can go on with
+/// `--resume`. OUT/settings records what decides how an input runs (the target, `--max-len`, `--fuel`, `--timeout`,
+/// the limits, the sanitizer, `--dedup-frames`, ARGS; and the seed and dictionaries): `capicola replay
+/// OUT/crashes/*` (and `tmin`, `cmin`, `debug` on OUT's files) run a finding as the campaign ran it.
 ///
 /// Mutations: havoc, dictionary tokens (from `--dict` files and, automatically, from the module's data segments
 /// and the constants it compares against) and input-to-state replacement from a cmplog-instrumented run of each
@@ -148,27 +153,26 @@ impl FuzzCommand {
         }
         let status = self.status_view();
         let name = target_name(&self.target);
-        let wasm = read_module(&self.target)?;
-        let mut target_options = self.timeout.apply(self.target_args.options(
-            &self.target,
-            &self.args,
-            OutputMode::Discard,
-        )?);
+        let setup = prepare_target(RunRequest {
+            target: Some(&self.target),
+            inputs: &[],
+            target_args: &self.target_args,
+            sanitize: &self.sanitize,
+            timeout: Some(&self.timeout),
+            args: &self.args,
+            output: OutputMode::Discard,
+        })?;
+        let mut target_options = setup.options.clone();
         target_options.fresh = self.fresh_instance;
         target_options.deadline = self
             .max_total_time
             .and_then(|secs| started.checked_add(Duration::from_secs(secs)));
-        let sanitizer = self.sanitize.choice(&wasm);
-        let probe = load_target(
-            &self.target,
-            &wasm,
-            &target_options,
-            Instrumentation {
-                coverage: true,
-                cmplog: false,
-                ..sanitizer.instrumentation()
-            },
-        )?;
+        let sanitizer = setup.sanitizer.clone();
+        let probe = setup.load(Instrumentation {
+            coverage: true,
+            cmplog: false,
+            ..sanitizer.instrumentation()
+        })?;
         let out = self
             .output
             .unwrap_or_else(|| PathBuf::from("fuzz-out").join(&name));
@@ -212,14 +216,24 @@ impl FuzzCommand {
             self.target.display(),
             probe.kind().describe(),
             probe.map_len(),
-            self.target_args.max_len,
+            target_options.max_len,
             self.jobs,
             out.display()
         );
         errln!("{}", sanitizer.banner(probe.module()));
         drop(probe);
+        let settings = Settings {
+            seed: Some(seed),
+            dicts: self
+                .dicts
+                .iter()
+                .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone()))
+                .collect(),
+            ..setup.settings
+        };
         let options = CampaignOptions {
-            wasm,
+            wasm: setup.wasm,
+            settings,
             target: target_options,
             seeds,
             out: out.clone(),
@@ -268,15 +282,25 @@ impl FuzzCommand {
             );
         }
         outln!(
-            "crashes:     {} unique in {}",
-            summary.crashes,
+            "crashes:     {} unique ({} inputs) in {}",
+            summary.crashes.unique,
+            summary.crashes.inputs,
             out.join("crashes").display()
         );
         outln!(
-            "timeouts:    {} unique in {}",
-            summary.timeouts,
+            "timeouts:    {} unique ({} inputs) in {}",
+            summary.timeouts.unique,
+            summary.timeouts.inputs,
             out.join("timeouts").display()
         );
+        if summary.ooms.unique > 0 {
+            outln!(
+                "ooms:        {} unique ({} inputs) in {} (grew memory past --max-memory)",
+                summary.ooms.unique,
+                summary.ooms.inputs,
+                out.join("ooms").display()
+            );
+        }
         if summary.engine_bugs > 0 {
             outln!(
                 "engine bugs: {} in {} (capicola itself panicked: please report them)",
@@ -284,7 +308,7 @@ impl FuzzCommand {
                 out.join("engine-bugs").display()
             );
         }
-        if summary.crashes > 0 {
+        if summary.crashes.unique > 0 {
             // The folder quoted, the glob outside the quotes for the shell to expand.
             outln!(
                 "replay them: capicola replay {} {}/*",
@@ -303,7 +327,7 @@ impl FuzzCommand {
                 );
             }
         }
-        Ok(if self.stop_on_crash && summary.crashes > 0 {
+        Ok(if self.stop_on_crash && summary.crashes.unique > 0 {
             Status::Trapped
         } else {
             Status::Success

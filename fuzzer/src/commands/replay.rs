@@ -3,15 +3,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use anyhow::bail;
 use capicola::fuzz::sanitizer::source_lines;
 use capicola::fuzz::{InputOutcome, Symbols};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::debug_command_line;
 use super::common::{
-    SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, load_target, parse_seconds, read_input,
-    read_module,
+    RunRequest, SanitizeArgs, TargetArgs, TargetSetup, TimeoutArgs, debug_command_line,
+    expand_inputs, parse_seconds, prepare_target, read_input, split_target,
 };
 use super::debug::DebugCommand;
 
@@ -26,22 +26,25 @@ const EXIT_INTERRUPTED: u8 = 4;
 /// its reports — the violation and the access, the backtrace, and where the heap block concerned was allocated
 /// and freed, with source lines for a module built with `-g`.
 ///
-/// INPUT is a file or a folder (every file in it). The guest's own output is shown as it runs. For each crash,
+/// INPUT is a file or a folder (every file in it). Inputs of a campaign's output folder (`OUT/crashes/X`,
+/// `OUT/queue/`, ...) run with the campaign's settings (`OUT/settings`: the target, `--max-len`, `--fuel`, the
+/// limits, the sanitizer, ARGS...), TARGET then being optional; flags given on the command line take their place.
+/// The first line on stderr says which settings came from where. The guest's own output is shown as it runs. For each crash,
 /// the command that opens it in the time-travel debugger is printed; `--debug` opens the first one.
 ///
 /// `--timeout` bounds each input in wall-clock time, `--max-total-time` the whole command (initialization
 /// included): inputs not run by then are listed as not run.
 ///
-/// Exit codes: 0 every input ran to its end; 1 some input crashed (a sanitizer finding included) or hit an engine bug; 3 some input timed
+/// Exit codes: 0 every input ran to its end; 1 some input crashed (a sanitizer finding included), grew memory past
+/// `--max-memory` (`out-of-memory`) or hit an engine bug; 3 some input timed
 /// out and none crashed; 2 a usage or load error (an initialization still running at `--max-total-time`
 /// included); 4 `--max-total-time` ran out before every input ran, and none crashed.
 #[derive(Debug, clap::Args)]
 pub struct ReplayCommand {
-    /// The fuzz target (.wasm or .wat).
-    target: PathBuf,
-    /// Inputs: files or folders.
-    #[arg(required = true, value_name = "INPUT")]
-    inputs: Vec<PathBuf>,
+    /// The fuzz target (.wasm or .wat; optional for inputs of a campaign's output folder), then the inputs: files
+    /// or folders.
+    #[arg(required = true, value_name = "[TARGET] INPUT")]
+    paths: Vec<PathBuf>,
     /// Opens the first crashing input in the time-travel debugger (`capicola debug`) after the replay.
     #[arg(long)]
     debug: bool,
@@ -62,26 +65,34 @@ pub struct ReplayCommand {
 impl ReplayCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
         let started = Instant::now();
-        let wasm = read_module(&self.target)?;
-        let mut options = self.timeout.apply(self.target_args.options(
-            &self.target,
-            &self.args,
-            OutputMode::Inherit,
-        )?);
+        let (target, inputs) = split_target(&self.paths);
+        if inputs.is_empty() {
+            bail!("no input to replay");
+        }
+        let setup = prepare_target(RunRequest {
+            target,
+            inputs,
+            target_args: &self.target_args,
+            sanitize: &self.sanitize,
+            timeout: Some(&self.timeout),
+            args: &self.args,
+            output: OutputMode::Inherit,
+        })?;
+        let mut options = setup.options.clone();
         options.deadline = self.max_total_time.and_then(|t| started.checked_add(t));
-        let sanitizer = self.sanitize.choice(&wasm);
-        let mut target = load_target(&self.target, &wasm, &options, sanitizer.instrumentation())?;
-        errln!("{}", sanitizer.banner(target.module()));
-        let (module, debug_info) = (target.module().clone(), source_lines(&wasm));
+        let setup = TargetSetup { options, ..setup };
+        let mut target = setup.load(setup.sanitizer.instrumentation())?;
+        errln!("{}", setup.sanitizer.banner(target.module()));
+        let (module, debug_info) = (target.module().clone(), source_lines(&setup.wasm));
         let symbols = Symbols {
             module: &module,
             debug_info: debug_info.as_ref(),
         };
-        let files = expand_inputs(&self.inputs)?;
+        let files = expand_inputs(inputs)?;
         let (mut crashed, mut timed_out, mut interrupted) = (false, false, false);
         let mut first_crash = None;
         for (done, file) in files.iter().enumerate() {
-            let input = read_input(file, options.max_len)?;
+            let input = read_input(file, setup.options.max_len)?;
             let outcome = target.run(&input);
             if outcome == InputOutcome::Interrupted {
                 interrupted = true;
@@ -109,7 +120,7 @@ impl ReplayCommand {
             ) {
                 outln!(
                     "  debug it: {}",
-                    debug_command_line(&self.target, file, &self.args)
+                    debug_command_line(&setup.path, file, setup.args())
                 );
                 first_crash.get_or_insert_with(|| file.clone());
             }
@@ -120,7 +131,7 @@ impl ReplayCommand {
                 return Ok(Status::Success);
             };
             return DebugCommand::for_input(
-                self.target.clone(),
+                setup.path.clone(),
                 input,
                 self.target_args.clone(),
                 self.sanitize.clone(),

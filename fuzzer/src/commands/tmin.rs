@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use capicola::files::write_atomically;
 use capicola::fuzz::Symbols;
 use capicola::fuzz::minimize;
@@ -10,7 +10,9 @@ use capicola::fuzz::sanitizer::source_lines;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{SanitizeArgs, TargetArgs, TimeoutArgs, load_target, read_input, read_module};
+use super::common::{
+    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, prepare_target, read_input, split_target,
+};
 
 /// Minimizes a crashing (or timing-out) input: writes the smallest input found that is still the same finding as
 /// `capicola fuzz` identifies it — the same trap kind (or sanitizer violation, or timeout) in the same innermost
@@ -18,13 +20,14 @@ use super::common::{SanitizeArgs, TargetArgs, TimeoutArgs, load_target, read_inp
 /// backtrace, offsets included.
 ///
 /// It removes blocks of halving sizes, then replaces bytes with `0` characters and zero bytes, until a pass
-/// changes nothing. Deterministic.
+/// changes nothing. Deterministic. An input of a campaign's output folder is run with the campaign's settings
+/// (TARGET then being optional), as `replay` runs it.
 #[derive(Debug, clap::Args)]
 pub struct TminCommand {
-    /// The fuzz target (.wasm or .wat).
-    target: PathBuf,
-    /// The failing input.
-    input: PathBuf,
+    /// The fuzz target (.wasm or .wat; optional for an input of a campaign's output folder), then the failing
+    /// input.
+    #[arg(required = true, num_args = 1..=2, value_name = "[TARGET] INPUT")]
+    paths: Vec<PathBuf>,
     /// Where to write the minimized input [default: INPUT.min].
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -47,20 +50,26 @@ pub struct TminCommand {
 
 impl TminCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
-        let wasm = read_module(&self.target)?;
-        let options = self.timeout.apply(self.target_args.options(
-            &self.target,
-            &self.args,
-            OutputMode::Discard,
-        )?);
-        let sanitizer = self.sanitize.choice(&wasm);
-        let mut target = load_target(&self.target, &wasm, &options, sanitizer.instrumentation())?;
-        errln!("{}", sanitizer.banner(target.module()));
-        let input = read_input(&self.input, options.max_len)?;
+        let (target, inputs) = split_target(&self.paths);
+        let [input_path] = inputs else {
+            bail!("expected one input to minimize, after the target");
+        };
+        let setup = prepare_target(RunRequest {
+            target,
+            inputs,
+            target_args: &self.target_args,
+            sanitize: &self.sanitize,
+            timeout: Some(&self.timeout),
+            args: &self.args,
+            output: OutputMode::Discard,
+        })?;
+        let mut target = setup.load(setup.sanitizer.instrumentation())?;
+        errln!("{}", setup.sanitizer.banner(target.module()));
+        let input = read_input(input_path, setup.options.max_len)?;
         let report = minimize::tmin(&mut target, &input, self.max_execs, self.same_backtrace)
-            .with_context(|| format!("cannot minimize {}", self.input.display()))?;
+            .with_context(|| format!("cannot minimize {}", input_path.display()))?;
         let output = self.output.unwrap_or_else(|| {
-            let mut name = self.input.clone().into_os_string();
+            let mut name = input_path.clone().into_os_string();
             name.push(".min");
             PathBuf::from(name)
         });
@@ -68,14 +77,14 @@ impl TminCommand {
             .with_context(|| format!("cannot write {}", output.display()))?;
         outln!(
             "{} -> {}: {} -> {} bytes in {} execs, same failure:\n{}",
-            self.input.display(),
+            input_path.display(),
             output.display(),
             input.len(),
             report.input.len(),
             report.execs,
             report.outcome.describe(&Symbols {
                 module: target.module(),
-                debug_info: source_lines(&wasm).as_ref(),
+                debug_info: source_lines(&setup.wasm).as_ref(),
             })
         );
         Ok(Status::Success)

@@ -8,42 +8,12 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::stats::LiveStats;
+
 /// `plot_data`'s first line, as AFL++ writes it.
 pub const PLOT_HEADER: &str = "# relative_time, cycles_done, cur_item, corpus_count, pending_total, pending_favs, \
                                map_size, saved_crashes, saved_hangs, max_depth, execs_per_sec, total_execs, \
                                edges_found\n";
-
-/// The numbers of a campaign that AFL++'s files hold. Queue cycles, the input being fuzzed, pending inputs and
-/// depth are AFL's scheduler's notions that LibAFL's monitor does not report: they are written as 0.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct AflNumbers {
-    /// Run time of every session of the campaign.
-    pub run_time: Duration,
-    /// Executions of every session of the campaign.
-    pub execs: u64,
-    /// This session's rate.
-    pub execs_per_sec: f64,
-    pub corpus: u64,
-    /// Edges covered and edges in the map.
-    pub edges: Option<(u64, u64)>,
-    /// In percent.
-    pub stability: Option<f64>,
-    pub crashes: usize,
-    pub timeouts: usize,
-    /// This session's run time when the coverage last grew, a crash and a timeout were last saved.
-    pub last_find: Option<Duration>,
-    pub last_crash: Option<Duration>,
-    pub last_hang: Option<Duration>,
-}
-
-impl AflNumbers {
-    fn bitmap_cvg(&self) -> f64 {
-        match self.edges {
-            Some((hit, total)) if total > 0 => hit as f64 * 100.0 / total as f64,
-            _ => 0.0,
-        }
-    }
-}
 
 /// What AFL++'s files say of the session itself: when it started, its process, its target and command line.
 #[derive(Debug, Clone)]
@@ -82,15 +52,18 @@ impl AflSession {
     }
 
     /// The `fuzzer_stats` file: `key : value` lines, keys padded as AFL++ pads them.
-    pub fn fuzzer_stats(&self, numbers: &AflNumbers) -> String {
+    /// Queue cycles, the input being fuzzed, pending inputs and depth are AFL's scheduler's notions that LibAFL's
+    /// monitor does not report: they are written as 0. Executions and run time count a resumed campaign's earlier
+    /// sessions in, as the `stats` file does; out-of-memory findings, which AFL++ does not have, are left out.
+    pub fn fuzzer_stats(&self, numbers: &LiveStats) -> String {
         let (edges_found, total_edges) = numbers.edges.unwrap_or((0, 0));
         let lines: [(&str, String); 25] = [
             ("start_time", self.start_time.to_string()),
             ("last_update", unix_secs(SystemTime::now()).to_string()),
-            ("run_time", numbers.run_time.as_secs().to_string()),
+            ("run_time", numbers.total_run_time().as_secs().to_string()),
             ("fuzzer_pid", self.pid.to_string()),
             ("cycles_done", "0".into()),
-            ("execs_done", numbers.execs.to_string()),
+            ("execs_done", numbers.total_execs().to_string()),
             ("execs_per_sec", format!("{:.2}", numbers.execs_per_sec)),
             ("corpus_count", numbers.corpus.to_string()),
             ("corpus_found", numbers.corpus.to_string()),
@@ -101,12 +74,12 @@ impl AflSession {
                 "stability",
                 format!("{:.2}%", numbers.stability.unwrap_or(100.0)),
             ),
-            ("bitmap_cvg", format!("{:.2}%", numbers.bitmap_cvg())),
-            ("saved_crashes", numbers.crashes.to_string()),
-            ("saved_hangs", numbers.timeouts.to_string()),
-            ("last_find", self.at(numbers.last_find).to_string()),
+            ("bitmap_cvg", format!("{:.2}%", numbers.coverage_percent())),
+            ("saved_crashes", numbers.crashes.unique.to_string()),
+            ("saved_hangs", numbers.timeouts.unique.to_string()),
+            ("last_find", self.at(numbers.last_new_edges).to_string()),
             ("last_crash", self.at(numbers.last_crash).to_string()),
-            ("last_hang", self.at(numbers.last_hang).to_string()),
+            ("last_hang", self.at(numbers.last_timeout).to_string()),
             ("max_depth", "0".into()),
             ("edges_found", edges_found.to_string()),
             ("total_edges", total_edges.to_string()),
@@ -169,23 +142,23 @@ fn banner(target: &str) -> String {
 }
 
 /// One `plot_data` line, columns as in [`PLOT_HEADER`] (AFL++ writes the map coverage, `map_size`, in percent).
-pub fn plot_row(numbers: &AflNumbers) -> String {
+pub fn plot_row(numbers: &LiveStats) -> String {
     let (edges_found, _) = numbers.edges.unwrap_or((0, 0));
     format!(
         "{}, 0, 0, {}, 0, 0, {:.2}%, {}, {}, 0, {:.2}, {}, {edges_found}\n",
-        numbers.run_time.as_secs(),
+        numbers.total_run_time().as_secs(),
         numbers.corpus,
-        numbers.bitmap_cvg(),
-        numbers.crashes,
-        numbers.timeouts,
+        numbers.coverage_percent(),
+        numbers.crashes.unique,
+        numbers.timeouts.unique,
         numbers.execs_per_sec,
-        numbers.execs,
+        numbers.total_execs(),
     )
 }
 
 /// Appends a line to `plot_data`, after the header when the file is new or empty. One writer at a time (the
 /// process holding the campaign's monitor, then the launcher once it has ended) appends.
-pub fn append_plot_row(path: &Path, numbers: &AflNumbers) -> std::io::Result<()> {
+pub fn append_plot_row(path: &Path, numbers: &LiveStats) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -222,12 +195,12 @@ mod tests {
     #[test]
     fn every_stats_line_is_a_padded_key_and_a_value() {
         let session = AflSession::start("t");
-        let numbers = AflNumbers {
+        let numbers = LiveStats {
             run_time: Duration::from_secs(7),
             execs: 70,
             edges: Some((1, 4)),
-            last_find: Some(Duration::from_secs(2)),
-            ..AflNumbers::default()
+            last_new_edges: Some(Duration::from_secs(2)),
+            ..LiveStats::default()
         };
         let text = session.fuzzer_stats(&numbers);
         for line in text.lines() {

@@ -35,10 +35,12 @@ use libafl_bolts::tuples::{Handled, Merge, tuple_list};
 use super::FuzzError;
 use super::dict;
 use super::executor::{CmpLogExecutor, WasmExecutor};
-use super::monitor::{Carried, LiveStats, StatusMonitor, StatusView};
+use super::monitor::{StatusMonitor, StatusView};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
-use super::output::{OutputDir, input_files};
+use super::output::{OutputDir, Tally, input_files};
 use super::sanitizer::{SanitizerChoice, source_lines};
+use super::settings::Settings;
+use super::stats::{Carried, LiveStats};
 use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
 use crate::files::{read_checked, write_atomically, write_checked};
 
@@ -52,6 +54,8 @@ const REPORT_INTERVAL: Duration = Duration::from_millis(500);
 pub struct CampaignOptions {
     /// The target module's bytes.
     pub wasm: Vec<u8>,
+    /// What decides a run of an input, written to OUT/settings for `replay`, `tmin`, `cmin` and `debug`.
+    pub settings: Settings,
     pub target: TargetOptions,
     /// Seed inputs: folders (every regular file in them) or files.
     pub seeds: Vec<PathBuf>,
@@ -89,14 +93,15 @@ pub struct Summary {
     pub execs: u64,
     pub elapsed: Duration,
     pub cores: usize,
-    /// Inputs in the queue.
+    /// Inputs in the queue (unique files on disk, as every figure of the campaign counts them).
     pub corpus: u64,
     /// Edges covered and edges in the map.
     pub edges: Option<(u64, u64)>,
     /// Edges the initial inputs (seeds, or the queue resumed) covered before any mutation.
     pub seed_edges: Option<u64>,
-    pub crashes: usize,
-    pub timeouts: usize,
+    pub crashes: Tally,
+    pub timeouts: Tally,
+    pub ooms: Tally,
     pub engine_bugs: usize,
     pub out: PathBuf,
     /// The final status line was left open on the terminal.
@@ -115,7 +120,6 @@ type FuzzState =
 /// What one client did.
 struct ClientEnd {
     execs: u64,
-    corpus: u64,
     edges: Option<(u64, u64)>,
     seed_edges: Option<u64>,
 }
@@ -380,7 +384,6 @@ where
     let edges = covered_edges(&state).map(|hit| (hit, map_len as u64));
     let end = ClientEnd {
         execs: *state.executions(),
-        corpus: state.corpus().count() as u64,
         edges,
         seed_edges,
     };
@@ -584,6 +587,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     }
     let options = &options;
     let output = OutputDir::create(&options.out, options.resume)?;
+    output.write_settings(&options.settings)?;
     // Fail early, in this process, on a target that does not load.
     Target::load(
         &options.wasm,
@@ -613,10 +617,10 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     );
     let start = Instant::now();
     let jobs = options.jobs.max(1);
-    let (execs, corpus, edges, seed_edges) = if jobs == 1 {
+    let (execs, edges, seed_edges) = if jobs == 1 {
         let mgr = SimpleEventManager::new(monitor);
         let end = client(options, &output, &tokens, None, mgr, 0)?;
-        (end.execs, end.corpus, end.edges, end.seed_edges)
+        (end.execs, end.edges, end.seed_edges)
     } else {
         let port = match options.broker_port {
             Some(port) => port,
@@ -669,10 +673,9 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
             Ok(()) | Err(Error::ShuttingDown) => {}
             Err(e) => return Err(e.into()),
         }
-        let (execs, edges, seed_edges) = read_client_ends(&output, jobs);
-        let corpus = input_files(&output.queue()).map_or(0, |f| f.len() as u64);
-        (execs, corpus, edges, seed_edges)
+        read_client_ends(&output, jobs)
     };
+    let corpus = input_files(&output.queue()).map_or(0, |f| f.len() as u64);
     let elapsed = start.elapsed();
     let mut stats: LiveStats = status.finish();
     output.clear_stop_request()?;
@@ -683,8 +686,9 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
         corpus,
         edges: edges.or(stats.edges),
         seed_edges,
-        crashes: output.count(FindingClass::Crash),
-        timeouts: output.count(FindingClass::Timeout),
+        crashes: output.tally(FindingClass::Crash),
+        timeouts: output.tally(FindingClass::Timeout),
+        ooms: output.tally(FindingClass::OutOfMemory),
         engine_bugs: output.count(FindingClass::EngineBug),
         out: options.out.clone(),
         line_open: stats.line_open,
@@ -695,6 +699,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     stats.edges = summary.edges;
     stats.crashes = summary.crashes;
     stats.timeouts = summary.timeouts;
+    stats.ooms = summary.ooms;
     stats.engine_bugs = summary.engine_bugs;
     stats.cores = jobs;
     stats.run_time = elapsed;

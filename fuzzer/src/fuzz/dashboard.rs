@@ -20,8 +20,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Padding, Paragraph, Sparkline};
 use ratatui::{Frame, Terminal};
 
-use super::monitor::{LiveStats, format_duration, pretty};
 use super::output::{OutputDir, input_files};
+use super::stats::{LiveStats, format_duration, pretty};
 use super::target::FindingClass;
 
 /// Time between two redraws.
@@ -82,6 +82,7 @@ pub fn latest_findings(output: &OutputDir, n: usize) -> Vec<Finding> {
     for class in [
         FindingClass::Crash,
         FindingClass::Timeout,
+        FindingClass::OutOfMemory,
         FindingClass::EngineBug,
     ] {
         let dir = output.dir(class);
@@ -186,21 +187,29 @@ pub fn render(frame: &mut Frame, view: &View) {
         row("edges", edges),
         row("new edges", ago(stats, stats.last_new_edges)),
     ];
-    let findings_total = stats.crashes + stats.timeouts + stats.engine_bugs;
+    let findings_total =
+        stats.crashes.unique + stats.timeouts.unique + stats.ooms.unique + stats.engine_bugs;
     let right = vec![
         row("corpus", stats.corpus.to_string()),
         row(
             "crashes",
             Span::styled(
                 stats.crashes.to_string(),
-                count_style(stats.crashes, Color::Red),
+                count_style(stats.crashes.unique, Color::Red),
             ),
         ),
         row(
             "timeouts",
             Span::styled(
                 stats.timeouts.to_string(),
-                count_style(stats.timeouts, Color::Yellow),
+                count_style(stats.timeouts.unique, Color::Yellow),
+            ),
+        ),
+        row(
+            "ooms",
+            Span::styled(
+                stats.ooms.to_string(),
+                count_style(stats.ooms.unique, Color::Yellow),
             ),
         ),
         row(
@@ -475,6 +484,7 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
+    use crate::fuzz::output::Tally;
 
     fn screen_text(view: &View, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
@@ -499,8 +509,15 @@ mod tests {
             corpus: 321,
             edges: Some((345, 4096)),
             stability: Some(99.5),
-            crashes: 2,
-            timeouts: 1,
+            crashes: Tally {
+                unique: 2,
+                inputs: 7,
+            },
+            timeouts: Tally {
+                unique: 1,
+                inputs: 1,
+            },
+            ooms: Tally::default(),
             engine_bugs: 0,
             cores: 2,
             run_time: Duration::from_secs(125),
@@ -541,8 +558,9 @@ mod tests {
                 "edges        345/4096 (8.4%)",
                 "new edges    3.0s ago",
                 "corpus       321",
-                "crashes      2",
-                "timeouts     1",
+                "crashes      2 (7 inputs)",
+                "timeouts     1 (1 inputs)",
+                "ooms         0 (0 inputs)",
                 "engine bugs  0",
                 "last find    1m00s ago",
                 "stability    99.5%",

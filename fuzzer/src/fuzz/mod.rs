@@ -14,6 +14,8 @@ pub mod monitor;
 pub mod observers;
 pub mod output;
 pub mod sanitizer;
+pub mod settings;
+pub mod stats;
 pub mod target;
 
 pub use campaign::{CampaignOptions, Summary};

@@ -1,6 +1,5 @@
 //! The campaign's live status: a LibAFL monitor that shows the numbers (a dashboard or one status line on a terminal, a line now and then elsewhere) and keeps the `stats` file of the output directory up to date, with AFL++'s `fuzzer_stats` and `plot_data` beside it.
 
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,9 +8,10 @@ use libafl::monitors::Monitor;
 use libafl::monitors::stats::{ClientStatsManager, UserStatsValue};
 use libafl_bolts::{ClientId, Error};
 
-use super::afl::{AflNumbers, AflSession, append_plot_row, keep_last_times};
+use super::afl::{AflSession, append_plot_row, keep_last_times};
 use super::dashboard::Dashboard;
-use super::output::OutputDir;
+use super::output::{OutputDir, input_files};
+use super::stats::{Carried, LiveStats};
 use super::target::FindingClass;
 use crate::files::{read_bounded, write_atomically};
 
@@ -34,150 +34,6 @@ const STATS_INTERVAL: Duration = Duration::from_secs(1);
 /// How often a line is added to `plot_data` (as often as AFL++ does).
 const PLOT_INTERVAL: Duration = Duration::from_secs(5);
 
-/// The numbers of a running campaign, summed over its cores.
-#[derive(Debug, Clone, Default)]
-pub struct LiveStats {
-    pub execs: u64,
-    pub execs_per_sec: f64,
-    pub corpus: u64,
-    /// Edges covered and edges in the map.
-    pub edges: Option<(u64, u64)>,
-    /// Share of covered edges that every run of the same input hits, in percent.
-    pub stability: Option<f64>,
-    pub crashes: usize,
-    pub timeouts: usize,
-    pub engine_bugs: usize,
-    pub cores: usize,
-    pub run_time: Duration,
-    /// Run time when the edge coverage last grew.
-    pub last_new_edges: Option<Duration>,
-    /// Run time when the last new finding was saved (found in this campaign).
-    pub last_finding: Option<Duration>,
-    /// Run time when the last new crash, and the last new timeout, was saved.
-    pub last_crash: Option<Duration>,
-    pub last_timeout: Option<Duration>,
-    /// A status line is open on the terminal (the next output must start on a new line).
-    pub line_open: bool,
-    /// What the earlier sessions of a resumed campaign did: the `stats` file counts it in.
-    pub carried: Carried,
-}
-
-/// Executions and run time of the earlier sessions of a campaign, read back from its `stats` file on `--resume`
-/// (findings and the queue are on disk and counted from there).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Carried {
-    pub execs: u64,
-    pub run_time: Duration,
-}
-
-impl Carried {
-    /// The totals of a `stats` file; a missing or unreadable line counts as zero.
-    pub fn from_stats_file(text: &str) -> Carried {
-        let value = |key: &str| {
-            text.lines()
-                .filter_map(|line| line.split_once(':'))
-                .find(|(k, _)| k.trim() == key)
-                .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        Carried {
-            execs: value("execs_done"),
-            run_time: Duration::from_secs(value("run_time_secs")),
-        }
-    }
-}
-
-impl LiveStats {
-    /// The one-line status.
-    pub fn line(&self) -> String {
-        let mut line = format!(
-            "[{}] execs {} ({}/s)",
-            format_duration(self.run_time),
-            self.execs,
-            pretty(self.execs_per_sec)
-        );
-        if let Some((hit, total)) = self.edges {
-            let percent = if total == 0 {
-                0.0
-            } else {
-                hit as f64 * 100.0 / total as f64
-            };
-            let _ = write!(line, " | edges {hit}/{total} ({percent:.1}%)");
-        }
-        let _ = write!(
-            line,
-            " | corpus {} | crashes {} | timeouts {}",
-            self.corpus, self.crashes, self.timeouts
-        );
-        if self.engine_bugs > 0 {
-            let _ = write!(line, " | ENGINE BUGS {}", self.engine_bugs);
-        }
-        if let Some(stability) = self.stability {
-            let _ = write!(line, " | stability {stability:.1}%");
-        }
-        line
-    }
-
-    /// The numbers of AFL++'s files: executions and run time include the earlier sessions of a resumed campaign,
-    /// as in the `stats` file.
-    pub fn afl(&self) -> AflNumbers {
-        AflNumbers {
-            run_time: self.run_time + self.carried.run_time,
-            execs: self.execs + self.carried.execs,
-            execs_per_sec: self.execs_per_sec,
-            corpus: self.corpus,
-            edges: self.edges,
-            stability: self.stability,
-            crashes: self.crashes,
-            timeouts: self.timeouts,
-            last_find: self.last_new_edges,
-            last_crash: self.last_crash,
-            last_hang: self.last_timeout,
-        }
-    }
-
-    /// The `stats` file: `key: value` lines, in the spirit of AFL's `fuzzer_stats`; executions and run time
-    /// include the earlier sessions of a resumed campaign, the rate is this session's.
-    pub fn stats_file(&self) -> String {
-        let (hit, total) = self.edges.unwrap_or((0, 0));
-        format!(
-            "run_time_secs: {}\nexecs_done: {}\nexecs_per_sec: {:.1}\ncores: {}\ncorpus_count: {}\n\
-             edges_found: {hit}\nedges_total: {total}\nstability_percent: {:.1}\ncrashes: {}\ntimeouts: {}\n\
-             engine_bugs: {}\n",
-            (self.run_time + self.carried.run_time).as_secs(),
-            self.execs + self.carried.execs,
-            self.execs_per_sec,
-            self.cores,
-            self.corpus,
-            self.stability.unwrap_or(100.0),
-            self.crashes,
-            self.timeouts,
-            self.engine_bugs
-        )
-    }
-}
-
-/// `1h02m03s`-style durations.
-pub fn format_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        0..60 => format!("{:.1}s", d.as_secs_f64()),
-        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
-        _ => format!("{}h{:02}m{:02}s", secs / 3600, secs / 60 % 60, secs % 60),
-    }
-}
-
-/// `12.3k`-style rates.
-pub fn pretty(rate: f64) -> String {
-    if rate >= 1e6 {
-        format!("{:.2}M", rate / 1e6)
-    } else if rate >= 1e3 {
-        format!("{:.1}k", rate / 1e3)
-    } else {
-        format!("{rate:.0}")
-    }
-}
-
 /// Shows the live status and writes the stats file; shares the latest numbers with the caller.
 #[derive(Clone)]
 pub struct StatusMonitor {
@@ -190,8 +46,9 @@ pub struct StatusMonitor {
     last_print: Option<Instant>,
     last_stats: Option<Instant>,
     last_plot: Option<Instant>,
-    /// Crashes, timeouts and engine bugs on disk at the last update (`None` before the first).
-    findings: Option<[usize; 3]>,
+    /// Crashes, timeouts, out-of-memory findings and engine bugs on disk at the last update (`None` before the
+    /// first).
+    findings: Option<[usize; 4]>,
     afl: AflSession,
     /// Cores the campaign runs on: a client that LibAFL's respawner started again after it died registers as a new
     /// one, and is not one more core.
@@ -302,14 +159,13 @@ impl StatusHandle {
 
     /// Writes AFL++'s `fuzzer_stats` and a last `plot_data` line with the campaign's final numbers.
     pub fn write_afl_files(&self, output: &OutputDir, stats: &LiveStats) -> std::io::Result<()> {
-        let numbers = stats.afl();
-        let mut text = self.afl.fuzzer_stats(&numbers);
+        let mut text = self.afl.fuzzer_stats(stats);
         // Far longer than the file ever is; a longer one is not this campaign's and is replaced.
         if let Ok(previous) = read_bounded(&output.fuzzer_stats(), 1 << 16) {
             text = keep_last_times(&text, &String::from_utf8_lossy(&previous));
         }
         write_atomically(&output.fuzzer_stats(), text.as_bytes())?;
-        append_plot_row(&output.plot_data(), &numbers)
+        append_plot_row(&output.plot_data(), stats)
     }
 
     fn close_dashboard(&self) {
@@ -379,7 +235,6 @@ impl Monitor for StatusMonitor {
         } else {
             execs as f64 / run_time.as_secs_f64().max(1e-3)
         };
-        stats.corpus = corpus;
         stats.cores = cores.min(self.jobs);
         stats.run_time = run_time;
         if let Some((hit, _)) = edges
@@ -391,13 +246,22 @@ impl Monitor for StatusMonitor {
             stats.edges = edges;
         }
         stats.stability = stability.or(stats.stability);
-        stats.crashes = self.output.count(FindingClass::Crash);
-        stats.timeouts = self.output.count(FindingClass::Timeout);
+        // Unique inputs on disk: with several cores, LibAFL's corpus size sums every client's corpus, each holding
+        // what the others found too.
+        stats.corpus = input_files(&self.output.queue()).map_or(corpus, |files| files.len() as u64);
+        stats.crashes = self.output.tally(FindingClass::Crash);
+        stats.timeouts = self.output.tally(FindingClass::Timeout);
+        stats.ooms = self.output.tally(FindingClass::OutOfMemory);
         stats.engine_bugs = self.output.count(FindingClass::EngineBug);
-        let findings = [stats.crashes, stats.timeouts, stats.engine_bugs];
+        let findings = [
+            stats.crashes.unique,
+            stats.timeouts.unique,
+            stats.ooms.unique,
+            stats.engine_bugs,
+        ];
         if let Some(before) = self.findings {
             let grew = |class: usize| findings[class] > before[class];
-            if grew(0) || grew(1) || grew(2) {
+            if (0..findings.len()).any(grew) {
                 stats.last_finding = Some(run_time);
             }
             if grew(0) {
@@ -414,12 +278,12 @@ impl Monitor for StatusMonitor {
             let _ = write_atomically(&self.output.stats(), stats.stats_file().as_bytes());
             let _ = write_atomically(
                 &self.output.fuzzer_stats(),
-                self.afl.fuzzer_stats(&stats.afl()).as_bytes(),
+                self.afl.fuzzer_stats(&stats).as_bytes(),
             );
         }
         if plot {
             self.last_plot = Some(now);
-            let _ = append_plot_row(&self.output.plot_data(), &stats.afl());
+            let _ = append_plot_row(&self.output.plot_data(), &stats);
         }
         if show {
             self.last_print = Some(now);

@@ -1,7 +1,8 @@
 //! The LibAFL observer of a run's outcome, the feedback that turns new failures into deduplicated findings on disk, and the corpus penalty of the minimizer scheduler.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use capicola_engine::Module;
 
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::output::OutputDir;
 use super::sanitizer::Symbols;
-use super::target::{FindingClass, InputOutcome};
+use super::target::{FindingClass, InputOutcome, Signature};
 
 /// Holds the outcome of the last run (trap kind and backtrace, exit, out-of-fuel stack) for the feedbacks.
 #[derive(Debug, Serialize, Deserialize)]
@@ -61,9 +62,11 @@ impl<I, S> Observer<I, S> for OutcomeObserver {
     }
 }
 
-/// The objective: a crash, timeout or engine bug whose signature (trap kind + innermost backtrace) was not seen
-/// before. Each new one is written to the output directory at once, atomically; one already on disk (from before a
-/// resume, or from another core) is not new.
+/// The objective: a crash, timeout, out-of-memory or engine bug whose signature (trap kind + innermost backtrace)
+/// was not seen before. Each new one is written to the output directory at once, atomically; one already on disk
+/// (from before a resume, or from another core) is not new. Every input that hits a finding, new or not, is counted
+/// into the finding's hits file (at once for a new one, at most every [`HITS_INTERVAL`] otherwise, and when the
+/// feedback is dropped).
 #[derive(Debug)]
 pub struct FindingFeedback {
     observer: Handle<OutcomeObserver>,
@@ -75,7 +78,13 @@ pub struct FindingFeedback {
     dedup_frames: usize,
     seen: HashSet<(FindingClass, u64)>,
     crashes: u64,
+    /// Inputs that hit each finding since the counts were last written.
+    hits: HashMap<Signature, u64>,
+    hits_written: Instant,
 }
+
+/// How often the counts of inputs that hit findings are written at most.
+const HITS_INTERVAL: Duration = Duration::from_secs(1);
 
 impl FindingFeedback {
     pub fn new(
@@ -93,7 +102,18 @@ impl FindingFeedback {
             dedup_frames,
             seen: HashSet::new(),
             crashes: 0,
+            hits: HashMap::new(),
+            hits_written: Instant::now(),
         }
+    }
+
+    /// Adds the inputs counted since the last time to the hits files.
+    fn write_hits(&mut self) -> std::io::Result<()> {
+        self.hits_written = Instant::now();
+        for (signature, inputs) in self.hits.drain() {
+            self.output.add_hits(&signature, inputs)?;
+        }
+        Ok(())
     }
 
     /// New crashes (not timeouts) this feedback saved.
@@ -134,7 +154,12 @@ where
         let Some(signature) = outcome.signature(&self.module, self.dedup_frames) else {
             return Ok(false);
         };
+        *self.hits.entry(signature.clone()).or_default() += 1;
         if !self.seen.insert((signature.class, signature.hash)) {
+            if self.hits_written.elapsed() >= HITS_INTERVAL {
+                self.write_hits()
+                    .map_err(|e| Error::os_error(e, "cannot count a finding's inputs"))?;
+            }
             return Ok(false);
         }
         let detail = outcome.describe(&Symbols {
@@ -148,7 +173,16 @@ where
         if new && signature.class == FindingClass::Crash {
             self.crashes += 1;
         }
+        self.write_hits()
+            .map_err(|e| Error::os_error(e, "cannot count a finding's inputs"))?;
         Ok(new)
+    }
+}
+
+impl Drop for FindingFeedback {
+    fn drop(&mut self) {
+        // The counts are advisory, as the stats files are: a campaign ending does not fail for them.
+        let _ = self.write_hits();
     }
 }
 

@@ -1,9 +1,10 @@
-//! The output directory of a campaign: `queue/`, `crashes/`, `timeouts/`, `engine-bugs/`, `stats` and AFL++'s `fuzzer_stats` and `plot_data` (and a campaign's stop request), every file written atomically so that a killed campaign loses nothing it had written.
+//! The output directory of a campaign: `settings`, `queue/`, `crashes/`, `timeouts/`, `engine-bugs/`, `stats` and AFL++'s `fuzzer_stats` and `plot_data` (and a campaign's stop request), every file written atomically so that a killed campaign loses nothing it had written.
 
 use crate::files::write_atomically;
 use std::path::{Path, PathBuf};
 
 use super::FuzzError;
+use super::settings::{self, Settings};
 use super::target::{FindingClass, Signature};
 
 /// The folders and files of one campaign.
@@ -52,6 +53,7 @@ impl OutputDir {
             out.queue(),
             out.dir(FindingClass::Crash),
             out.dir(FindingClass::Timeout),
+            out.dir(FindingClass::OutOfMemory),
             out.dir(FindingClass::EngineBug),
         ] {
             std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -66,6 +68,18 @@ impl OutputDir {
     /// Inputs that reached new coverage.
     pub fn queue(&self) -> PathBuf {
         self.root.join("queue")
+    }
+
+    /// What decides a run of an input of the campaign ([`Settings`]).
+    pub fn settings(&self) -> PathBuf {
+        self.root.join(settings::FILE_NAME)
+    }
+
+    /// Records the campaign's settings (a resumed campaign records its own).
+    pub fn write_settings(&self, settings: &Settings) -> Result<(), FuzzError> {
+        let path = self.settings();
+        write_atomically(&path, settings.to_text().as_bytes())
+            .map_err(|source| FuzzError::Io { path, source })
     }
 
     /// The campaign's statistics, rewritten as it goes.
@@ -119,6 +133,7 @@ impl OutputDir {
         self.root.join(match class {
             FindingClass::Crash => "crashes",
             FindingClass::Timeout => "timeouts",
+            FindingClass::OutOfMemory => "ooms",
             FindingClass::EngineBug => "engine-bugs",
         })
     }
@@ -146,6 +161,59 @@ impl OutputDir {
     pub fn count(&self, class: FindingClass) -> usize {
         input_files(&self.dir(class)).map_or(0, |files| files.len())
     }
+
+    /// Where the number of inputs that hit the finding `name` of `dir` is kept: decimal digits and a line break.
+    fn hits_file(dir: &Path, name: &str) -> PathBuf {
+        dir.join(format!(".{name}.count"))
+    }
+
+    /// Adds `inputs` to the inputs that hit the finding `signature`, atomically, under a lock on its folder (the
+    /// clients of a multi-core campaign count into the same files).
+    pub fn add_hits(&self, signature: &Signature, inputs: u64) -> std::io::Result<()> {
+        let dir = self.dir(signature.class);
+        let lock = std::fs::File::open(&dir)?;
+        lock.lock()?;
+        let path = Self::hits_file(&dir, &signature.file_name());
+        let before = read_hits(&path).unwrap_or(0);
+        let result = write_atomically(&path, format!("{}\n", before + inputs).as_bytes());
+        lock.unlock()?;
+        result
+    }
+
+    /// The findings of a class on disk, and how many inputs hit them (a finding whose count is missing, as in a
+    /// folder written before counts were kept, counts one).
+    pub fn tally(&self, class: FindingClass) -> Tally {
+        let dir = self.dir(class);
+        let files = input_files(&dir).unwrap_or_default();
+        let inputs = files
+            .iter()
+            .filter_map(|file| file.file_name())
+            .map(|name| read_hits(&Self::hits_file(&dir, &name.to_string_lossy())).unwrap_or(1))
+            .sum();
+        Tally {
+            unique: files.len(),
+            inputs,
+        }
+    }
+}
+
+/// The findings of one class: distinct ones (one file each) and the inputs that hit them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub unique: usize,
+    pub inputs: u64,
+}
+
+impl std::fmt::Display for Tally {
+    /// `3 (41 inputs)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} inputs)", self.unique, self.inputs)
+    }
+}
+
+/// The count of a hits file, if it holds one.
+fn read_hits(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use capicola_engine::sanitizer::{AllocFn, SanitizerReport, Violation};
 use capicola_engine::wasi::{self, OutputMode, RunStatus, WasiCtx, WasiError};
 use capicola_engine::{
     CmpValues, Config, Engine, Error, Extern, FrameInfo, Func, HostAnswer, Instance, Linker,
-    Memory, Module, Outcome as RunOutcome, PAGE_SIZE, Store, Trap, TrapKind, Val, ValType,
+    Memory, Module, Outcome as RunOutcome, PAGE_SIZE, Resource, Store, Trap, TrapKind, Val,
+    ValType,
 };
 
 use super::sanitizer::{self, Symbols};
@@ -227,7 +228,16 @@ pub enum TimeoutCause {
 pub enum FindingClass {
     Crash,
     Timeout,
+    /// The input grew linear memory past the limit (`--max-memory`): libFuzzer's out-of-memory, kept apart from
+    /// crashes.
+    OutOfMemory,
     EngineBug,
+}
+
+/// Whether a trap is an input's growing linear memory past the limit (the target runs with
+/// `Config::trap_at_memory_limit`).
+fn is_memory_limit(kind: &TrapKind) -> bool {
+    matches!(kind, TrapKind::ResourceExhausted(Resource::Memory))
 }
 
 /// What identifies a finding: two inputs with the same signature are the same bug.
@@ -353,6 +363,11 @@ impl InputOutcome {
         }
         let (class, label, hash) = match self {
             InputOutcome::Ok { .. } | InputOutcome::Interrupted => return None,
+            InputOutcome::Trapped(trap) if is_memory_limit(&trap.kind) => {
+                let label = "out-of-memory".to_string();
+                let hash = frames_hash(&label, top(&trap.backtrace, frames));
+                (FindingClass::OutOfMemory, label, hash)
+            }
             InputOutcome::Trapped(trap) => {
                 let label = slug(trap.kind.message());
                 let hash = frames_hash(&label, top(&trap.backtrace, frames));
@@ -422,6 +437,11 @@ impl InputOutcome {
                 "crash: {}\n{}",
                 report.violation.id(),
                 sanitizer::report(report, backtrace, *symbols)
+            ),
+            InputOutcome::Trapped(trap) if is_memory_limit(&trap.kind) => format!(
+                "out-of-memory: linear memory would grow past its limit (--max-memory, {} bytes)\n{}",
+                module.engine().config().max_memory_bytes,
+                format_backtrace(module, &trap.backtrace)
             ),
             InputOutcome::Trapped(trap) => format!(
                 "crash: trap: {}\n{}",
@@ -1057,6 +1077,7 @@ impl Target {
             cmplog: instrumentation.cmplog,
             sanitize: instrumentation.sanitize,
             track_dirty_pages: true,
+            trap_at_memory_limit: true,
             ..options.limits.clone()
         });
         let module = Module::new(&engine, wasm)?;
@@ -1245,6 +1266,8 @@ impl DebugStart {
             sanitize,
             track_dirty_pages: true,
             bulk_fuel_unit: 0,
+            // An out-of-memory finding stops where the fuzzer saw it stop.
+            trap_at_memory_limit: true,
             ..options.limits.clone()
         });
         let module = Module::new(&engine, wasm)?;
