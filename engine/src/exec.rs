@@ -242,6 +242,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         datas,
         exec,
         coverage,
+        coverage_overflow,
         cmp_log,
         sanitizer,
         ..
@@ -753,7 +754,14 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     macro_rules! hit {
         ($edge:expr) => {{
             let i = inst.cov_base as usize + $edge as usize;
-            coverage[i] = coverage[i].saturating_add(1);
+            if coverage[i] == u8::MAX {
+                if coverage_overflow.len() <= i {
+                    coverage_overflow.resize(coverage.len(), 0);
+                }
+                coverage_overflow[i] += 1;
+            } else {
+                coverage[i] += 1;
+            }
         }};
     }
     macro_rules! log_cmp {

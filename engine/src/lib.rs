@@ -29,7 +29,7 @@ pub use engine::{BULK_FUEL_UNIT, Config, Engine, Features};
 pub use error::{Error, FrameInfo, Resource, Trap, TrapKind};
 pub use ir::Op;
 pub use linker::Linker;
-pub use module::{Import, Module};
+pub use module::{EdgeCode, Import, Module};
 pub use snapshot::{
     DecodeLimits, FORMAT_VERSION, FilePart, MAGIC, SNAPSHOT_PAGE, Snapshot, SnapshotDamage,
     SnapshotHeader,

@@ -96,6 +96,17 @@ pub(crate) struct FuncBody {
     pub(crate) max_cells: u32,
 }
 
+/// The code one coverage edge stands for (see [`Module::edge_code`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EdgeCode {
+    /// The function the edge is in (module function index space).
+    pub func_index: u32,
+    /// Counted each time the function is entered.
+    pub entry: bool,
+    /// Module byte offsets of the Wasm instructions of the ops that run each time the edge is counted, in order.
+    pub offsets: Vec<u32>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
@@ -372,6 +383,17 @@ impl Module {
         let mut blocks = vec![Vec::new(); self.inner.num_edges as usize];
         for body in &self.inner.bodies {
             crate::translate::edge_ops(body, &mut blocks);
+        }
+        blocks
+    }
+
+    /// With coverage: for every edge (numbered as for [`Module::edge_ops`]), the function it belongs to, whether it
+    /// is counted on the function's entry, and the Wasm offsets of the ops that run each time it is counted (those
+    /// `edge_ops` lists, without its cap on their number). Empty without coverage.
+    pub fn edge_code(&self) -> Vec<EdgeCode> {
+        let mut blocks = vec![EdgeCode::default(); self.inner.num_edges as usize];
+        for body in &self.inner.bodies {
+            crate::translate::edge_code(body, &mut blocks);
         }
         blocks
     }

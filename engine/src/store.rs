@@ -416,6 +416,9 @@ pub struct Store {
     pub(crate) exec: ExecState,
     /// Edge hit counts of every instance (instrumentation, not execution state: not in snapshots).
     pub(crate) coverage: Vec<u8>,
+    /// Hits of each edge past the 255 its `coverage` cell holds, so that [`Store::edge_hits`] is exact; grown only
+    /// when a cell is full (instrumentation, like `coverage`).
+    pub(crate) coverage_overflow: Vec<u64>,
     /// Comparison operands logged since the last `clear_cmp_log` (instrumentation).
     pub(crate) cmp_log: Vec<CmpValues>,
     /// Set when the last `run` came back early at a breakpoint or a watched write (debugger hooks).
@@ -457,6 +460,7 @@ impl Store {
             datas: Vec::new(),
             exec: ExecState::default(),
             coverage: Vec::new(),
+            coverage_overflow: Vec::new(),
             cmp_log: Vec::new(),
             stopped: None,
             sanitizer: None,
@@ -504,6 +508,22 @@ impl Store {
 
     pub fn coverage_mut(&mut self) -> &mut [u8] {
         &mut self.coverage
+    }
+
+    /// Exact edge hit counts since the last [`Store::clear_coverage`], indexed as `coverage` (whose cells stop at
+    /// 255); hits the map's cells lost to writes through `coverage_mut` are not in them.
+    pub fn edge_hits(&self) -> Vec<u64> {
+        self.coverage
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| u64::from(c) + self.coverage_overflow.get(i).copied().unwrap_or(0))
+            .collect()
+    }
+
+    /// Sets every edge's hit count to 0.
+    pub fn clear_coverage(&mut self) {
+        self.coverage.fill(0);
+        self.coverage_overflow.fill(0);
     }
 
     /// Index in `coverage` of an instance's first edge.
@@ -847,6 +867,7 @@ impl Store {
             self.elems.truncate(marks.4);
             self.datas.truncate(marks.5);
             self.coverage.truncate(marks.6);
+            self.coverage_overflow.truncate(marks.6);
         }
         result
     }

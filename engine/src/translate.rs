@@ -4,7 +4,7 @@ use wasmparser::{BlockType, FuncValidator, FunctionBody, Operator, ValidatorReso
 
 use crate::error::Error;
 use crate::ir::{Op, mem_index};
-use crate::module::{FuncBody, ModuleInner, convert_val_type};
+use crate::module::{EdgeCode, FuncBody, ModuleInner, convert_val_type};
 use crate::types::ValType;
 
 /// `CmpLog` kinds: what the top of the stack holds.
@@ -802,10 +802,40 @@ enum BranchKind {
 /// Most ops [`edge_ops`] lists for one edge.
 const MAX_EDGE_OPS: usize = 1024;
 
-/// Fills `blocks[edge]` with the ops each edge of `body` leads to (see `Module::edge_ops`). Reads the code the
-/// translator emitted with coverage: an edge is a `Cov` op (counted where it stands) or the taken branch of an op
-/// that has an entry in `edges`.
+/// Fills `blocks[edge]` with the ops each edge of `body` leads to (see `Module::edge_ops`).
 pub(crate) fn edge_ops(body: &FuncBody, blocks: &mut [Vec<Op>]) {
+    walk_edges(body, MAX_EDGE_OPS, |edge, pc| {
+        if let Some(block) = blocks.get_mut(edge as usize) {
+            block.push(body.code[pc]);
+        }
+    });
+}
+
+/// Fills `blocks[edge]` with the function, entry flag and Wasm offsets of the ops each edge of `body` leads to (see
+/// `Module::edge_code`).
+pub(crate) fn edge_code(body: &FuncBody, blocks: &mut [EdgeCode]) {
+    walk_edges(body, body.code.len(), |edge, pc| {
+        if let Some(block) = blocks.get_mut(edge as usize) {
+            block.offsets.push(body.offsets[pc]);
+        }
+    });
+    for (pc, op) in body.code.iter().enumerate() {
+        let taken = body.edges.get(pc).copied().filter(|&e| e != u32::MAX);
+        let edge = match (*op, taken) {
+            (Op::Cov { edge }, _) | (_, Some(edge)) => edge,
+            _ => continue,
+        };
+        if let Some(block) = blocks.get_mut(edge as usize) {
+            block.func_index = body.func_index;
+            block.entry = pc == 0 && matches!(op, Op::Cov { .. });
+        }
+    }
+}
+
+/// Calls `visit(edge, pc)` for every op (comparison logging aside) that runs each time an edge of `body` is
+/// counted, in order, at most `limit` per edge. Reads the code the translator emitted with coverage: an edge is a
+/// `Cov` op (counted where it stands) or the taken branch of an op that has an entry in `edges`.
+fn walk_edges(body: &FuncBody, limit: usize, mut visit: impl FnMut(u32, usize)) {
     for (pc, op) in body.code.iter().enumerate() {
         let taken = body.edges.get(pc).copied().filter(|&e| e != u32::MAX);
         let (edge, start) = match (*op, taken) {
@@ -820,17 +850,16 @@ pub(crate) fn edge_ops(body: &FuncBody, blocks: &mut [Vec<Op>]) {
             (_, Some(edge)) => (edge, None),
             _ => continue,
         };
-        let Some(block) = blocks.get_mut(edge as usize) else {
-            continue;
-        };
+        let mut visited = 0;
         let mut at = start;
         while let Some(pc) = at {
             let Some(&op) = body.code.get(pc) else { break };
-            if block.len() >= MAX_EDGE_OPS || matches!(op, Op::Cov { .. }) {
+            if visited >= limit || matches!(op, Op::Cov { .. }) {
                 break;
             }
             if !matches!(op, Op::CmpLog { .. }) {
-                block.push(op);
+                visit(edge, pc);
+                visited += 1;
             }
             at = match op {
                 Op::Jump { target } | Op::Br { target, .. } => Some(target as usize),

@@ -1,5 +1,6 @@
 //! capicola's library side of the command line: loading and running programs, running spec-test scripts, and the values they exchange.
 
+pub mod cov;
 pub mod debug;
 pub mod diff;
 pub mod files;

@@ -2,6 +2,7 @@
 
 mod cmin;
 mod common;
+mod cov;
 mod debug;
 mod diff;
 mod fuzz;
@@ -32,6 +33,7 @@ pub enum Command {
     Replay(replay::ReplayCommand),
     Tmin(tmin::TminCommand),
     Cmin(cmin::CminCommand),
+    Cov(cov::CovCommand),
     Diff(diff::DiffCommand),
     Debug(debug::DebugCommand),
 }
@@ -65,6 +67,7 @@ impl Command {
             Command::Replay(command) => command.execute(),
             Command::Tmin(command) => command.execute(),
             Command::Cmin(command) => command.execute(),
+            Command::Cov(command) => command.execute(),
             Command::Diff(command) => command.execute(),
             Command::Debug(command) => command.execute(),
         }

@@ -167,15 +167,27 @@ impl DebugInfo {
 
     /// The source line of the instruction at module offset `offset`.
     pub fn line_at(&self, offset: u32) -> Option<SourceLine> {
+        let (file, line) = self.file_line_at(offset)?;
+        Some(SourceLine {
+            file: self.files[file as usize].clone(),
+            line,
+        })
+    }
+
+    /// The source line of the instruction at module offset `offset`, as an index into [`DebugInfo::files`] and a
+    /// line number.
+    pub fn file_line_at(&self, offset: u32) -> Option<(u32, u32)> {
         let i = self.rows.partition_point(|r| r.offset <= offset);
         let row = self.rows.get(i.checked_sub(1)?)?;
         if row.end || row.line == 0 {
             return None;
         }
-        Some(SourceLine {
-            file: self.files[row.file as usize].clone(),
-            line: row.line,
-        })
+        Some((row.file, row.line))
+    }
+
+    /// The paths of the source files the line table names (comp_dir joined with relative ones).
+    pub fn files(&self) -> &[String] {
+        &self.files
     }
 
     /// Module offsets where code for `file:line` starts (statement rows). `file` matches a path by its trailing

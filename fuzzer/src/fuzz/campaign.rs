@@ -717,6 +717,11 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
             path: output.fuzzer_stats(),
             source,
         })?;
+    let svg = output.root().join(crate::cov::plot::PLOT_FILE);
+    crate::cov::plot::write_plot(&output.plot_data(), &svg).map_err(|error| FuzzError::Io {
+        path: svg,
+        source: std::io::Error::other(error),
+    })?;
     Ok(summary)
 }
 

@@ -1132,7 +1132,12 @@ impl Target {
     }
 
     pub fn clear_coverage(&mut self) {
-        self.live.store.coverage_mut().fill(0);
+        self.live.store.clear_coverage();
+    }
+
+    /// Exact edge hit counts since [`Target::clear_coverage`] (the map's cells stop at 255; these do not).
+    pub fn edge_hits(&self) -> Vec<u64> {
+        self.live.store.edge_hits()
     }
 
     /// Comparison operands logged by the last input (empty without the cmplog hook).
