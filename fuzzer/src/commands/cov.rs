@@ -11,7 +11,7 @@ use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::{
-    SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, load_target, read_input, read_module,
+    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, prepare_target, read_input,
     target_name,
 };
 
@@ -95,20 +95,22 @@ impl CovCommand {
 
     /// Runs every input of the corpus and makes the report of what they reached.
     fn run_corpus(&self, target_path: &Path) -> anyhow::Result<CoverageReport> {
-        let wasm = read_module(target_path)?;
-        let options = self.timeout.apply(self.target_args.options(
-            target_path,
-            &self.args,
-            OutputMode::Discard,
-        )?);
-        let sanitizer = self.sanitize.choice(&wasm);
-        let mut instrumentation = sanitizer.instrumentation();
+        let setup = prepare_target(RunRequest {
+            target: Some(target_path),
+            inputs: &self.corpus,
+            target_args: &self.target_args,
+            sanitize: &self.sanitize,
+            timeout: Some(&self.timeout),
+            args: &self.args,
+            output: OutputMode::Discard,
+        })?;
+        let mut instrumentation = setup.sanitizer.instrumentation();
         instrumentation.coverage = true;
-        let mut target = load_target(target_path, &wasm, &options, instrumentation)?;
+        let mut target = setup.load(instrumentation)?;
         let files = expand_inputs(&self.corpus)?;
         let (mut ok, mut crashed, mut timed_out) = (0, 0, 0);
         for file in &files {
-            let input = read_input(file, options.max_len)?;
+            let input = read_input(file, setup.options.max_len)?;
             match target.run(&input) {
                 InputOutcome::Ok { .. } => ok += 1,
                 InputOutcome::Timeout { .. } => timed_out += 1,
@@ -119,7 +121,7 @@ impl CovCommand {
             "ran {} input(s): {ok} ok, {crashed} crashed, {timed_out} timed out",
             files.len()
         );
-        let debug_info = source_lines(&wasm);
+        let debug_info = source_lines(&setup.wasm);
         Ok(CoverageReport::new(
             target.module(),
             debug_info.as_ref(),

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use capicola::fuzz::Instrumentation;
 use capicola::fuzz::campaign::{self, CampaignOptions};
 use capicola::fuzz::monitor::StatusView;
+use capicola::fuzz::node::NodeOptions;
 use capicola::fuzz::settings::Settings;
 use capicola::fuzz::stats::{format_duration, pretty};
 use capicola_engine::wasi::OutputMode;
@@ -115,9 +116,19 @@ pub struct FuzzCommand {
     /// Print the plain status line instead of the full-screen dashboard on a terminal.
     #[arg(long)]
     no_tui: bool,
-    /// Port of the broker with more than one core [default: a free one].
-    #[arg(long, value_name = "PORT")]
+    /// Port of the broker on the loopback interface (with more than one core) [default: a free one]; the same as
+    /// `--listen 127.0.0.1:PORT`.
+    #[arg(long, value_name = "PORT", conflicts_with = "listen")]
     broker_port: Option<u16>,
+    /// Address of this campaign's broker: `0.0.0.0:PORT` (or `[::]:PORT`) lets campaigns on other machines join it
+    /// with --remote-broker. Its clients and the others share new queue entries and crashes, each keeping its own
+    /// output folder.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
+    /// Join the campaign whose broker listens at HOST:PORT (started with --listen on another machine, or here):
+    /// both run the same target, and share new queue entries and crashes both ways.
+    #[arg(long, value_name = "HOST:PORT")]
+    remote_broker: Option<String>,
     #[command(flatten)]
     target_args: TargetArgs,
     #[command(flatten)]
@@ -248,7 +259,12 @@ impl FuzzCommand {
             stop_on_crash: self.stop_on_crash,
             sanitizer,
             status,
-            broker_port: self.broker_port,
+            node: NodeOptions {
+                listen: self.listen.or(self
+                    .broker_port
+                    .map(|port| std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)))),
+                remote: self.remote_broker,
+            },
             launcher: None,
         };
         let summary = campaign::run(&options)

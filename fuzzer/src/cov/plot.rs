@@ -57,6 +57,9 @@ pub fn parse_plot_data(text: &str) -> Vec<PlotPoint> {
         .collect()
 }
 
+/// One panel of the plot: its name, the figure it draws and the line's colour.
+type Series = (&'static str, fn(&PlotPoint) -> f64, RGBColor);
+
 /// The SVG of `points`: three panels sharing the time axis.
 pub fn draw(points: &[PlotPoint], title: &str) -> Result<String, PlotError> {
     let draw_error = |e: &dyn std::fmt::Display| PlotError::Draw(e.to_string());
@@ -69,7 +72,7 @@ pub fn draw(points: &[PlotPoint], title: &str) -> Result<String, PlotError> {
             .map_err(|e| draw_error(&e))?;
         let panels = root.split_evenly((3, 1));
         let max_time = points.iter().map(|p| p.time).fold(1.0, f64::max);
-        let series: [(&str, fn(&PlotPoint) -> f64, RGBColor); 3] = [
+        let series: [Series; 3] = [
             ("edges covered", |p| p.edges, BLUE),
             ("corpus count", |p| p.corpus, GREEN),
             ("execs/s", |p| p.execs_per_sec, RED),

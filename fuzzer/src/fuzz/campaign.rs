@@ -36,6 +36,7 @@ use super::FuzzError;
 use super::dict;
 use super::executor::{CmpLogExecutor, WasmExecutor};
 use super::monitor::{StatusMonitor, StatusView};
+use super::node::{self, NodeOptions};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, Tally, input_files};
 use super::sanitizer::{SanitizerChoice, source_lines};
@@ -81,8 +82,8 @@ pub struct CampaignOptions {
     pub sanitizer: SanitizerChoice,
     /// How the live status is shown.
     pub status: StatusView,
-    /// Port of the LLMP broker with `jobs > 1` (a free one when `None`).
-    pub broker_port: Option<u16>,
+    /// Where the broker listens (with `jobs > 1` or links to other nodes), and the node this campaign joins.
+    pub node: NodeOptions,
     /// The process that launched the clients of a multi-core campaign: they end when it is gone (set by [`run`]).
     pub launcher: Option<u32>,
 }
@@ -189,7 +190,7 @@ where
 {
     let end = fuzz_on_client(options, output, tokens, state, &mut mgr, core);
     if let Err(error) = &end
-        && options.jobs > 1
+        && launched(options)
     {
         // The launcher only learns that the client ended: its error is told here.
         let _ = writeln!(std::io::stderr(), "client {core}: {error}");
@@ -285,6 +286,9 @@ where
         QueueScheduler::new(),
     );
     let mut fuzzer = StdFuzzer::new(scheduler, feedback, objective);
+    // Objectives travel with their input to linked nodes, which run it and keep the finding in their own output
+    // folder (the clients of one node share theirs).
+    fuzzer.set_share_objectives(options.node.linked());
 
     // Executor: reset to the post-initialization snapshot, write the input, run with a fuel limit.
     let outcome_handle = outcome.handle();
@@ -387,7 +391,7 @@ where
         edges,
         seed_edges,
     };
-    if options.jobs > 1 {
+    if launched(options) {
         // The clients are other processes: they leave their numbers where the parent sums them up.
         let (hit, total) = end.edges.unwrap_or((0, 0));
         let seeds = end.seed_edges.unwrap_or(0);
@@ -419,80 +423,6 @@ fn stop_requested(output: &OutputDir, launcher: Option<u32>, checked: &mut Insta
     }
     *checked = Instant::now();
     output.stop_requested() || launcher.is_some_and(|pid| !process_alive(pid))
-}
-
-/// Run by a thread of the launcher (process `launcher`), which forks `jobs` clients and then the broker: once every
-/// client has ended and the broker still runs a grace period later, asks the broker to stop (SIGINT, LibAFL's own
-/// clean stop), then ends it. Returns when the launcher has no child left.
-fn stop_broker_without_clients(launcher: u32, jobs: usize) {
-    const POLL: Duration = Duration::from_millis(250);
-    const GRACE: Duration = Duration::from_secs(2);
-    let mut clients_gone_since: Option<Instant> = None;
-    let mut interrupted_at: Option<Instant> = None;
-    loop {
-        std::thread::sleep(POLL);
-        let children = child_processes(launcher);
-        if children.is_empty() && clients_gone_since.is_some() {
-            return;
-        }
-        // Forked in order: the clients first, the broker last.
-        if children.len() <= jobs {
-            continue;
-        }
-        let (clients, broker) = children.split_at(jobs);
-        let Some(&broker) = broker.last() else {
-            continue;
-        };
-        if clients.iter().any(|&pid| process_alive(pid)) || !process_alive(broker) {
-            clients_gone_since = None;
-            continue;
-        }
-        let since = *clients_gone_since.get_or_insert_with(Instant::now);
-        if since.elapsed() < GRACE {
-            continue;
-        }
-        let Ok(pid) = libc::pid_t::try_from(broker) else {
-            return;
-        };
-        let signal = match interrupted_at {
-            None => {
-                interrupted_at = Some(Instant::now());
-                libc::SIGINT
-            }
-            Some(at) if at.elapsed() >= GRACE => libc::SIGKILL,
-            Some(_) => continue,
-        };
-        // SAFETY: `kill` reads no memory of ours; `pid` is a child of this process not yet reaped (it still runs),
-        // so its number cannot have been reused by another process.
-        unsafe {
-            libc::kill(pid, signal);
-        }
-    }
-}
-
-/// The child processes of `pid` (zombies included) in the order they were started.
-fn child_processes(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    let mut children: Vec<(u64, u32)> = tasks
-        .filter_map(Result::ok)
-        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
-        .flat_map(|list| {
-            list.split_whitespace()
-                .filter_map(|child| child.parse::<u32>().ok())
-                .collect::<Vec<_>>()
-        })
-        .map(|child| (start_time(child).unwrap_or(u64::MAX), child))
-        .collect();
-    children.sort_unstable();
-    children.into_iter().map(|(_, child)| child).collect()
-}
-
-/// When process `pid` started, in clock ticks since boot (field 22 of `/proc/PID/stat`).
-fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat_field(&stat, 22)?.parse().ok()
 }
 
 /// Field `n` (counted from 1, as proc(5) does) of the text of a `/proc/PID/stat` file. The command name, field 2,
@@ -545,19 +475,20 @@ fn read_client_ends(output: &OutputDir, clients: usize) -> (u64, Option<(u64, u6
     (execs, edges, seed_edges)
 }
 
-/// A free TCP port on the loopback interface for the broker.
-fn free_port() -> Result<u16, FuzzError> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| FuzzError::Io {
-        path: PathBuf::from("127.0.0.1:0"),
-        source,
-    })?;
-    listener
-        .local_addr()
-        .map(|addr| addr.port())
-        .map_err(|source| FuzzError::Io {
-            path: PathBuf::from("127.0.0.1:0"),
-            source,
-        })
+/// How long the broker may take to pass on the clients' last messages once they have all ended.
+const BROKER_GRACE: Duration = Duration::from_secs(1);
+
+/// Whether the clients run in processes of their own under LibAFL's launcher, with a broker: on several cores, or
+/// on a node linked to others.
+fn launched(options: &CampaignOptions) -> bool {
+    options.jobs > 1 || options.node.linked()
+}
+
+/// The configuration the clients announce with their events: clients of one target trust each other's
+/// observers (the edge map means the same to both) and run another target's inputs again before keeping them.
+fn event_config(options: &CampaignOptions) -> EventConfig {
+    let target = crc32c::crc32c(&options.wasm);
+    EventConfig::from_name(&format!("capicola-{target:08x}"))
 }
 
 /// Runs a campaign and sums it up. Findings are on disk as they are found, so a campaign stopped by a signal loses
@@ -575,7 +506,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     // and its broker waits for as many clients as the list names: a list longer than the cores at hand would leave
     // it waiting forever.
     let mut client_cores = Vec::new();
-    if options.jobs > 1 {
+    if launched(&options) {
         options.launcher = Some(std::process::id());
         client_cores = get_core_ids()?.iter().map(|core| core.0).collect();
         if client_cores.len() < options.jobs {
@@ -617,15 +548,20 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     );
     let start = Instant::now();
     let jobs = options.jobs.max(1);
-    let (execs, edges, seed_edges) = if jobs == 1 {
+    let (execs, edges, seed_edges) = if !launched(options) {
         let mgr = SimpleEventManager::new(monitor);
         let end = client(options, &output, &tokens, None, mgr, 0)?;
         (end.execs, end.edges, end.seed_edges)
     } else {
-        let port = match options.broker_port {
-            Some(port) => port,
-            None => free_port()?,
-        };
+        // The broker listens before any client starts, so that a port in use is an error here.
+        let listener = node::bind(options.node.listen)?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| FuzzError::Io {
+                path: PathBuf::from("broker"),
+                source,
+            })?
+            .port();
         let cores = Cores::from(client_cores[..jobs].to_vec());
         let run_client =
             |state: Option<FuzzState>,
@@ -650,25 +586,65 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
         let log =
             (options.status == StatusView::Dashboard).then(|| log.to_str().unwrap_or("/dev/null"));
         let shmem = StdShMemProvider::new()?;
-        // The broker ends when every client has told it it is leaving; a client that ends before it has joined
-        // (every initial input crashed at once) never does, and the broker would wait forever.
-        let _watch = std::thread::spawn(move || stop_broker_without_clients(me, jobs));
+        // The broker is a process of its own, started first, holding the monitor (and so the dashboard); LibAFL's
+        // launcher starts only the clients (see `node` for why).
+        // SAFETY: this process runs one thread here (no dashboard, no other thread has started), so the child
+        // inherits no lock held by another thread; it runs the broker and exits without returning.
+        let broker = match unsafe { libc::fork() } {
+            -1 => {
+                return Err(FuzzError::Io {
+                    path: PathBuf::from("broker"),
+                    source: std::io::Error::last_os_error(),
+                });
+            }
+            0 => {
+                // The broker ends with its launcher, even one killed with `kill -9`.
+                // SAFETY: `prctl` with PR_SET_PDEATHSIG reads no memory of ours.
+                unsafe {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
+                }
+                let code = if !process_alive(me) {
+                    0
+                } else {
+                    match node::run_broker(
+                        shmem,
+                        listener,
+                        options.node.remote.as_deref(),
+                        monitor,
+                        jobs,
+                    ) {
+                        Ok(()) => 0,
+                        Err(e) => {
+                            let _ = writeln!(std::io::stderr(), "broker: {e}");
+                            1
+                        }
+                    }
+                };
+                // Gives the terminal back, then the launcher sums up.
+                drop(status);
+                std::process::exit(code);
+            }
+            pid => pid,
+        };
+        drop(listener);
         let result = Launcher::builder()
             .shmem_provider(shmem)
-            .configuration(EventConfig::from_name("capicola"))
+            .configuration(event_config(options))
             .monitor(monitor)
             .run_client(run_client)
             .cores(&cores)
             .broker_port(port)
+            .spawn_broker(false)
             .stdout_file(log)
             .build()
             .launch::<BytesInput, FuzzState>();
         if std::process::id() != me {
-            // A client (or its respawner) whose fuzzing ended, or the broker (a child too, holding the monitor and
-            // so the dashboard, which gives the terminal back here): the parent sums up.
+            // A client (or its respawner) whose fuzzing ended: the launcher sums up.
             drop(status);
             std::process::exit(0);
         }
+        // Every client has ended: the broker passes on their last messages, then ends.
+        node::end_broker(broker, BROKER_GRACE);
         match result {
             Ok(()) | Err(Error::ShuttingDown) => {}
             Err(e) => return Err(e.into()),
@@ -737,7 +713,6 @@ mod tests {
         assert_eq!(stat_field(stat, 22), Some("987654"));
         assert_eq!(stat_field(stat, 2), None);
         assert_eq!(stat_field("no name", 3), None);
-        assert_eq!(start_time(std::process::id()).map(|t| t > 0), Some(true));
         assert!(process_alive(std::process::id()));
     }
 }

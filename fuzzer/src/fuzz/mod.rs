@@ -11,6 +11,7 @@ pub mod dict;
 pub mod executor;
 pub mod minimize;
 pub mod monitor;
+pub mod node;
 pub mod observers;
 pub mod output;
 pub mod sanitizer;
@@ -51,6 +52,11 @@ pub enum FuzzError {
         "-j {jobs}: only {cores} core(s) are available to this process, and each client needs one of its own (use -j {cores} or fewer)"
     )]
     TooManyJobs { jobs: usize, cores: usize },
+    /// A broker address the campaign's own clients could not reach (they connect to 127.0.0.1).
+    #[error(
+        "--listen {0}: the broker listens on the loopback interface (127.0.0.1) or on every interface (0.0.0.0, ::), where its local clients reach it"
+    )]
+    BrokerAddress(std::net::SocketAddr),
     /// LibAFL failed; its message is the whole report (LibAFL's errors name no source of their own).
     #[error("fuzzer: {0}")]
     LibAfl(libafl::Error),
