@@ -35,11 +35,12 @@ use libafl_bolts::tuples::{Handled, Merge, tuple_list};
 use super::FuzzError;
 use super::dict;
 use super::executor::{CmpLogExecutor, WasmExecutor};
+use super::harness::Instrumentation;
 use super::monitor::{Carried, LiveStats, StatusMonitor, StatusView};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, input_files};
 use super::sanitizer::{SanitizerChoice, source_lines};
-use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
+use super::target::{FindingClass, Target, TargetOptions};
 use crate::files::{read_checked, write_atomically, write_checked};
 
 /// Name of the edge-map observer (LibAFL's monitors look for edge statistics under it).
