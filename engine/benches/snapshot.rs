@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use capicola_engine::{
-    Config, DecodeLimits, Engine, Extern, Func, Linker, Module, Snapshot, Store, Val,
+    Config, DecodeLimits, Engine, Extern, Func, HostAnswer, Linker, Module, Snapshot, Store, Val,
 };
 
 const PAGES_16MIB: u32 = 256;
@@ -57,7 +57,9 @@ fn main() {
     let mut full_copy = Vec::with_capacity(rounds / 10);
     for i in 0..rounds {
         store
-            .call(touch, &[Val::I32((i % 240) as i32)], &mut |_, _| Ok(vec![]))
+            .call(touch, &[Val::I32((i % 240) as i32)], &mut |_, _| {
+                HostAnswer::Return(vec![])
+            })
             .expect("call")
             .expect("no trap");
         assert_eq!(store.dirty_pages(), 10);
@@ -90,7 +92,7 @@ fn main() {
         .call(
             fill,
             &[Val::I32(1 << 20), Val::I32(1 << 16)],
-            &mut |_, _| Ok(vec![]),
+            &mut |_, _| HostAnswer::Return(vec![]),
         )
         .expect("call")
         .expect("no trap");
@@ -103,7 +105,7 @@ fn main() {
     // Throughput with 8 MiB of non-zero data.
     store
         .call(fill, &[Val::I32(0), Val::I32(8 << 20)], &mut |_, _| {
-            Ok(vec![])
+            HostAnswer::Return(vec![])
         })
         .expect("call")
         .expect("no trap");

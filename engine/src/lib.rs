@@ -5,6 +5,7 @@
 #[macro_use]
 mod ir;
 mod access;
+mod drive;
 mod engine;
 mod error;
 // Unchecked stack and code accesses on the hot path, each with its SAFETY argument.
@@ -25,6 +26,7 @@ mod value;
 pub mod wasi;
 
 pub use access::Access;
+pub use drive::{Halt, HostAnswer, HostHandler, Pilot, Slicer, Whole};
 pub use engine::{BULK_FUEL_UNIT, Config, Engine, Features};
 pub use error::{Error, FrameInfo, Resource, Trap, TrapKind};
 pub use ir::Op;
@@ -35,8 +37,7 @@ pub use snapshot::{
     SnapshotHeader,
 };
 pub use store::{
-    CMP_LOG_LIMIT, CmpValues, FrameView, HostAnswer, HostCall, HostHandler, Outcome, PAGE_SIZE,
-    Position, Store,
+    CMP_LOG_LIMIT, CmpValues, FrameView, HostCall, Outcome, PAGE_SIZE, Position, Store,
 };
 pub use types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
 pub use value::{Extern, Func, Global, Instance, Memory, Table, Val};

@@ -370,21 +370,6 @@ pub struct HostCall {
     pub args: Vec<Val>,
 }
 
-/// A host's answer to a call from guest code: the one answer type of every host (WASI, the debugger's
-/// recording, the fuzz targets' harness functions).
-#[derive(Debug, Clone, PartialEq)]
-pub enum HostAnswer {
-    /// The call returns these results (`Store::host_return`).
-    Return(Vec<Val>),
-    /// The call ends the program with this code (WASI `proc_exit`): it never returns.
-    Exit(i32),
-    /// The call traps (`Store::host_trap`), for example when called with arguments of the wrong types.
-    Trap(TrapKind),
-}
-
-/// Answers host calls for `Store::call`.
-pub type HostHandler<'a> = dyn FnMut(&mut Store, &HostCall) -> Result<Vec<Val>, Trap> + 'a;
-
 /// One frame of a paused run, for debuggers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrameView {
@@ -1156,7 +1141,7 @@ impl Store {
                 match exec::enter(self, f) {
                     Ok(Some(call)) => return Outcome::HostCall(call),
                     Ok(None) => {}
-                    Err(kind) => return self.trap(kind),
+                    Err(kind) => return Outcome::Trapped(self.trap(kind)),
                 }
             }
             Status::Paused => {}
@@ -1185,17 +1170,18 @@ impl Store {
                 self.stopped = Some(Stopped::Watch);
                 Outcome::OutOfFuel
             }
-            Err(kind) => self.trap(kind),
+            Err(kind) => Outcome::Trapped(self.trap(kind)),
         }
     }
 
-    fn trap(&mut self, kind: TrapKind) -> Outcome {
+    /// Ends the call with a trap of `kind` at the current position.
+    fn trap(&mut self, kind: TrapKind) -> Trap {
         let backtrace = self.backtrace();
         self.call_ended();
         self.exec.frames.clear();
         self.exec.status = Status::Idle;
         self.exec.prepaid = 0;
-        Outcome::Trapped(Trap { kind, backtrace })
+        Trap { kind, backtrace }
     }
 
     /// The Wasm call stack of the paused run, innermost frame first.
@@ -1437,41 +1423,9 @@ impl Store {
         Ok(())
     }
 
-    /// Aborts the pending host call with a trap; the next `run` reports it.
-    pub fn host_trap(&mut self, trap: TrapKind) -> Outcome {
-        self.trap(trap)
-    }
-
-    /// Calls `f` to completion with unlimited fuel, answering host calls with `host`.
-    pub fn call(
-        &mut self,
-        f: Func,
-        args: &[Val],
-        host: &mut HostHandler<'_>,
-    ) -> Result<Result<Vec<Val>, Trap>, Error> {
-        self.invoke(f, args)?;
-        loop {
-            match self.run(u64::MAX) {
-                Outcome::Finished(results) => return Ok(Ok(results)),
-                Outcome::Trapped(trap) => return Ok(Err(trap)),
-                Outcome::OutOfFuel => continue,
-                Outcome::HostCall(call) => match host(self, &call) {
-                    Ok(results) => {
-                        if let Err(e) = self.host_return(&results) {
-                            self.trap(TrapKind::Host(e.to_string()));
-                            return Err(e);
-                        }
-                    }
-                    Err(trap) => {
-                        let mut full = trap.clone();
-                        if let Outcome::Trapped(t) = self.host_trap(trap.kind) {
-                            full.backtrace = t.backtrace;
-                        }
-                        return Ok(Err(full));
-                    }
-                },
-            }
-        }
+    /// Ends the pending host call with a trap, which gets the call's backtrace; the store becomes idle.
+    pub fn host_trap(&mut self, kind: TrapKind) -> Trap {
+        self.trap(kind)
     }
 }
 

@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::HostCall;
+pub use crate::drive::HostAnswer;
 use crate::error::{Error, FrameInfo, Trap};
 use crate::module::Module;
-pub use crate::store::HostAnswer;
 use crate::store::{
     DIRTY_PAGE_SHIFT, ExecState, GlobalInst, MemoryInst, Outcome, Status, Stopped, Store, TableInst,
 };

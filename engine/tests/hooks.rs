@@ -2,7 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use capicola_engine::{CmpValues, Config, Engine, Extern, Func, Linker, Module, Store, Val};
+use capicola_engine::{
+    CmpValues, Config, Engine, Extern, Func, HostAnswer, Linker, Module, Store, Val,
+};
 
 const PROGRAM: &str = r#"
 (module
@@ -40,7 +42,7 @@ fn func(store: &Store, inst: capicola_engine::Instance, name: &str) -> Func {
 
 fn call(store: &mut Store, f: Func, args: &[Val]) -> Vec<Val> {
     store
-        .call(f, args, &mut |_, _| Ok(vec![]))
+        .call(f, args, &mut |_, _| HostAnswer::Return(vec![]))
         .unwrap()
         .unwrap()
 }

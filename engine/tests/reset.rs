@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use capicola_engine::{Config, Engine, Extern, Func, Linker, Module, Store, Val};
+use capicola_engine::{Config, Engine, Extern, Func, HostAnswer, Linker, Module, Store, Val};
 
 const PROGRAM: &str = r#"
 (module
@@ -30,7 +30,7 @@ fn export(store: &Store, inst: capicola_engine::Instance, name: &str) -> Func {
 
 fn call(store: &mut Store, f: Func, args: &[Val]) {
     store
-        .call(f, args, &mut |_, _| Ok(vec![]))
+        .call(f, args, &mut |_, _| HostAnswer::Return(vec![]))
         .unwrap()
         .unwrap();
 }
@@ -93,7 +93,7 @@ fn reset_equals_baseline_for_random_writes() {
                 }
                 3 => {
                     let r = store.call(funcs[3], &[Val::I32((next() % 3) as i32)], &mut |_, _| {
-                        Ok(vec![])
+                        HostAnswer::Return(vec![])
                     });
                     r.unwrap().unwrap();
                 }

@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used)]
 
 use capicola_engine::sanitizer::{SanitizerReport, Violation};
-use capicola_engine::{Config, Engine, Extern, Func, Instance, Module, Store, TrapKind, Val};
+use capicola_engine::{
+    Config, Engine, Extern, Func, HostAnswer, Instance, Module, Store, TrapKind, Val,
+};
 
 /// A bump allocator (`free` does nothing) and functions that misuse it; `$__stack_pointer` is named like LLVM's.
 const PROGRAM: &str = r#"
@@ -94,7 +96,7 @@ fn export(store: &Store, inst: Instance, name: &str) -> Func {
 fn run(store: &mut Store, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>, TrapKind> {
     let f = export(store, inst, name);
     store
-        .call(f, args, &mut |_, _| Ok(vec![]))
+        .call(f, args, &mut |_, _| HostAnswer::Return(vec![]))
         .unwrap()
         .map_err(|t| t.kind)
 }

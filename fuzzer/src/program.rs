@@ -1,8 +1,8 @@
 //! A program: one module with the `spectest` imports linked, run in a store of its own by calling one export under a fuel budget, and continued after a pause — in the same process or, restored from a snapshot, in another.
 
 use capicola_engine::{
-    Engine, Error, Extern, ExternType, Func, HostCall, Instance, Linker, Module, Outcome, Position,
-    Snapshot, Store, Trap, TrapKind, Val, ValType, spectest,
+    Engine, Error, Extern, ExternType, Func, Halt, HostAnswer, HostCall, Instance, Linker, Module,
+    Position, Snapshot, Store, Trap, TrapKind, Val, ValType, spectest,
 };
 use serde::{Deserialize, Serialize};
 
@@ -53,20 +53,16 @@ pub enum ProgramError {
     NotBegun,
 }
 
-/// How a run ended. A trap is an outcome of the guest code, not an error.
+/// How a run stopped.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RunOutcome {
-    /// The function returned these results.
-    Finished(Vec<Val>),
+pub enum Stop {
+    /// The run is over: the called function's results (none for a WASI command), and the exit code a WASI
+    /// program ended with (0 when it returned, and for a `spectest` program).
+    Finished { results: Vec<Val>, exit_code: i32 },
     /// The guest trapped.
     Trapped(Trap),
-    /// The budget ran out; the run is paused at `position`.
-    OutOfFuel {
-        /// The whole budget the run was given.
-        budget: u64,
-        /// Where the run stopped.
-        position: Option<Position>,
-    },
+    /// The budget ran out; the run is paused at `position` (`None` before the first instruction of a call).
+    OutOfFuel { position: Option<Position> },
 }
 
 /// The call a run makes: enough to continue it in another process, where the store comes from a snapshot.
@@ -135,7 +131,7 @@ impl Program {
         name: &str,
         args: &[String],
         fuel: Option<u64>,
-    ) -> Result<RunOutcome, ProgramError> {
+    ) -> Result<Stop, ProgramError> {
         self.begin(name, args)?;
         self.resume(fuel.unwrap_or(u64::MAX))
     }
@@ -178,19 +174,22 @@ impl Program {
 
     /// Runs on with a budget of `fuel` instructions until the call returns, traps or uses the budget up (the run
     /// then stays paused: `resume` again continues it, [`Program::capture`] saves it).
-    pub fn resume(&mut self, fuel: u64) -> Result<RunOutcome, ProgramError> {
+    pub fn resume(&mut self, fuel: u64) -> Result<Stop, ProgramError> {
         if let Some(trap) = self.instantiation_trap.take() {
-            return Ok(RunOutcome::Trapped(trap));
+            return Ok(Stop::Trapped(trap));
         }
         let invocation = self.invocation.as_mut().ok_or(ProgramError::NotBegun)?;
         let begin = self.store.fuel_consumed();
         loop {
-            let used = self.store.fuel_consumed() - begin;
-            match self.store.run(fuel.saturating_sub(used)) {
-                Outcome::Finished(results) => {
-                    if invocation.begun {
-                        return Ok(RunOutcome::Finished(results));
-                    }
+            let left = fuel - (self.store.fuel_consumed() - begin);
+            match self.store.drive(left, &mut spectest_answer)? {
+                Halt::Finished(results) if invocation.begun => {
+                    return Ok(Stop::Finished {
+                        results,
+                        exit_code: 0,
+                    });
+                }
+                Halt::Finished(_) => {
                     // The start function returned: now the call itself.
                     let instance = self.instance.ok_or(ProgramError::NotBegun)?;
                     let func =
@@ -199,19 +198,18 @@ impl Program {
                     self.store.invoke(func, &args)?;
                     invocation.begun = true;
                 }
-                Outcome::Trapped(trap) => return Ok(RunOutcome::Trapped(trap)),
-                Outcome::OutOfFuel => {
-                    return Ok(RunOutcome::OutOfFuel {
-                        budget: fuel,
+                Halt::Trapped(trap) => return Ok(Stop::Trapped(trap)),
+                Halt::Exited { code, .. } => {
+                    return Ok(Stop::Finished {
+                        results: Vec::new(),
+                        exit_code: code,
+                    });
+                }
+                Halt::OutOfFuel | Halt::Interrupted | Halt::Held(_) => {
+                    return Ok(Stop::OutOfFuel {
                         position: self.store.position(),
                     });
                 }
-                Outcome::HostCall(call) => match answer_host_call(&call) {
-                    Ok(results) => self.store.host_return(&results)?,
-                    Err(trap) => {
-                        return Ok(RunOutcome::Trapped(abort_host_call(&mut self.store, trap)));
-                    }
-                },
             }
         }
     }
@@ -382,22 +380,14 @@ fn no_such_export(module: &Module, name: &str) -> ProgramError {
     }
 }
 
-/// Ends the call waiting in `store` for a host function with `trap`, which gets the call's backtrace.
-pub fn abort_host_call(store: &mut Store, mut trap: Trap) -> Trap {
-    if let Outcome::Trapped(aborted) = store.host_trap(trap.kind.clone()) {
-        trap.backtrace = aborted.backtrace;
-    }
-    trap
-}
-
 /// Answers a host call of a program: the `spectest` print functions return nothing.
-pub fn answer_host_call(call: &HostCall) -> Result<Vec<Val>, Trap> {
+pub fn spectest_answer(_store: &mut Store, call: &HostCall) -> HostAnswer {
     if spectest::is_print(call.host_id) {
-        Ok(Vec::new())
+        HostAnswer::Return(Vec::new())
     } else {
-        Err(Trap::new(TrapKind::Host(format!(
+        HostAnswer::Trap(TrapKind::Host(format!(
             "unknown host function {}",
             call.host_id
-        ))))
+        )))
     }
 }

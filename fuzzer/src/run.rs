@@ -6,10 +6,10 @@
 //! [`Invocation`]` — which export is called, with which arguments, its result types, whether the call has begun
 //! — | `the WASI context as WasiCtx::to_bytes encodes it` (WASI programs only, to the end).
 
-use capicola_engine::{DecodeLimits, Engine, Module, Position, Snapshot, Trap, Val};
+use capicola_engine::{DecodeLimits, Engine, Module, Snapshot};
 use serde::{Deserialize, Serialize};
 
-use crate::program::{Invocation, Program, ProgramError, RunOutcome, exported_funcs};
+use crate::program::{Invocation, Program, ProgramError, Stop, exported_funcs};
 use crate::wasi_program::{WasiOptions, WasiProgram, imports_wasi};
 
 /// First bytes of the host state of a snapshot written by a run.
@@ -138,18 +138,6 @@ impl RunState {
     }
 }
 
-/// How a run stopped.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stop {
-    /// The run is over: the called function's results (none for a WASI command), and the exit code a WASI
-    /// program ended with (0 when it returned, and for a `spectest` program).
-    Finished { results: Vec<Val>, exit_code: i32 },
-    /// The guest trapped.
-    Trapped(Trap),
-    /// The budget ran out; the run is paused at `position` (`None` before the first instruction of a call).
-    OutOfFuel { position: Option<Position> },
-}
-
 /// A run of either kind of program.
 #[derive(Debug)]
 pub enum Run {
@@ -195,14 +183,7 @@ impl Run {
     /// Runs on with a budget of `fuel` instructions until the run ends or uses the budget up.
     pub fn resume(&mut self, fuel: u64) -> Result<Stop, RunError> {
         Ok(match self {
-            Run::Spectest(program) => match program.resume(fuel)? {
-                RunOutcome::Finished(results) => Stop::Finished {
-                    results,
-                    exit_code: 0,
-                },
-                RunOutcome::Trapped(trap) => Stop::Trapped(trap),
-                RunOutcome::OutOfFuel { position, .. } => Stop::OutOfFuel { position },
-            },
+            Run::Spectest(program) => program.resume(fuel)?,
             Run::Wasi(program) => program.resume(fuel)?,
         })
     }

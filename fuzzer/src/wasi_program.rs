@@ -6,10 +6,9 @@ use capicola_engine::wasi::{self, DirMode, Mount, OutputMode, RunStatus, WasiCtx
 use capicola_engine::{Engine, Error, ExternType, Instance, Linker, Module, Snapshot, Store, Trap};
 
 use crate::program::{
-    Invocation, ProgramError, check_imports, export_func, export_type, exported_funcs, parse_args,
-    scratch_instance,
+    Invocation, ProgramError, Stop, check_imports, export_func, export_type, exported_funcs,
+    parse_args, scratch_instance,
 };
-use crate::run::Stop;
 
 /// Whether the module imports anything from `wasi_snapshot_preview1`.
 pub fn imports_wasi(module: &Module) -> bool {

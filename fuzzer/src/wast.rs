@@ -11,12 +11,12 @@ use ::wast::parser::{self, ParseBuffer};
 use ::wast::token::{Id, Span};
 use ::wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
 use capicola_engine::{
-    Config, DecodeLimits, Engine, Error, Extern, Func, Instance, Linker, Module, Outcome, Snapshot,
-    Store, Trap, Val,
+    Config, DecodeLimits, Engine, Error, Extern, Func, Halt, HostAnswer, HostCall, Instance,
+    Linker, Module, Pilot, Snapshot, Store, Trap, Val,
 };
 use serde::Serialize;
 
-use crate::program::{abort_host_call, answer_host_call};
+use crate::program::spectest_answer;
 use crate::values::{f32_text, f64_text, format_val};
 
 /// Fuel one directive may use, by default, before the runner calls it a hang and gives up on
@@ -356,11 +356,66 @@ struct Runner {
     broken_registrations: HashMap<String, Fail>,
     /// Fuel for each directive.
     fuel: u64,
+    /// Where calls pause, and what happens there.
+    pauses: Pauses,
+}
+
+/// Steers a directive's call: pauses it as [`Pause`] says (round-tripping the store through a snapshot at
+/// [`Pause::SnapshotRoundTrip`]'s pauses) and answers its host calls as a `spectest` program's.
+#[derive(Debug)]
+struct Pauses {
     pause: Pause,
     /// State of the pseudo-random pause points.
     rng: u64,
     /// Round trips made in the current call.
     round_trips: u32,
+    /// A round trip that failed: the call ends with this failure.
+    failure: Option<Fail>,
+}
+
+impl Pilot for Pauses {
+    fn answer(&mut self, store: &mut Store, call: &HostCall) -> HostAnswer {
+        spectest_answer(store, call)
+    }
+
+    /// Fuel for the next slice of a call, by the pause mode.
+    fn next_slice(&mut self, _store: &mut Store, left: u64) -> Option<u64> {
+        if self.failure.is_some() {
+            return None;
+        }
+        let slice = match self.pause {
+            Pause::Never => left,
+            Pause::Every(n) => n.max(1),
+            Pause::SnapshotRoundTrip {
+                max_gap, per_call, ..
+            } if self.round_trips < per_call => {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                let bound = 1u64 << (self.rng % (u64::from(max_gap.max(1).ilog2()) + 1));
+                1 + (self.rng >> 8) % bound
+            }
+            Pause::SnapshotRoundTrip { .. } => left,
+        };
+        Some(slice.min(left))
+    }
+
+    fn ran_out(&mut self, store: &mut Store, _slice: u64) {
+        if let Pause::SnapshotRoundTrip { .. } = self.pause {
+            if let Err(fail) = round_trip(store) {
+                self.failure = Some(fail);
+            }
+            self.round_trips += 1;
+        }
+    }
+}
+
+/// Serializes the whole store, decodes it and continues in the fresh copy.
+fn round_trip(store: &mut Store) -> Result<(), Fail> {
+    let bytes = store.capture().to_bytes()?;
+    let snapshot = Snapshot::from_bytes(&bytes, &DecodeLimits::default())?;
+    *store = Store::restore(&store.engine().clone(), &snapshot, &store.modules())?;
+    Ok(())
 }
 
 impl Runner {
@@ -380,12 +435,15 @@ impl Runner {
             definition_names: HashMap::new(),
             broken_registrations: HashMap::new(),
             fuel: config.directive_fuel,
-            pause: config.pause,
-            rng: match config.pause {
-                Pause::SnapshotRoundTrip { seed, .. } => seed | 1,
-                _ => 1,
+            pauses: Pauses {
+                pause: config.pause,
+                rng: match config.pause {
+                    Pause::SnapshotRoundTrip { seed, .. } => seed | 1,
+                    _ => 1,
+                },
+                round_trips: 0,
+                failure: None,
             },
-            round_trips: 0,
         })
     }
 
@@ -590,57 +648,18 @@ impl Runner {
         execution
     }
 
-    /// Fuel for the next slice of a call, by the pause mode.
-    fn next_slice(&mut self, left: u64) -> u64 {
-        let slice = match self.pause {
-            Pause::Never => left,
-            Pause::Every(n) => n.max(1),
-            Pause::SnapshotRoundTrip {
-                max_gap, per_call, ..
-            } if self.round_trips < per_call => {
-                self.rng ^= self.rng << 13;
-                self.rng ^= self.rng >> 7;
-                self.rng ^= self.rng << 17;
-                let bound = 1u64 << (self.rng % (u64::from(max_gap.max(1).ilog2()) + 1));
-                1 + (self.rng >> 8) % bound
-            }
-            Pause::SnapshotRoundTrip { .. } => left,
-        };
-        slice.min(left)
-    }
-
-    /// Serializes the whole store, decodes it and continues in the fresh copy.
-    fn round_trip(&mut self) -> Result<(), Fail> {
-        let bytes = self.store.capture().to_bytes()?;
-        let snapshot = Snapshot::from_bytes(&bytes, &DecodeLimits::default())?;
-        self.store = Store::restore(&self.engine, &snapshot, &self.store.modules())?;
-        Ok(())
-    }
-
     fn finish_call(&mut self) -> Execution {
-        let mut left = self.fuel;
-        self.round_trips = 0;
-        loop {
-            let slice = self.next_slice(left);
-            let before = self.store.fuel_consumed();
-            let outcome = self.store.run(slice);
-            left -= self.store.fuel_consumed() - before;
-            match outcome {
-                Outcome::Finished(results) => return Ok(Ok(results)),
-                Outcome::Trapped(trap) => return Ok(Err(trap)),
-                Outcome::OutOfFuel if left > 0 => {
-                    if let Pause::SnapshotRoundTrip { .. } = self.pause {
-                        self.round_trip()?;
-                        self.round_trips += 1;
-                    }
-                }
-                Outcome::OutOfFuel => {
-                    return failed(format!("still running after {} units of fuel", self.fuel));
-                }
-                Outcome::HostCall(call) => match answer_host_call(&call) {
-                    Ok(results) => self.store.host_return(&results)?,
-                    Err(trap) => return Ok(Err(abort_host_call(&mut self.store, trap))),
-                },
+        self.pauses.round_trips = 0;
+        let halt = self.store.drive(self.fuel, &mut self.pauses);
+        if let Some(fail) = self.pauses.failure.take() {
+            return Err(fail);
+        }
+        match halt? {
+            Halt::Finished(results) => Ok(Ok(results)),
+            Halt::Trapped(trap) => Ok(Err(trap)),
+            Halt::Exited { code, .. } => failed(format!("the host ended the program ({code})")),
+            Halt::OutOfFuel | Halt::Interrupted | Halt::Held(_) => {
+                failed(format!("still running after {} units of fuel", self.fuel))
             }
         }
     }

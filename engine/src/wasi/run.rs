@@ -1,9 +1,10 @@
-//! The driver: runs a WASI command or reactor under a fuel budget, answering its host calls, and stops where a caller may take a snapshot (out of fuel, or at the first read of the program's input).
+//! Running a WASI command or reactor under a fuel budget (through `Store::drive`, answering its host calls from the context), stopping where a caller may take a snapshot: out of fuel, or at the first read of the program's input.
 
 use super::ctx::{PendingCall, SavedVal, WasiCtx};
 use super::{WasiError, is_wasi};
 use crate::{
-    Extern, Func, HostAnswer, HostCall, Instance, Memory, Outcome, Store, Trap, TrapKind, Val,
+    Extern, Func, Halt, HostAnswer, HostCall, Instance, Memory, Pilot, Slicer, Store, Trap, Val,
+    Whole,
 };
 
 /// The exit code reported for a trap: 128 + SIGABRT, as wasmtime's CLI exits on Unix.
@@ -125,93 +126,99 @@ impl WasiCtx {
     /// Runs the program on with at most `fuel` more instructions, answering WASI calls, until it ends, the fuel
     /// runs out, or (with `set_stop_at_input(true)`) it is about to read its input.
     pub fn resume(&mut self, store: &mut Store, fuel: u64) -> Result<RunStatus, WasiError> {
+        self.resume_sliced(store, fuel, &mut Whole)
+            .map(|stop| stop.expect("whole fuel is never interrupted"))
+    }
+
+    /// As [`WasiCtx::resume`], with the fuel given in the slices `slicer` chooses: `None` when the slicer ended the
+    /// run between two slices (the program is paused, and `resume` continues it).
+    pub fn resume_sliced<S: Slicer + ?Sized>(
+        &mut self,
+        store: &mut Store,
+        fuel: u64,
+        slicer: &mut S,
+    ) -> Result<Option<RunStatus>, WasiError> {
         let memory = Memory(self.memory.ok_or(WasiError::NoMemory)?);
-        if let Some(pending) = self.pending.take()
-            && let Some(done) = self.answer(store, memory, &pending.call())?
-        {
-            return Ok(RunStatus::Done(done));
+        if let Some(pending) = self.pending.take() {
+            let answer = self.handle(store, memory, &pending.call());
+            if let Some(halt) = store.answer_host_call(answer)? {
+                return Ok(Some(self.ended(halt)));
+            }
         }
         let begin = store.fuel_consumed();
         loop {
-            let used = store.fuel_consumed() - begin;
-            if used >= fuel {
-                return Ok(RunStatus::OutOfFuel);
-            }
-            match store.run(fuel - used) {
-                Outcome::Finished(results) => {
-                    if let Some(entry) = self.queued.take() {
-                        store.invoke(Func(entry), &[])?;
-                        continue;
-                    }
-                    return Ok(RunStatus::Done(CommandOutcome {
-                        exit_code: 0,
-                        trap: None,
-                        results,
-                    }));
+            let left = fuel - (store.fuel_consumed() - begin);
+            let mut pilot = WasiPilot {
+                ctx: self,
+                memory,
+                slicer: &mut *slicer,
+            };
+            match store.drive(left, &mut pilot)? {
+                Halt::Finished(_) if self.queued.is_some() => {
+                    let entry = self.queued.take().expect("checked above");
+                    store.invoke(Func(entry), &[])?;
                 }
-                Outcome::Trapped(trap) => {
-                    self.queued = None;
-                    return Ok(RunStatus::Done(CommandOutcome {
-                        exit_code: TRAP_EXIT_CODE,
-                        trap: Some(trap),
-                        results: Vec::new(),
-                    }));
-                }
-                Outcome::OutOfFuel => return Ok(RunStatus::OutOfFuel),
-                Outcome::HostCall(call) => {
+                Halt::OutOfFuel => return Ok(Some(RunStatus::OutOfFuel)),
+                Halt::Interrupted => return Ok(None),
+                Halt::Held(call) => {
                     if !is_wasi(call.host_id) {
                         return Err(WasiError::UnknownHostCall(call.host_id));
                     }
-                    if self.stop_at_input
-                        && self.is_input_read(store, memory, &call)
-                        && let Some(pending) = PendingCall::save(&call)
-                    {
-                        self.pending = Some(pending);
-                        return Ok(RunStatus::InputRead);
-                    }
-                    if let Some(done) = self.answer(store, memory, &call)? {
-                        return Ok(RunStatus::Done(done));
-                    }
+                    self.pending = PendingCall::save(&call);
+                    return Ok(Some(RunStatus::InputRead));
                 }
+                halt => return Ok(Some(self.ended(halt))),
             }
         }
     }
 
-    /// Answers one host call; returns the outcome if the program ended with it.
-    fn answer(
-        &mut self,
-        store: &mut Store,
-        memory: Memory,
-        call: &HostCall,
-    ) -> Result<Option<CommandOutcome>, WasiError> {
-        match self.handle(store, memory, call) {
-            HostAnswer::Return(results) => {
-                store.host_return(&results)?;
-                Ok(None)
+    /// The outcome of a program whose run halted at its end.
+    fn ended(&mut self, halt: Halt) -> RunStatus {
+        self.queued = None;
+        let (exit_code, trap, results) = match halt {
+            Halt::Finished(results) => (0, None, results),
+            Halt::Trapped(trap) => (TRAP_EXIT_CODE, Some(trap), Vec::new()),
+            Halt::Exited { code, .. } => (code, None, Vec::new()),
+            Halt::OutOfFuel | Halt::Interrupted | Halt::Held(_) => {
+                unreachable!("the run is paused, not ended")
             }
-            HostAnswer::Exit(code) => {
-                // The call never returns: abandon the run.
-                store.host_trap(TrapKind::Host(format!("proc_exit({code})")));
-                self.queued = None;
-                Ok(Some(CommandOutcome {
-                    exit_code: code,
-                    trap: None,
-                    results: Vec::new(),
-                }))
-            }
-            HostAnswer::Trap(kind) => {
-                let trap = match store.host_trap(kind.clone()) {
-                    Outcome::Trapped(trap) => trap,
-                    _ => Trap::new(kind),
-                };
-                self.queued = None;
-                Ok(Some(CommandOutcome {
-                    exit_code: TRAP_EXIT_CODE,
-                    trap: Some(trap),
-                    results: Vec::new(),
-                }))
-            }
-        }
+        };
+        RunStatus::Done(CommandOutcome {
+            exit_code,
+            trap,
+            results,
+        })
+    }
+}
+
+/// Answers a WASI program's calls from its context, holds its first read of the input when asked to, and leaves
+/// the slicing of the fuel to the caller's slicer.
+struct WasiPilot<'a, S: ?Sized> {
+    ctx: &'a mut WasiCtx,
+    memory: Memory,
+    slicer: &'a mut S,
+}
+
+impl<S: Slicer + ?Sized> Pilot for WasiPilot<'_, S> {
+    fn answer(&mut self, store: &mut Store, call: &HostCall) -> HostAnswer {
+        self.ctx.handle(store, self.memory, call)
+    }
+
+    /// Held: a call of a function that is not WASI's (an error), and with `set_stop_at_input` the first read of
+    /// the input (a snapshot taken then holds the call, and `resume` answers it with the input as it is then).
+    fn hold(&mut self, store: &Store, call: &HostCall) -> bool {
+        !is_wasi(call.host_id)
+            || (self.ctx.stop_at_input
+                && self.ctx.is_input_read(store, self.memory, call)
+                && PendingCall::save(call).is_some())
+    }
+
+    fn next_slice(&mut self, store: &mut Store, left: u64) -> Option<u64> {
+        self.slicer.next_slice(store, left)
+    }
+
+    fn ran_out(&mut self, store: &mut Store, slice: u64) {
+        self.slicer.ran_out(store, slice);
     }
 }
 

@@ -135,7 +135,7 @@ impl DiffCommand {
                 finding.case_index
             );
         })
-        .context("the campaign could not run")?;
+        .context("the diff run failed")?;
         outln!(
             "{} cases in {:.1} s ({:.0} cases/min with {} worker{})",
             report.cases,

@@ -1,8 +1,8 @@
 //! capicola as a `DiffEngine`: run straight, paused and carried through serialized snapshots into fresh stores, or reset to a baseline after a dirtying run.
 
 use capicola_engine::{
-    Config, DecodeLimits, Engine, Error, Extern, ExternType, Func, Instance, Module, Op, Outcome,
-    Snapshot, Store, Trap, TrapKind, Val, ValType,
+    Config, DecodeLimits, Engine, Error, Extern, ExternType, Func, Halt, HostAnswer, HostCall,
+    Instance, Module, Op, Pilot, Snapshot, Store, Trap, TrapKind, Val, ValType,
 };
 
 use super::case::Case;
@@ -161,7 +161,6 @@ impl CapicolaEngine {
             Mode::Snapshot { seed, .. } | Mode::Reset { seed } => seed,
         };
         let mut inst = CapicolaInstance {
-            engine: self.engine.clone(),
             module,
             store,
             instance,
@@ -258,7 +257,6 @@ fn value_type(ty: ValType) -> DiffValueType {
 /// One instance in one store (which snapshot mode replaces at every pause).
 #[derive(Debug)]
 struct CapicolaInstance {
-    engine: Engine,
     module: Module,
     store: Store,
     instance: Instance,
@@ -297,84 +295,35 @@ impl CapicolaInstance {
         }
     }
 
-    /// Serializes the whole store to bytes, decodes them and continues in a fresh store.
-    fn round_trip(&mut self) -> Result<(), Error> {
-        let bytes = self.store.capture().to_bytes()?;
-        let snapshot = Snapshot::from_bytes(&bytes, &DecodeLimits::default())?;
-        self.store = Store::restore(&self.engine, &snapshot, &self.store.modules())?;
-        Ok(())
-    }
-
-    /// The fuel of the next slice of a call: all that is left, or in snapshot mode a pseudo-random gap.
-    fn next_slice(&mut self, left: u64, round_trips: u32) -> u64 {
-        match self.mode {
-            Mode::Snapshot {
-                per_call, max_gap, ..
-            } if round_trips < per_call => self.rng.log_uniform(max_gap).min(left),
-            _ => left,
-        }
-    }
-
     /// Runs `f` to its end or until the fuel runs out, answering host calls with zero values. The store is idle
     /// afterwards.
     fn run(&mut self, f: Func, args: &[Val]) -> CallOutcome {
         if let Err(e) = self.store.invoke(f, args) {
             return CallOutcome::Error(format!("the call was refused: {e}"));
         }
-        let snapshots = matches!(self.mode, Mode::Snapshot { .. });
-        let start = self.store.fuel_consumed();
-        let mut round_trips = 0;
-        let outcome = loop {
-            let used = self.store.fuel_consumed() - start;
-            let Some(left) = self.fuel.checked_sub(used).filter(|&l| l > 0) else {
-                break CallOutcome::OutOfFuel;
-            };
-            let slice = self.next_slice(left, round_trips);
-            match self.store.run(slice) {
-                Outcome::Finished(values) => {
-                    break CallOutcome::Returned(
-                        values.into_iter().map(|v| self.value(v)).collect(),
-                    );
-                }
-                Outcome::Trapped(trap) => {
-                    break match trap.kind {
-                        TrapKind::StackExhausted => CallOutcome::StackExhausted,
-                        kind => CallOutcome::Trapped(trap_class(&kind)),
-                    };
-                }
-                Outcome::OutOfFuel => {
-                    if snapshots && self.store.fuel_consumed() - start < self.fuel {
-                        if let Err(e) = self.round_trip() {
-                            break CallOutcome::Error(format!("snapshot round trip: {e}"));
-                        }
-                        round_trips += 1;
-                    }
-                }
-                Outcome::HostCall(call) => {
-                    self.host_calls += 1;
-                    // A paused host call is part of the state too: round-trip some of them before answering.
-                    if snapshots && self.rng.below(4) == 0 {
-                        if let Err(e) = self.round_trip() {
-                            break CallOutcome::Error(format!("snapshot round trip: {e}"));
-                        }
-                        if self.store.pending_host_call().as_ref() != Some(&call) {
-                            break CallOutcome::Error(format!(
-                                "the restored store waits on {:?}, not on {call:?}",
-                                self.store.pending_host_call()
-                            ));
-                        }
-                    }
-                    let results: Vec<Val> = self
-                        .store
-                        .func_type(call.func)
-                        .results()
-                        .iter()
-                        .map(|&t| Val::default_for(t))
-                        .collect();
-                    if let Err(e) = self.store.host_return(&results) {
-                        break CallOutcome::Error(format!("host results refused: {e}"));
-                    }
-                }
+        let mut pilot = DiffPilot {
+            mode: self.mode,
+            rng: &mut self.rng,
+            host_calls: &mut self.host_calls,
+            round_trips: 0,
+            failure: None,
+        };
+        let halt = self.store.drive(self.fuel, &mut pilot);
+        let outcome = match (pilot.failure, halt) {
+            (Some(failure), _) => CallOutcome::Error(failure),
+            (None, Err(e)) => CallOutcome::Error(format!("host results refused: {e}")),
+            (None, Ok(Halt::Finished(values))) => {
+                CallOutcome::Returned(values.into_iter().map(|v| self.value(v)).collect())
+            }
+            (None, Ok(Halt::Trapped(trap))) => match trap.kind {
+                TrapKind::StackExhausted => CallOutcome::StackExhausted,
+                kind => CallOutcome::Trapped(trap_class(&kind)),
+            },
+            (None, Ok(Halt::Exited { code, .. })) => {
+                CallOutcome::Error(format!("the host ended the program ({code})"))
+            }
+            (None, Ok(Halt::OutOfFuel | Halt::Interrupted | Halt::Held(_))) => {
+                CallOutcome::OutOfFuel
             }
         };
         self.store.abort();
@@ -413,27 +362,9 @@ impl CapicolaInstance {
                 } else {
                     self.fuel
                 };
-                let mut left = fuel;
-                while left > 0 {
-                    let before = self.store.fuel_consumed();
-                    match self.store.run(left) {
-                        Outcome::HostCall(call) => {
-                            let results: Vec<Val> = self
-                                .store
-                                .func_type(call.func)
-                                .results()
-                                .iter()
-                                .map(|&t| Val::default_for(t))
-                                .collect();
-                            self.store
-                                .host_return(&results)
-                                .map_err(|e| format!("host results refused: {e}"))?;
-                        }
-                        Outcome::OutOfFuel => {}
-                        Outcome::Finished(_) | Outcome::Trapped(_) => break,
-                    }
-                    left = left.saturating_sub(self.store.fuel_consumed() - before);
-                }
+                self.store
+                    .drive(fuel, &mut zero_results)
+                    .map_err(|e| format!("host results refused: {e}"))?;
                 if self.store.is_running() {
                     self.store
                         .reset_to(&baseline)
@@ -448,11 +379,85 @@ impl CapicolaInstance {
     }
 }
 
+/// Answers a host call with zero values of its result types.
+fn zero_results(store: &mut Store, call: &HostCall) -> HostAnswer {
+    HostAnswer::Return(
+        store
+            .func_type(call.func)
+            .results()
+            .iter()
+            .map(|&t| Val::default_for(t))
+            .collect(),
+    )
+}
+
+/// Serializes the whole store to bytes, decodes them and continues in a fresh store.
+fn round_trip(store: &mut Store) -> Result<(), Error> {
+    let bytes = store.capture().to_bytes()?;
+    let snapshot = Snapshot::from_bytes(&bytes, &DecodeLimits::default())?;
+    *store = Store::restore(&store.engine().clone(), &snapshot, &store.modules())?;
+    Ok(())
+}
+
+/// Steers one call of a [`CapicolaInstance`]: host calls answered with zero values and, in snapshot mode, the
+/// store carried through a serialized snapshot at pseudo-random pauses and at some host calls.
+struct DiffPilot<'a> {
+    mode: Mode,
+    rng: &'a mut Rng,
+    host_calls: &'a mut u64,
+    round_trips: u32,
+    /// What went wrong in a round trip: the call ends, reported as this error.
+    failure: Option<String>,
+}
+
+impl Pilot for DiffPilot<'_> {
+    fn answer(&mut self, store: &mut Store, call: &HostCall) -> HostAnswer {
+        *self.host_calls += 1;
+        // A paused host call is part of the state too: round-trip some of them before answering.
+        if matches!(self.mode, Mode::Snapshot { .. }) && self.rng.below(4) == 0 {
+            if let Err(e) = round_trip(store) {
+                self.failure = Some(format!("snapshot round trip: {e}"));
+            } else if store.pending_host_call().as_ref() != Some(call) {
+                self.failure = Some(format!(
+                    "the restored store waits on {:?}, not on {call:?}",
+                    store.pending_host_call()
+                ));
+            }
+            if let Some(failure) = &self.failure {
+                return HostAnswer::Trap(TrapKind::Host(failure.clone()));
+            }
+        }
+        zero_results(store, call)
+    }
+
+    /// All the fuel left, or in snapshot mode a pseudo-random gap.
+    fn next_slice(&mut self, _store: &mut Store, left: u64) -> Option<u64> {
+        if self.failure.is_some() {
+            return None;
+        }
+        Some(match self.mode {
+            Mode::Snapshot {
+                per_call, max_gap, ..
+            } if self.round_trips < per_call => self.rng.log_uniform(max_gap).min(left),
+            _ => left,
+        })
+    }
+
+    fn ran_out(&mut self, store: &mut Store, _slice: u64) {
+        if let Mode::Snapshot { .. } = self.mode {
+            if let Err(e) = round_trip(store) {
+                self.failure = Some(format!("snapshot round trip: {e}"));
+            }
+            self.round_trips += 1;
+        }
+    }
+}
+
 impl DiffInstance for CapicolaInstance {
     fn call(&mut self, name: &str, args: &[DiffValue]) -> CallOutcome {
         if let Mode::Snapshot { .. } = self.mode
             && self.rng.below(4) == 0
-            && let Err(e) = self.round_trip()
+            && let Err(e) = round_trip(&mut self.store)
         {
             return CallOutcome::Error(format!("snapshot round trip of an idle store: {e}"));
         }

@@ -99,7 +99,7 @@ impl OpCoverage {
     }
 }
 
-/// Entries of `map` that are not zero: the engine features a case (or, over a maximum of maps, a campaign)
+/// Entries of `map` that are not zero: the engine features a case (or, over a maximum of maps, a diff run)
 /// reached.
 pub fn features(map: &[u8]) -> usize {
     map.iter().filter(|&&n| n != 0).count()

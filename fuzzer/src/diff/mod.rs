@@ -17,8 +17,10 @@ pub mod driver;
 pub mod engine;
 pub mod generate;
 pub mod oracle;
+pub mod report;
 pub mod rng;
 mod search;
+mod shared;
 mod wasmi;
 #[cfg(feature = "wasmtime")]
 mod wasmtime;
@@ -30,7 +32,7 @@ pub use capicola::{CapicolaEngine, Mode, Observation};
 pub use case::{CALLS_SECTION, Call, Case, CaseError};
 pub use compare::{Difference, Verdict, compare, values_match};
 pub use coverage::{MAP_SIZE, OpCoverage, features};
-pub use driver::{DiffConfig, DiffError, DiffReport, Finding, OracleStats, report_text, run_diff};
+pub use driver::run_diff;
 pub use engine::{
     CallOutcome, DiffEngine, DiffInstance, DiffValue, DiffValueType, FuncSig, InstanceState,
     InstantiateFailure, Limits, MemoryDump, TrapClass,
@@ -40,6 +42,7 @@ pub use generate::{
     spec_case, spec_seeds,
 };
 pub use oracle::{CaseOutcome, Oracle, OracleError, check_with};
+pub use report::{DiffConfig, DiffError, DiffReport, Finding, OracleStats, report_text};
 pub use rng::Rng;
 
 /// Re-checks a saved case (`.wasm` with or without its calls section, or a `.wat` module) with each oracle.

@@ -11,7 +11,7 @@ impl Rng {
         Rng { state: seed }
     }
 
-    /// The generator of case `index` of a campaign seeded with `seed`: independent of how cases are spread
+    /// The generator of case `index` of a diff run seeded with `seed`: independent of how cases are spread
     /// over workers.
     pub fn for_case(seed: u64, index: u64) -> Rng {
         let mut mix = Rng::new(seed ^ index.wrapping_mul(0xa076_1d64_78bd_642f));

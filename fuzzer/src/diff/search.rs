@@ -1,6 +1,6 @@
 //! The guided search: LibAFL mutates inputs (byte strings that the generators turn into cases) and keeps those that make capicola do something it had not done, by the engine's op-level coverage.
 //!
-//! Each worker thread runs its own pipeline; workers share what they keep through the campaign's pool, re-running
+//! Each worker thread runs its own pipeline; workers share what they keep through the run's pool, re-running
 //! another's input for its coverage only (its oracles already checked it). LibAFL's type parameters stay in this
 //! module.
 
@@ -26,10 +26,11 @@ use libafl_bolts::rands::{Rand, StdRand};
 use libafl_bolts::tuples::{Handle, Handled, MatchNameRef, RefIndexable, tuple_list};
 
 use super::coverage::{MAP_SIZE, OpCoverage};
-use super::driver::{DiffError, Shared};
 use super::engine::MemoryDump;
 use super::generate::{INPUT_HEADER, MAX_INPUT, case_from_input, random_input};
+use super::report::DiffError;
 use super::rng::Rng;
+use super::shared::Shared;
 
 /// Name of the op-level coverage observer.
 const OPS: &str = "engine-ops";
@@ -155,8 +156,8 @@ where
     }
 }
 
-/// Runs one worker of a guided campaign until the campaign is over. Worker `w` seeds its mutator with the
-/// campaign's seed plus `w` and starts from random inputs of its own.
+/// Runs one worker of a guided diff run until the run is over. Worker `w` seeds its mutator with the
+/// run's seed plus `w` and starts from random inputs of its own.
 pub(crate) fn run_worker(shared: &Shared<'_>, worker: usize) -> Result<(), DiffError> {
     search(shared, worker).map_err(|e| DiffError::Search(e.to_string()))
 }
@@ -167,7 +168,7 @@ fn search(shared: &Shared<'_>, worker: usize) -> Result<(), Error> {
     let ops = HitcountsMapObserver::new(StdMapObserver::owned(OPS, vec![0u8; MAP_SIZE]));
 
     // Feedback: an input is kept when its map has an entry, or a hit-count class of one, no kept input had.
-    // Objective: none; the oracles' findings are saved by the campaign as the executor meets them.
+    // Objective: none; the oracles' findings are saved by the run as the executor meets them.
     let mut feedback = MaxMapFeedback::new(&ops);
     let mut objective = ();
 

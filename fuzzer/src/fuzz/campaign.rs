@@ -35,6 +35,7 @@ use libafl_bolts::tuples::{Handled, Merge, tuple_list};
 use super::FuzzError;
 use super::dict;
 use super::executor::{CmpLogExecutor, WasmExecutor};
+use super::harness::Instrumentation;
 use super::monitor::{StatusMonitor, StatusView};
 use super::node::{self, NodeOptions};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
@@ -42,7 +43,7 @@ use super::output::{OutputDir, Tally, input_files};
 use super::sanitizer::{SanitizerChoice, source_lines};
 use super::settings::Settings;
 use super::stats::{Carried, LiveStats};
-use super::target::{FindingClass, Instrumentation, Target, TargetOptions};
+use super::target::{FindingClass, Target, TargetOptions};
 use crate::files::{read_checked, write_atomically, write_checked};
 
 /// Name of the edge-map observer (LibAFL's monitors look for edge statistics under it).

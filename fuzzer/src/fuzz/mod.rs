@@ -1,14 +1,15 @@
 //! Coverage-guided fuzzing of Wasm targets: a target booted once and reset to that snapshot for every input, driven by LibAFL, plus replay and minimization of what it finds.
 //!
 //! LibAFL's type parameters stay in [`executor`] and [`observers`] (and the pipeline in [`campaign`] that wires
-//! them); [`target`], [`sanitizer`], [`minimize`], [`dict`], [`output`], [`afl`] and [`dashboard`] know nothing
-//! of LibAFL.
+//! them); [`target`], [`harness`], [`sanitizer`], [`minimize`], [`dict`], [`output`], [`afl`] and [`dashboard`]
+//! know nothing of LibAFL.
 
 pub mod afl;
 pub mod campaign;
 pub mod dashboard;
 pub mod dict;
 pub mod executor;
+pub mod harness;
 pub mod minimize;
 pub mod monitor;
 pub mod node;
@@ -20,10 +21,10 @@ pub mod stats;
 pub mod target;
 
 pub use campaign::{CampaignOptions, Summary};
+pub use harness::Instrumentation;
 pub use sanitizer::{SanitizeRequest, SanitizerChoice, Symbols};
 pub use target::{
-    DEDUP_FRAMES, HarnessKind, InputOutcome, Instrumentation, Target, TargetError, TargetOptions,
-    TimeoutCause,
+    DEDUP_FRAMES, HarnessKind, InputOutcome, Target, TargetError, TargetOptions, TimeoutCause,
 };
 
 /// What can go wrong running a campaign (a crash of the target is a finding, not this).

@@ -6,7 +6,7 @@ use capicola_engine::sanitizer::{AllocFn, BlockReport, Recognized, SanitizerRepo
 use capicola_engine::{FrameInfo, Module};
 use wasmparser::{ExternalKind, Parser, Payload};
 
-use super::target::{Instrumentation, TEST_ONE_INPUT};
+use super::harness::{Instrumentation, TEST_ONE_INPUT};
 use crate::debug::dwarf::DebugInfo;
 
 /// The tool name ASan's report lines carry in its place.

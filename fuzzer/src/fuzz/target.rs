@@ -13,17 +13,14 @@ use std::time::{Duration, Instant};
 use capicola_engine::sanitizer::{AllocFn, SanitizerReport, Violation};
 use capicola_engine::wasi::{self, OutputMode, RunStatus, WasiCtx, WasiError};
 use capicola_engine::{
-    CmpValues, Config, Engine, Error, Extern, FrameInfo, Func, HostAnswer, Instance, Linker,
-    Memory, Module, Outcome as RunOutcome, PAGE_SIZE, Resource, Store, Trap, TrapKind, Val,
-    ValType,
+    CmpValues, Config, Engine, Error, Extern, FrameInfo, Func, Halt, HostAnswer, HostCall,
+    Instance, Linker, Memory, Module, PAGE_SIZE, Pilot, Resource, Slicer, Store, Trap, TrapKind,
+    Val, ValType,
 };
 
+use super::harness::{INITIALIZE, Instrumentation, TEST_ONE_INPUT};
 use super::sanitizer::{self, Symbols};
 
-/// The libFuzzer entry point.
-pub const TEST_ONE_INPUT: &str = "LLVMFuzzerTestOneInput";
-/// The optional libFuzzer initialization function.
-pub const INITIALIZE: &str = "LLVMFuzzerInitialize";
 /// The argument that stands for the input file (as in AFL++).
 pub const INPUT_FILE_ARG: &str = "@@";
 /// The guest directory that holds the input file.
@@ -123,19 +120,6 @@ impl HarnessKind {
             HarnessKind::File => "WASI program, input file @@",
         }
     }
-}
-
-/// Which hooks the engine compiles in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Instrumentation {
-    /// Edge hit counts.
-    pub coverage: bool,
-    /// Comparison operands.
-    pub cmplog: bool,
-    /// The sanitizer's checks of linear memory (`Config::sanitize`).
-    pub sanitize: bool,
-    /// With `sanitize`: heap blocks an input allocated and did not free make it a crash (a `memory-leak` finding).
-    pub detect_leaks: bool,
 }
 
 /// How a target is set up and run.
@@ -585,50 +569,63 @@ enum CallEnd {
     OutOfTime(Expired, Vec<FrameInfo>),
 }
 
-/// What one slice of fuel given by [`in_slices`] came to.
-enum Slice<T> {
-    /// The slice ran out.
-    OutOfFuel,
-    /// The run stopped for something answered at once (a host call): it goes on with a new slice.
-    Again,
-    /// The run is over.
-    Done(T),
+/// Gives a run its fuel under a [`Budget`]: all of it at once without a time limit, else in slices with the clock
+/// read between them, until a time limit passes (then `expired` says which).
+struct TimedSlicer<'a> {
+    budget: &'a mut Budget,
+    /// Fuel consumed when the last slice began, and when.
+    began: (u64, Instant),
+    expired: Option<Expired>,
 }
 
-/// How a run given its fuel by [`in_slices`] stopped.
-enum Sliced<T> {
-    Done(T),
-    OutOfFuel,
-    OutOfTime(Expired),
+impl<'a> TimedSlicer<'a> {
+    fn new(budget: &'a mut Budget) -> TimedSlicer<'a> {
+        TimedSlicer {
+            budget,
+            began: (0, Instant::now()),
+            expired: None,
+        }
+    }
 }
 
-/// The one loop that runs under a [`Budget`]: gives `run` the fuel left — in slices, with the clock read between
-/// them, when the budget has a time limit — until it is done, the fuel is spent or a time limit passes.
-fn in_slices<T, E>(
-    store: &mut Store,
-    budget: &mut Budget,
-    mut run: impl FnMut(&mut Store, u64) -> Result<Slice<T>, E>,
-) -> Result<Sliced<T>, E> {
-    let start = store.fuel_consumed();
-    loop {
-        let used = store.fuel_consumed() - start;
-        if used >= budget.fuel {
-            return Ok(Sliced::OutOfFuel);
+impl Slicer for TimedSlicer<'_> {
+    fn next_slice(&mut self, store: &mut Store, left: u64) -> Option<u64> {
+        if let Some(expired) = self.budget.expired() {
+            self.expired = Some(expired);
+            return None;
         }
-        if let Some(expired) = budget.expired() {
-            return Ok(Sliced::OutOfTime(expired));
-        }
-        let (before, clock) = (store.fuel_consumed(), Instant::now());
-        let slice = budget.next_slice(budget.fuel - used);
-        match run(store, slice)? {
-            Slice::Done(done) => return Ok(Sliced::Done(done)),
-            Slice::Again => {}
-            // The whole fuel left ran out (an instruction may cost more than there is left).
-            Slice::OutOfFuel if slice == budget.fuel - used => return Ok(Sliced::OutOfFuel),
-            Slice::OutOfFuel => {
-                budget.took(slice, store.fuel_consumed() != before, clock.elapsed());
-            }
-        }
+        self.began = (store.fuel_consumed(), Instant::now());
+        Some(self.budget.next_slice(left))
+    }
+
+    fn ran_out(&mut self, store: &mut Store, slice: u64) {
+        let (before, clock) = self.began;
+        self.budget
+            .took(slice, store.fuel_consumed() != before, clock.elapsed());
+    }
+}
+
+/// Steers a harness function's call: WASI calls answered from the context (setting `touched`, as the context may
+/// change), the fuel given by a [`TimedSlicer`].
+struct TargetPilot<'a> {
+    ctx: &'a mut WasiCtx,
+    memory: Memory,
+    touched: &'a mut bool,
+    slicer: TimedSlicer<'a>,
+}
+
+impl Pilot for TargetPilot<'_> {
+    fn answer(&mut self, store: &mut Store, call: &HostCall) -> HostAnswer {
+        *self.touched = true;
+        self.ctx.handle(store, self.memory, call)
+    }
+
+    fn next_slice(&mut self, store: &mut Store, left: u64) -> Option<u64> {
+        self.slicer.next_slice(store, left)
+    }
+
+    fn ran_out(&mut self, store: &mut Store, slice: u64) {
+        self.slicer.ran_out(store, slice);
     }
 }
 
@@ -641,37 +638,22 @@ fn drive(
     budget: &mut Budget,
     touched: &mut bool,
 ) -> Result<CallEnd, Error> {
-    let end = in_slices(store, budget, |store, slice| {
-        Ok::<_, Error>(match store.run(slice) {
-            RunOutcome::Finished(results) => Slice::Done(CallEnd::Returned(results)),
-            RunOutcome::Trapped(trap) => Slice::Done(CallEnd::Trapped(trap)),
-            RunOutcome::OutOfFuel => Slice::OutOfFuel,
-            RunOutcome::HostCall(call) => {
-                *touched = true;
-                match ctx.handle(store, memory, &call) {
-                    HostAnswer::Return(results) => {
-                        store.host_return(&results)?;
-                        Slice::Again
-                    }
-                    HostAnswer::Exit(code) => {
-                        let backtrace = store.backtrace();
-                        store.abort();
-                        Slice::Done(CallEnd::Exited { code, backtrace })
-                    }
-                    HostAnswer::Trap(kind) => {
-                        Slice::Done(CallEnd::Trapped(match store.host_trap(kind.clone()) {
-                            RunOutcome::Trapped(trap) => trap,
-                            _ => Trap::new(kind),
-                        }))
-                    }
-                }
-            }
-        })
-    })?;
-    Ok(match end {
-        Sliced::Done(end) => end,
-        Sliced::OutOfFuel => CallEnd::OutOfFuel(store.backtrace()),
-        Sliced::OutOfTime(expired) => CallEnd::OutOfTime(expired, store.backtrace()),
+    let fuel = budget.fuel;
+    let mut pilot = TargetPilot {
+        ctx,
+        memory,
+        touched,
+        slicer: TimedSlicer::new(budget),
+    };
+    Ok(match store.drive(fuel, &mut pilot)? {
+        Halt::Finished(results) => CallEnd::Returned(results),
+        Halt::Trapped(trap) => CallEnd::Trapped(trap),
+        Halt::Exited { code, backtrace } => CallEnd::Exited { code, backtrace },
+        Halt::Interrupted => match pilot.slicer.expired {
+            Some(expired) => CallEnd::OutOfTime(expired, store.backtrace()),
+            None => CallEnd::OutOfFuel(store.backtrace()),
+        },
+        Halt::OutOfFuel | Halt::Held(_) => CallEnd::OutOfFuel(store.backtrace()),
     })
 }
 
@@ -687,16 +669,14 @@ fn resume_within(
     store: &mut Store,
     budget: &mut Budget,
 ) -> Result<Resumed, WasiError> {
-    let end = in_slices(store, budget, |store, slice| {
-        Ok::<_, WasiError>(match ctx.resume(store, slice)? {
-            RunStatus::OutOfFuel => Slice::OutOfFuel,
-            status => Slice::Done(status),
-        })
-    })?;
-    Ok(match end {
-        Sliced::Done(status) => Resumed::Status(status),
-        Sliced::OutOfFuel => Resumed::Status(RunStatus::OutOfFuel),
-        Sliced::OutOfTime(expired) => Resumed::OutOfTime(expired),
+    let fuel = budget.fuel;
+    let mut slicer = TimedSlicer::new(budget);
+    Ok(match ctx.resume_sliced(store, fuel, &mut slicer)? {
+        Some(status) => Resumed::Status(status),
+        None => match slicer.expired {
+            Some(expired) => Resumed::OutOfTime(expired),
+            None => Resumed::Status(RunStatus::OutOfFuel),
+        },
     })
 }
 

@@ -387,12 +387,10 @@ impl BenchEngine for Capicola {
 fn no_host(
     _: &mut capicola_engine::Store,
     call: &capicola_engine::HostCall,
-) -> Result<Vec<capicola_engine::Val>, capicola_engine::Trap> {
-    Err(capicola_engine::Trap::new(capicola_engine::TrapKind::Host(
-        format!(
-            "the workloads import nothing, yet host function {} was called",
-            call.host_id
-        ),
+) -> capicola_engine::HostAnswer {
+    capicola_engine::HostAnswer::Trap(capicola_engine::TrapKind::Host(format!(
+        "the workloads import nothing, yet host function {} was called",
+        call.host_id
     )))
 }
 
