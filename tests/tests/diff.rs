@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use capicola::diff::{
     CapicolaEngine, Case, CaseOutcome, DiffConfig, DiffEngine, DiffInstance, DiffReport, DiffValue,
-    InstantiateFailure, Limits, MAP_SIZE, Mode, OpCoverage, Oracle, Rng, Source, Verdict,
+    Finding, InstantiateFailure, Limits, MAP_SIZE, Mode, OpCoverage, Oracle, Rng, Source, Verdict,
     WasmiEngine, check_with, features, generate, report_text, run_diff,
 };
 use capicola_tests::capicola_bin;
@@ -42,7 +42,7 @@ fn campaign(oracles: &[Oracle], cases: u64, seed: u64, guided: bool) -> DiffRepo
         limits: Limits::default(),
         guided,
     };
-    run_diff(&config, &|_| {}).expect("the oracles CI builds can run")
+    run_diff(&config, &|_: &Finding| {}).expect("the oracles CI builds can run")
 }
 
 /// Runs `oracle` over the smoke cases of the guided search and fails on any finding, printing each in full.
@@ -469,6 +469,37 @@ fn saved_cases_read_back_the_same() {
 
 fn capicola() -> Command {
     Command::new(capicola_bin())
+}
+
+#[test]
+fn a_running_diff_prints_its_progress_and_quiet_silences_it() {
+    let out = tempfile::tempdir().expect("a temporary folder can be made");
+    let run = |quiet: bool| {
+        let mut command = capicola();
+        command
+            .args(["diff", "--max-total-time", "3", "--seed", "5", "-o"])
+            .arg(out.path());
+        if quiet {
+            command.arg("-q");
+        }
+        let output = command.output().expect("capicola runs");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    // Not a terminal: a status line at the first second, then every 5 seconds.
+    let stderr = run(false);
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with('['))
+        .unwrap_or_else(|| panic!("no status line in: {stderr}"));
+    for part in ["] cases ", "/s) | features ", " | kept ", " | findings "] {
+        assert!(line.contains(part), "{line}");
+    }
+    let stderr = run(true);
+    assert!(
+        !stderr.lines().any(|line| line.starts_with('[')),
+        "{stderr}"
+    );
 }
 
 #[test]

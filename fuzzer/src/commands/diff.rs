@@ -1,12 +1,16 @@
 //! `capicola diff`: differential fuzzing of capicola against a reference engine and against itself run through snapshots and resets.
 
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use capicola::diff::{
-    DiffConfig, Limits, Oracle, OracleStats, Source, report_text, reproduce, run_diff,
+    CaseOutcome, DiffConfig, DiffEvents, DiffProgress, Finding, Limits, Oracle, OracleStats,
+    Source, report_text, reproduce, run_diff,
 };
+use capicola::fuzz::stats::{format_duration, pretty};
 
 use super::Status;
 use super::common::parse_bytes;
@@ -40,6 +44,10 @@ use super::common::parse_bytes;
 /// time limit or -j > 1 (workers share their finds) make it depend on timing. --unguided draws
 /// every case at random instead: case N of seed S is the same on any machine and any -j. Both
 /// print the engine features (entries of the coverage map) the cases reached.
+///
+/// While it runs, a status line on stderr tells the time, the cases checked and their rate, the
+/// engine features reached, the inputs kept and the findings (redrawn every second on a terminal,
+/// a new line every 5 seconds otherwise; -q for none); each finding is named as it is saved.
 ///
 /// Exit codes: 0 no finding; 1 a mismatch or a panic was found; 2 a usage or I/O error.
 #[derive(Debug, clap::Args)]
@@ -85,6 +93,9 @@ pub struct DiffCommand {
     /// Largest size of any one table of a case, in elements, in every engine compared.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_table_elements)]
     max_table_elements: u64,
+    /// No status line (findings and the summary are still printed).
+    #[arg(short = 'q', long)]
+    quiet: bool,
     /// Re-check one saved case instead of fuzzing.
     #[arg(long, value_name = "CASE.wasm", conflicts_with_all = ["out", "max_total_time", "cases"])]
     reproduce: Option<PathBuf>,
@@ -119,23 +130,11 @@ impl DiffCommand {
             limits,
             guided: !self.unguided,
         };
-        let report = run_diff(&config, &|finding| {
-            let what = if matches!(finding.outcome, capicola::diff::CaseOutcome::Panicked(_)) {
-                "panic"
-            } else {
-                "mismatch"
-            };
-            let place = finding
-                .saved
-                .as_ref()
-                .map_or_else(String::new, |p| format!(": {}", p.display()));
-            errln!(
-                "finding: {} {what} in case {}{place}",
-                finding.oracle,
-                finding.case_index
-            );
-        })
-        .context("the diff run failed")?;
+        let status = DiffStatus::new(self.quiet);
+        let report = run_diff(&config, &status);
+        // Ends the status line before the summary.
+        drop(status);
+        let report = report.context("the diff run failed")?;
         outln!(
             "{} cases in {:.1} s ({:.0} cases/min with {} worker{})",
             report.cases,
@@ -211,4 +210,92 @@ fn reproduce_case(path: &PathBuf, oracles: &[Oracle], limits: Limits) -> anyhow:
     } else {
         Status::Success
     })
+}
+
+/// How often the status line is printed anew when stderr is not a terminal.
+const LOG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The diff run's status line and its findings as they come, on stderr.
+struct DiffStatus {
+    quiet: bool,
+    /// Whether stderr is a terminal: the line is then redrawn in place.
+    tty: bool,
+    /// Whether the terminal's cursor is at the end of a drawn status line, and when a line was last printed.
+    line: Mutex<(bool, Option<Instant>)>,
+}
+
+impl DiffStatus {
+    fn new(quiet: bool) -> DiffStatus {
+        let tty = std::io::stderr().is_terminal()
+            && std::env::var_os("TERM").is_some_and(|term| term != "dumb");
+        DiffStatus {
+            quiet,
+            tty,
+            line: Mutex::new((false, None)),
+        }
+    }
+
+    /// The status line's text.
+    fn text(progress: &DiffProgress) -> String {
+        format!(
+            "[{}] cases {} ({}/s) | features {} | kept {} | findings {}",
+            format_duration(progress.elapsed),
+            progress.cases,
+            pretty(progress.cases_per_sec()),
+            progress.features,
+            progress.corpus,
+            progress.findings
+        )
+    }
+}
+
+impl DiffEvents for DiffStatus {
+    fn finding(&self, finding: &Finding) {
+        let what = if matches!(finding.outcome, CaseOutcome::Panicked(_)) {
+            "panic"
+        } else {
+            "mismatch"
+        };
+        let place = finding
+            .saved
+            .as_ref()
+            .map_or_else(String::new, |p| format!(": {}", p.display()));
+        let mut line = self.line.lock().unwrap_or_else(|e| e.into_inner());
+        let mut err = std::io::stderr().lock();
+        if line.0 {
+            let _ = write!(err, "\r\x1b[K");
+            line.0 = false;
+        }
+        let _ = writeln!(
+            err,
+            "finding: {} {what} in case {}{place}",
+            finding.oracle, finding.case_index
+        );
+    }
+
+    fn progress(&self, progress: &DiffProgress) {
+        if self.quiet {
+            return;
+        }
+        let mut line = self.line.lock().unwrap_or_else(|e| e.into_inner());
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            // Drawn in place; the last one (at the end of the run) is cleared for the summary.
+            let _ = write!(err, "\r\x1b[K{}", Self::text(progress));
+            line.0 = true;
+        } else if line.1.is_none_or(|last| last.elapsed() >= LOG_INTERVAL) {
+            let _ = writeln!(err, "{}", Self::text(progress));
+            line.1 = Some(Instant::now());
+        }
+        let _ = err.flush();
+    }
+}
+
+impl Drop for DiffStatus {
+    fn drop(&mut self) {
+        let line = self.line.get_mut().unwrap_or_else(|e| e.into_inner());
+        if line.0 {
+            let _ = writeln!(std::io::stderr());
+        }
+    }
 }

@@ -6,20 +6,20 @@
 //! it depend on timing). The unguided one draws input `i` of seed `s` at random: the same case on any machine
 //! and for any number of workers. Both measure the engine features every case reached, so the two compare.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use super::coverage::{MAP_SIZE, OpCoverage};
 use super::generate::generate;
-use super::report::{DiffConfig, DiffError, DiffReport, Finding};
+use super::report::{DiffConfig, DiffError, DiffEvents, DiffReport, PROGRESS_INTERVAL};
 use super::rng::Rng;
 use super::shared::Shared;
 
 /// Native stack of each worker thread.
 const WORKER_STACK: usize = 64 << 20;
 
-/// Runs a diff run; `on_finding` hears of each finding as it is saved.
-pub fn run_diff(
-    config: &DiffConfig,
-    on_finding: &(dyn Fn(&Finding) + Sync),
-) -> Result<DiffReport, DiffError> {
+/// Runs a diff run; `events` hears of each finding as it is saved and of the run's progress.
+pub fn run_diff(config: &DiffConfig, events: &dyn DiffEvents) -> Result<DiffReport, DiffError> {
     // Fail early when an oracle is not built in.
     for oracle in &config.oracles {
         oracle.engines(config.limits, config.seed)?;
@@ -30,7 +30,8 @@ pub fn run_diff(
             source,
         })?;
     }
-    let shared = Shared::new(config, on_finding);
+    let shared = Shared::new(config, events);
+    let workers_done = AtomicBool::new(false);
     let worker = |worker: usize| {
         let result = if config.guided {
             super::search::run_worker(&shared, worker)
@@ -43,15 +44,38 @@ pub fn run_diff(
         }
     };
     std::thread::scope(|scope| {
-        for i in 0..config.jobs.max(1) {
-            // Parsing and mutating modules recurses on deep nesting.
-            std::thread::Builder::new()
-                .stack_size(WORKER_STACK)
-                .spawn_scoped(scope, move || worker(i))
-                .expect("a worker thread can be started");
+        scope.spawn(|| tell_progress(&shared, &workers_done));
+        let workers: Vec<_> = (0..config.jobs.max(1))
+            .map(|i| {
+                // Parsing and mutating modules recurses on deep nesting.
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, move || worker(i))
+                    .expect("a worker thread can be started")
+            })
+            .collect();
+        for handle in workers {
+            if let Err(panic) = handle.join() {
+                workers_done.store(true, Ordering::Relaxed);
+                std::panic::resume_unwind(panic);
+            }
         }
+        workers_done.store(true, Ordering::Relaxed);
     });
+    events.progress(&shared.progress());
     shared.finish()
+}
+
+/// Tells `shared`'s events where the run stands every [`PROGRESS_INTERVAL`] until the workers are done.
+fn tell_progress(shared: &Shared<'_>, workers_done: &AtomicBool) {
+    let mut last = Instant::now();
+    while !workers_done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+        if last.elapsed() >= PROGRESS_INTERVAL {
+            last = Instant::now();
+            shared.events.progress(&shared.progress());
+        }
+    }
 }
 
 /// The seeded random search: case `i` is [`generate`] of `Rng::for_case(seed, i)`.

@@ -42,7 +42,10 @@ pub use generate::{
     spec_case, spec_seeds,
 };
 pub use oracle::{CaseOutcome, Oracle, OracleError, check_with};
-pub use report::{DiffConfig, DiffError, DiffReport, Finding, OracleStats, report_text};
+pub use report::{
+    DiffConfig, DiffError, DiffEvents, DiffProgress, DiffReport, Finding, OracleStats,
+    PROGRESS_INTERVAL, report_text,
+};
 pub use rng::Rng;
 
 /// Re-checks a saved case (`.wasm` with or without its calls section, or a `.wat` module) with each oracle.

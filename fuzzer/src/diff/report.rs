@@ -31,6 +31,50 @@ pub struct DiffConfig {
     pub guided: bool,
 }
 
+/// What a diff run tells its caller while it runs.
+pub trait DiffEvents: Sync {
+    /// A finding was saved (or, without an output folder, recorded).
+    fn finding(&self, finding: &Finding);
+    /// Where the run stands: told about once a second (see [`PROGRESS_INTERVAL`]) and once at the end.
+    fn progress(&self, _progress: &DiffProgress) {}
+}
+
+/// Any closure over findings hears of findings only.
+impl<F: Fn(&Finding) + Sync> DiffEvents for F {
+    fn finding(&self, finding: &Finding) {
+        self(finding)
+    }
+}
+
+/// How often a diff run tells where it stands.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Where a diff run stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffProgress {
+    pub elapsed: Duration,
+    /// Cases every oracle has checked.
+    pub cases: u64,
+    /// Mismatches and panics found (each saved once).
+    pub findings: usize,
+    /// Engine features reached (entries of the op-level coverage map).
+    pub features: usize,
+    /// Inputs the guided search kept.
+    pub corpus: u64,
+}
+
+impl DiffProgress {
+    /// Cases per second of wall-clock time.
+    pub fn cases_per_sec(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs == 0.0 {
+            0.0
+        } else {
+            self.cases as f64 / secs
+        }
+    }
+}
+
 /// How the cases of one oracle came out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OracleStats {

@@ -11,12 +11,13 @@ use std::time::Instant;
 use super::case::Case;
 use super::coverage::MAP_SIZE;
 use super::engine::MemoryDump;
-use super::report::{DiffConfig, DiffError, DiffReport, Finding};
+use super::report::{DiffConfig, DiffError, DiffEvents, DiffProgress, DiffReport, Finding};
+use crate::files::write_atomically;
 
 /// What the workers of a diff run share: the case counter, the report, the findings seen and the features reached.
 pub(crate) struct Shared<'a> {
     pub(crate) config: &'a DiffConfig,
-    on_finding: &'a (dyn Fn(&Finding) + Sync),
+    pub(crate) events: &'a dyn DiffEvents,
     pub(crate) canonicalize_nans: bool,
     start: Instant,
     next: AtomicU64,
@@ -29,13 +30,10 @@ pub(crate) struct Shared<'a> {
 }
 
 impl<'a> Shared<'a> {
-    pub(crate) fn new(
-        config: &'a DiffConfig,
-        on_finding: &'a (dyn Fn(&Finding) + Sync),
-    ) -> Shared<'a> {
+    pub(crate) fn new(config: &'a DiffConfig, events: &'a dyn DiffEvents) -> Shared<'a> {
         Shared {
             config,
-            on_finding,
+            events,
             canonicalize_nans: config.oracles.iter().any(|o| o.crosses_engines()),
             start: Instant::now(),
             next: AtomicU64::new(0),
@@ -149,7 +147,7 @@ impl<'a> Shared<'a> {
             {
                 return self.fail(e);
             }
-            (self.on_finding)(&finding);
+            self.events.finding(&finding);
             report.findings.push(finding);
         }
     }
@@ -159,6 +157,27 @@ impl<'a> Shared<'a> {
         if let Ok(mut guard) = self.report.lock() {
             guard.0.corpus += inputs;
         }
+    }
+
+    /// Where the run stands now.
+    pub(crate) fn progress(&self) -> DiffProgress {
+        let elapsed = self.start.elapsed();
+        self.report
+            .lock()
+            .map(|guard| {
+                let report = &guard.0;
+                DiffProgress {
+                    elapsed,
+                    cases: report.cases,
+                    findings: report.findings.len(),
+                    features: report.features,
+                    corpus: report.corpus,
+                }
+            })
+            .unwrap_or(DiffProgress {
+                elapsed,
+                ..DiffProgress::default()
+            })
     }
 
     pub(crate) fn finish(self) -> Result<DiffReport, DiffError> {
@@ -190,7 +209,7 @@ fn save(out: &Path, finding: &mut Finding, bytes: &[u8], key: u64) -> Result<(),
     let stem = out.join(format!("{}-{key:016x}", finding.oracle));
     let wasm = stem.with_extension("wasm");
     let write = |path: PathBuf, contents: &[u8]| {
-        std::fs::write(&path, contents).map_err(|source| DiffError::Save { path, source })
+        write_atomically(&path, contents).map_err(|source| DiffError::Save { path, source })
     };
     write(wasm.clone(), bytes)?;
     finding.saved = Some(wasm);
