@@ -100,9 +100,11 @@ impl Store {
     /// Runs the call in progress with a budget of `fuel` instructions until it halts, answering its host calls
     /// with `pilot`. An error (a host answer of the wrong types) ends the call.
     pub fn drive<P: Pilot + ?Sized>(&mut self, fuel: u64, pilot: &mut P) -> Result<Halt, Error> {
-        let begin = self.fuel_consumed();
+        // Fuel used so far, summed run by run: a pilot may replace the store between slices by one restored from a
+        // snapshot, whose own count of fuel consumed is not this one's.
+        let mut used = 0u64;
         loop {
-            let left = fuel - (self.fuel_consumed() - begin);
+            let left = fuel.saturating_sub(used);
             if left == 0 {
                 return Ok(Halt::OutOfFuel);
             }
@@ -110,7 +112,10 @@ impl Store {
                 return Ok(Halt::Interrupted);
             };
             let slice = slice.min(left);
-            match self.run(slice) {
+            let before = self.fuel_consumed();
+            let outcome = self.run(slice);
+            used = used.saturating_add(self.fuel_consumed().saturating_sub(before));
+            match outcome {
                 Outcome::Finished(results) => return Ok(Halt::Finished(results)),
                 Outcome::Trapped(trap) => return Ok(Halt::Trapped(trap)),
                 // The whole fuel left ran out (an instruction may cost more than there is left: it pays what is
@@ -121,8 +126,12 @@ impl Store {
                     if pilot.hold(self, &call) {
                         return Ok(Halt::Held(call));
                     }
+                    // A host may charge fuel for its work.
+                    let before = self.fuel_consumed();
                     let answer = pilot.answer(self, &call);
-                    if let Some(halt) = self.answer_host_call(answer)? {
+                    let halt = self.answer_host_call(answer)?;
+                    used = used.saturating_add(self.fuel_consumed().saturating_sub(before));
+                    if let Some(halt) = halt {
                         return Ok(halt);
                     }
                 }

@@ -128,6 +128,14 @@ fn a_node_gets_the_crash_that_only_the_node_it_is_linked_to_can_find() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let crashes_b = files(&out_b.join("crashes"));
+    // Each node hears the other's figures (once a second) and writes them into its stats file.
+    let linked = |out: &Path| {
+        std::fs::read_to_string(out.join("stats"))
+            .is_ok_and(|text| text.contains("linked_nodes: 1"))
+    };
+    while !(linked(&out_a) && linked(&out_b)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let output_a = stop(node_a, &out_a, deadline + Duration::from_secs(10));
     let output_b = stop(node_b, &out_b, deadline + Duration::from_secs(10));
     assert!(output_a.status.success(), "node A: {output_a:?}");
@@ -142,4 +150,34 @@ fn a_node_gets_the_crash_that_only_the_node_it_is_linked_to_can_find() {
     );
     let crash = std::fs::read(&crashes_b[0]).expect("the crash is readable");
     assert!(crash.starts_with(TOKEN.as_bytes()), "{crash:?}");
+
+    // The summaries and the stats files add the other node's executions to each node's own.
+    for (out, output) in [(&out_a, &output_a), (&out_b, &output_b)] {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("execs on this node and the 1 linked to it"),
+            "{stdout}"
+        );
+        let stats = std::fs::read_to_string(out.join("stats")).expect("stats written");
+        let value = |key: &str| {
+            stats
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("{key}: ")))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("no {key} in {stats}"))
+        };
+        assert_eq!(value("linked_nodes"), 1, "{stats}");
+        assert!(value("linked_execs_done") > 0, "{stats}");
+        assert_eq!(
+            value("all_nodes_execs_done"),
+            value("execs_done") + value("linked_execs_done"),
+            "{stats}"
+        );
+        let afl = std::fs::read_to_string(out.join("fuzzer_stats")).expect("fuzzer_stats written");
+        assert!(
+            afl.lines().any(|line| line.starts_with("execs_done")
+                && line.ends_with(&format!(": {}", value("all_nodes_execs_done")))),
+            "{afl}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
-;; A libFuzzer harness that grows its memory by 64 MiB and traps when it cannot: under `--max-memory 64M` the
-;; grow (the first page included, 64 MiB and 64 KiB in all) fails, under `--max-memory 128M` it succeeds.
+;; A libFuzzer harness that grows its memory by 64 MiB: under `--max-memory 64M` the grow (the first page
+;; included, 64 MiB and 64 KiB in all) goes past the limit, an out-of-memory finding of the fuzzer's commands (a
+;; plain `capicola run` sees -1 and reaches the `unreachable`); under `--max-memory 128M` it succeeds.
 (module
   (memory (export "memory") 1)
   (func (export "LLVMFuzzerTestOneInput") (param i32 i32) (result i32)

@@ -164,7 +164,7 @@ impl FuzzCommand {
         }
         let status = self.status_view();
         let name = target_name(&self.target);
-        let setup = prepare_target(RunRequest {
+        let mut setup = prepare_target(RunRequest {
             target: Some(&self.target),
             inputs: &[],
             target_args: &self.target_args,
@@ -173,11 +173,12 @@ impl FuzzCommand {
             args: &self.args,
             output: OutputMode::Discard,
         })?;
-        let mut target_options = setup.options.clone();
-        target_options.fresh = self.fresh_instance;
-        target_options.deadline = self
+        // The time limit covers loading the target too: an initialization that never ends stops at it.
+        setup.options.fresh = self.fresh_instance;
+        setup.options.deadline = self
             .max_total_time
             .and_then(|secs| started.checked_add(Duration::from_secs(secs)));
+        let target_options = setup.options.clone();
         let sanitizer = setup.sanitizer.clone();
         let probe = setup.load(Instrumentation {
             coverage: true,
@@ -279,6 +280,14 @@ impl FuzzCommand {
             pretty(summary.execs_per_sec()),
             summary.cores
         );
+        if summary.linked.nodes > 0 {
+            outln!(
+                "nodes:       {} execs on this node and the {} linked to it ({} execs/s from them at last report)",
+                summary.execs + summary.linked.execs,
+                summary.linked.nodes,
+                pretty(summary.linked.execs_per_sec)
+            );
+        }
         if let Some((hit, total)) = summary.edges {
             match summary.seed_edges {
                 Some(seeds) => {

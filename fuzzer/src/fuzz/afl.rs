@@ -54,7 +54,8 @@ impl AflSession {
     /// The `fuzzer_stats` file: `key : value` lines, keys padded as AFL++ pads them.
     /// Queue cycles, the input being fuzzed, pending inputs and depth are AFL's scheduler's notions that LibAFL's
     /// monitor does not report: they are written as 0. Executions and run time count a resumed campaign's earlier
-    /// sessions in, as the `stats` file does; out-of-memory findings, which AFL++ does not have, are left out.
+    /// sessions in, as the `stats` file does, and on a node linked to others (`--listen`, `--remote-broker`) the
+    /// executions and rate of every node; out-of-memory findings, which AFL++ does not have, are left out.
     pub fn fuzzer_stats(&self, numbers: &LiveStats) -> String {
         let (edges_found, total_edges) = numbers.edges.unwrap_or((0, 0));
         let lines: [(&str, String); 25] = [
@@ -63,8 +64,14 @@ impl AflSession {
             ("run_time", numbers.total_run_time().as_secs().to_string()),
             ("fuzzer_pid", self.pid.to_string()),
             ("cycles_done", "0".into()),
-            ("execs_done", numbers.total_execs().to_string()),
-            ("execs_per_sec", format!("{:.2}", numbers.execs_per_sec)),
+            ("execs_done", numbers.all_nodes_execs().to_string()),
+            (
+                "execs_per_sec",
+                format!(
+                    "{:.2}",
+                    numbers.execs_per_sec + numbers.linked.execs_per_sec
+                ),
+            ),
             ("corpus_count", numbers.corpus.to_string()),
             ("corpus_found", numbers.corpus.to_string()),
             ("cur_item", "0".into()),

@@ -42,7 +42,7 @@ use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, Tally, input_files};
 use super::sanitizer::{SanitizerChoice, source_lines};
 use super::settings::Settings;
-use super::stats::{Carried, LiveStats};
+use super::stats::{Carried, Linked, LiveStats};
 use super::target::{FindingClass, Target, TargetOptions};
 use crate::files::{read_checked, write_atomically, write_checked};
 
@@ -108,6 +108,8 @@ pub struct Summary {
     pub out: PathBuf,
     /// The final status line was left open on the terminal.
     pub line_open: bool,
+    /// What the nodes linked to this one last told of themselves.
+    pub linked: Linked,
 }
 
 impl Summary {
@@ -607,11 +609,13 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
                 let code = if !process_alive(me) {
                     0
                 } else {
+                    let linked = monitor.linked_nodes();
                     match node::run_broker(
                         shmem,
                         listener,
                         options.node.remote.as_deref(),
                         monitor,
+                        linked,
                         jobs,
                     ) {
                         Ok(()) => 0,
@@ -656,6 +660,14 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     let elapsed = start.elapsed();
     let mut stats: LiveStats = status.finish();
     output.clear_stop_request()?;
+    // The broker (a process of its own) kept the linked nodes' figures in the stats file.
+    let linked = if options.node.linked() {
+        crate::files::read_bounded(&output.stats(), 1 << 16)
+            .map(|text| Linked::from_stats_file(&String::from_utf8_lossy(&text)))
+            .unwrap_or_default()
+    } else {
+        Linked::default()
+    };
     let summary = Summary {
         execs,
         elapsed,
@@ -669,6 +681,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
         engine_bugs: output.count(FindingClass::EngineBug),
         out: options.out.clone(),
         line_open: stats.line_open,
+        linked,
     };
     stats.execs = summary.execs;
     stats.execs_per_sec = summary.execs_per_sec();
@@ -680,6 +693,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     stats.engine_bugs = summary.engine_bugs;
     stats.cores = jobs;
     stats.run_time = elapsed;
+    stats.linked = linked;
     let mut stats_file = stats.stats_file();
     if let Some(seeds) = summary.seed_edges {
         stats_file.push_str(&format!("seed_edges_found: {seeds}\n"));

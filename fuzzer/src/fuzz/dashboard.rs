@@ -136,12 +136,18 @@ fn count_style(n: usize, color: Color) -> Style {
 /// Draws the dashboard.
 pub fn render(frame: &mut Frame, view: &View) {
     let stats = &view.stats;
+    // The findings give up lines first on a short terminal: the numbers and the history keep theirs.
+    let findings_height = frame
+        .area()
+        .height
+        .saturating_sub(1 + 9 + 1 + 4)
+        .clamp(3, LATEST as u16 + 2);
     let [header, numbers, coverage, history, findings] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Length(1),
         Constraint::Min(4),
-        Constraint::Length(LATEST as u16 + 2),
+        Constraint::Length(findings_height),
     ])
     .areas(frame.area());
 
@@ -186,6 +192,18 @@ pub fn render(frame: &mut Frame, view: &View) {
         ),
         row("edges", edges),
         row("new edges", ago(stats, stats.last_new_edges)),
+        row(
+            "nodes",
+            if stats.linked.nodes == 0 {
+                "1 (not linked)".to_string()
+            } else {
+                format!(
+                    "{} (the others: {} execs)",
+                    stats.linked.nodes + 1,
+                    stats.linked.execs
+                )
+            },
+        ),
     ];
     let findings_total =
         stats.crashes.unique + stats.timeouts.unique + stats.ooms.unique + stats.engine_bugs;
@@ -527,6 +545,7 @@ mod tests {
             last_timeout: None,
             line_open: false,
             carried: Default::default(),
+            linked: Default::default(),
         };
         let mut view = View {
             target: "tlv.wasm".into(),
@@ -564,6 +583,7 @@ mod tests {
                 "engine bugs  0",
                 "last find    1m00s ago",
                 "stability    99.5%",
+                "nodes        1 (not linked)",
                 "coverage 8.4%",
                 "execs/s, last 30.0s (peak 12.3k)",
                 "crashes/out-of-bounds-memory-access-0123abcd  1m00s ago",

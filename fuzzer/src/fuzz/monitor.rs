@@ -10,6 +10,7 @@ use libafl_bolts::{ClientId, Error};
 
 use super::afl::{AflSession, append_plot_row, keep_last_times};
 use super::dashboard::Dashboard;
+use super::node::{LinkedNodes, linked_sum};
 use super::output::{OutputDir, input_files};
 use super::stats::{Carried, LiveStats};
 use super::target::FindingClass;
@@ -53,6 +54,8 @@ pub struct StatusMonitor {
     /// Cores the campaign runs on: a client that LibAFL's respawner started again after it died registers as a new
     /// one, and is not one more core.
     jobs: usize,
+    /// What the nodes linked to this one last told of themselves (filled by the broker's hook).
+    linked: LinkedNodes,
 }
 
 impl std::fmt::Debug for StatusMonitor {
@@ -99,6 +102,7 @@ impl StatusMonitor {
             findings: None,
             afl: afl.clone(),
             jobs,
+            linked: LinkedNodes::default(),
         };
         (
             monitor,
@@ -108,6 +112,11 @@ impl StatusMonitor {
                 afl,
             },
         )
+    }
+
+    /// Where the broker's hook puts what linked nodes tell of themselves.
+    pub fn linked_nodes(&self) -> LinkedNodes {
+        self.linked.clone()
     }
 
     /// Starts the dashboard once; falls back to the status line if it cannot start.
@@ -246,6 +255,7 @@ impl Monitor for StatusMonitor {
             stats.edges = edges;
         }
         stats.stability = stability.or(stats.stability);
+        stats.linked = linked_sum(&self.linked);
         // Unique inputs on disk: with several cores, LibAFL's corpus size sums every client's corpus, each holding
         // what the others found too.
         stats.corpus = input_files(&self.output.queue()).map_or(corpus, |files| files.len() as u64);

@@ -9,22 +9,28 @@
 //! every event but new queue entries between machines, and needs the centralized launcher. So the campaign
 //! starts this broker itself, on a listener it binds, and lets LibAFL's launcher start only the clients.
 
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::marker::PhantomData;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use libafl::events::{Event, EventWithStats, StdLlmpEventHook};
+use libafl::events::{Event, EventWithStats, ExecStats, StdLlmpEventHook};
 use libafl::inputs::BytesInput;
 use libafl::monitors::Monitor;
+use libafl::monitors::stats::{AggregatorOps, UserStats, UserStatsValue};
 use libafl_bolts::compress::GzipCompressor;
 use libafl_bolts::llmp::{
-    Broker as _, Flags, LLMP_FLAG_COMPRESSED, LlmpBroker, LlmpBrokerInner, LlmpHook,
-    LlmpMsgHookResult, Tag,
+    Broker as _, Flags, LLMP_FLAG_COMPRESSED, LLMP_FLAG_FROM_B2B, LLMP_FLAG_INITIALIZED,
+    LlmpBroker, LlmpBrokerInner, LlmpHook, LlmpMsgHookResult, LlmpSharedMap, Tag,
 };
 use libafl_bolts::shmem::{ShMem, ShMemProvider};
 use libafl_bolts::{ClientId, Error};
 
 use super::FuzzError;
+use super::stats::Linked;
 
 /// Where a node's broker listens, and the broker of the campaign it joins.
 #[derive(Debug, Clone, Default)]
@@ -57,28 +63,64 @@ pub fn bind(listen: Option<SocketAddr>) -> Result<TcpListener, FuzzError> {
     })
 }
 
+/// LLMP's tag of LibAFL's events (`LLMP_TAG_EVENT_TO_BOTH`, private to LibAFL 0.16.1): a node's figures travel
+/// as such an event, which clients ignore.
+const EVENT_TAG: Tag = Tag(0x2B0741);
+/// The name of the user-stats event that carries a node's figures: `NODE_ID EXECS EXECS_PER_SEC`.
+const FIGURES_EVENT: &str = "capicola-node";
+/// Size of the page that holds client id 0 on a joining node's broker (it never carries a message).
+const PLACEHOLDER_PAGE: usize = 1 << 16;
+/// How often a node tells the others its figures.
+const FIGURES_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What the nodes linked to this one last told of themselves, by node: their own executions and rate. Shared
+/// between the broker's hook, which hears them, and the monitor, which adds them up.
+pub type LinkedNodes = Arc<Mutex<BTreeMap<String, (u64, f64)>>>;
+
+/// The sum of what the linked nodes last told.
+pub fn linked_sum(nodes: &LinkedNodes) -> Linked {
+    let nodes = nodes.lock().unwrap_or_else(|e| e.into_inner());
+    Linked {
+        nodes: nodes.len(),
+        execs: nodes.values().map(|&(execs, _)| execs).sum(),
+        execs_per_sec: nodes.values().map(|&(_, rate)| rate).sum(),
+    }
+}
+
 /// Runs the broker until it is asked to stop (SIGINT) or, on a node with no link, until its `clients` have all
-/// left; events from its clients go to `monitor`. Returns when the broker has ended.
+/// left; events from its clients go to `monitor`, the figures of linked nodes to `linked`. Returns when the broker
+/// has ended.
 pub fn run_broker<MT, SP>(
     shmem_provider: SP,
     listener: TcpListener,
     remote: Option<&str>,
     monitor: MT,
+    linked: LinkedNodes,
     clients: usize,
 ) -> Result<(), Error>
 where
     MT: Monitor,
     SP: ShMemProvider,
 {
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let hook = NodeHook {
         inner: StdLlmpEventHook::<BytesInput, MT>::new(monitor)?,
         compressor: GzipCompressor::new(),
+        id: format!("{}:{}", hostname.trim(), std::process::id()),
+        clients: HashMap::new(),
+        told: None,
+        linked,
     };
+    let mut pages = shmem_provider.clone();
     let mut broker = LlmpBroker::new(shmem_provider, libafl_bolts::tuples::tuple_list!(hook))?;
-    // The link first: its proxy takes the broker's first client id. The listener hands its clients ids from its
-    // own count, starting past its own id; started first, it would hand the first local client the id the link
-    // takes next, and the link, which drops what looks like its own messages, would pass on none of that client's.
+    // The link before the listener: the listener hands its clients ids from its own count, starting past its own
+    // id; started first, it would hand the first local client the id the link takes next, and the link, which
+    // drops what looks like its own messages, would pass on none of that client's. And the link not first either:
+    // the broker sends its own messages (this node's figures) as client 0, so a silent placeholder page takes that
+    // id and the link's proxy gets the next.
     if let Some(remote) = remote {
+        let placeholder = LlmpSharedMap::new(ClientId(0), pages.new_shmem(PLACEHOLDER_PAGE)?);
+        broker.inner_mut().register_client(placeholder);
         broker.inner_mut().connect_b2b(remote).map_err(|e| {
             Error::illegal_argument(format!("cannot join the broker at {remote}: {e}"))
         })?;
@@ -93,32 +135,101 @@ where
     Ok(())
 }
 
-/// LibAFL's broker hook (the monitor's numbers, new queue entries passed on to every client and linked node),
-/// which also passes on objectives that carry their input: another node runs the input and keeps the finding in
-/// its own output folder. LibAFL's hook keeps objectives to itself, as a node's clients share one folder.
+/// LibAFL's broker hook (the monitor's numbers, new queue entries passed on to every client and linked node) for
+/// this node's clients, which also passes on objectives that carry their input (another node runs the input and
+/// keeps the finding in its own output folder; LibAFL's hook keeps objectives to itself, as a node's clients share
+/// one folder) and tells the linked nodes this node's figures. What comes over a link does not reach the monitor:
+/// queue entries and objectives go on to the clients, and the figures of other nodes to `linked`.
 struct NodeHook<MT> {
     inner: StdLlmpEventHook<BytesInput, MT>,
     compressor: GzipCompressor,
+    /// This node's name among the linked nodes: host name and process id.
+    id: String,
+    /// Executions of each of this node's clients, as their last event told.
+    clients: HashMap<ClientId, u64>,
+    /// When this node last told its figures, and its executions then.
+    told: Option<(Instant, u64)>,
+    linked: LinkedNodes,
 }
 
 impl<MT> NodeHook<MT> {
-    /// Whether a message is an objective with its input.
-    fn is_shared_objective(&self, flags: Flags, msg: &[u8]) -> bool {
+    /// The event a message holds, if it holds one.
+    fn event(&self, flags: Flags, msg: &[u8]) -> Option<NodeEvent> {
         let decompressed;
         let bytes = if flags & LLMP_FLAG_COMPRESSED == LLMP_FLAG_COMPRESSED {
-            match self.compressor.decompress(msg) {
-                Ok(bytes) => {
-                    decompressed = bytes;
-                    &decompressed[..]
-                }
-                Err(_) => return false,
-            }
+            decompressed = self.compressor.decompress(msg).ok()?;
+            &decompressed[..]
         } else {
             msg
         };
-        postcard::from_bytes::<EventWithStats<BytesInput>>(bytes)
-            .is_ok_and(|event| matches!(event.event(), Event::Objective { input: Some(_), .. }))
+        postcard::from_bytes(bytes).ok()
     }
+
+    /// What to do with a message that came over a link from another node.
+    fn over_link(&self, flags: Flags, msg: &[u8]) -> LlmpMsgHookResult {
+        match self.event(flags, msg).as_ref().map(|e| &e.event) {
+            Some(Event::NewTestcase { .. } | Event::Objective { input: Some(_), .. }) => {
+                LlmpMsgHookResult::ForwardToClients
+            }
+            Some(Event::UpdateUserStats { name, value, .. }) if name == FIGURES_EVENT => {
+                if let UserStatsValue::String(text) = value.value()
+                    && let Some((node, execs, rate)) = parse_figures(text)
+                    && node != self.id
+                {
+                    self.linked
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(node.to_string(), (execs, rate));
+                }
+                // On to the clients (which ignore it) and so to the other nodes linked to this one.
+                LlmpMsgHookResult::ForwardToClients
+            }
+            _ => LlmpMsgHookResult::Handled,
+        }
+    }
+
+    /// This node's figures as an event to pass on, once a [`FIGURES_INTERVAL`].
+    fn figures(&mut self) -> Option<(Tag, Flags, Vec<u8>)> {
+        let now = Instant::now();
+        let execs: u64 = self.clients.values().sum();
+        let rate = match self.told {
+            Some((at, _)) if now - at < FIGURES_INTERVAL => return None,
+            Some((at, before)) => execs.saturating_sub(before) as f64 / (now - at).as_secs_f64(),
+            None => 0.0,
+        };
+        self.told = Some((now, execs));
+        let event = EventWithStats::<BytesInput>::new(
+            Event::UpdateUserStats {
+                name: Cow::Borrowed(FIGURES_EVENT),
+                value: UserStats::new(
+                    UserStatsValue::String(Cow::Owned(format!("{} {execs} {rate:.1}", self.id))),
+                    AggregatorOps::None,
+                ),
+                phantom: PhantomData,
+            },
+            ExecStats::new(libafl_bolts::current_time(), 0),
+        );
+        let bytes = postcard::to_allocvec(&event).ok()?;
+        Some((EVENT_TAG, LLMP_FLAG_INITIALIZED, bytes))
+    }
+}
+
+/// LibAFL's `EventWithStats` read field by field (postcard writes a struct as its fields in order, nested ones
+/// included): LibAFL 0.16.1 gives no access to the executions an event carries.
+#[derive(serde::Deserialize)]
+struct NodeEvent {
+    event: Event<BytesInput>,
+    _time: Duration,
+    executions: u64,
+}
+
+/// `NODE_ID EXECS EXECS_PER_SEC`, as [`FIGURES_EVENT`] carries it.
+fn parse_figures(text: &str) -> Option<(&str, u64, f64)> {
+    let mut parts = text.split(' ');
+    let node = parts.next()?;
+    let execs = parts.next()?.parse().ok()?;
+    let rate = parts.next()?.parse().ok()?;
+    Some((node, execs, rate))
 }
 
 impl<MT, SHM, SP> LlmpHook<SHM, SP> for NodeHook<MT>
@@ -136,6 +247,18 @@ where
         msg: &mut [u8],
         new_msgs: &mut Vec<(Tag, Flags, Vec<u8>)>,
     ) -> Result<LlmpMsgHookResult, Error> {
+        if *msg_flags & LLMP_FLAG_FROM_B2B == LLMP_FLAG_FROM_B2B {
+            return Ok(self.over_link(*msg_flags, msg));
+        }
+        let event = (*msg_tag == EVENT_TAG)
+            .then(|| self.event(*msg_flags, msg))
+            .flatten();
+        if let Some(event) = &event {
+            self.clients.insert(client_id, event.executions);
+            if let Some(figures) = self.figures() {
+                new_msgs.push(figures);
+            }
+        }
         let result = self.inner.on_new_message(
             broker_inner,
             client_id,
@@ -145,7 +268,11 @@ where
             new_msgs,
         )?;
         Ok(match result {
-            LlmpMsgHookResult::Handled if self.is_shared_objective(*msg_flags, msg) => {
+            LlmpMsgHookResult::Handled
+                if event.as_ref().is_some_and(|event| {
+                    matches!(event.event, Event::Objective { input: Some(_), .. })
+                }) =>
+            {
                 LlmpMsgHookResult::ForwardToClients
             }
             other => other,

@@ -33,6 +33,35 @@ pub struct LiveStats {
     pub line_open: bool,
     /// What the earlier sessions of a resumed campaign did: the `stats` file counts it in.
     pub carried: Carried,
+    /// What the nodes linked to this one last told of themselves.
+    pub linked: Linked,
+}
+
+/// What the nodes linked to this one (`--listen`, `--remote-broker`) last told of themselves: their own executions
+/// and rate, this node's not included.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Linked {
+    pub nodes: usize,
+    pub execs: u64,
+    pub execs_per_sec: f64,
+}
+
+impl Linked {
+    /// The linked nodes' lines of a `stats` file; missing lines count as zero.
+    pub fn from_stats_file(text: &str) -> Linked {
+        let value = |key: &str| {
+            text.lines()
+                .filter_map(|line| line.split_once(':'))
+                .find(|(k, _)| k.trim() == key)
+                .and_then(|(_, v)| v.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        Linked {
+            nodes: value("linked_nodes") as usize,
+            execs: value("linked_execs_done") as u64,
+            execs_per_sec: value("linked_execs_per_sec"),
+        }
+    }
 }
 
 /// Executions and run time of the earlier sessions of a campaign, read back from its `stats` file on `--resume`
@@ -104,6 +133,11 @@ impl LiveStats {
         self.execs + self.carried.execs
     }
 
+    /// Executions of every session of the campaign on this node and the nodes linked to it.
+    pub fn all_nodes_execs(&self) -> u64 {
+        self.total_execs() + self.linked.execs
+    }
+
     /// Covered edges in percent of the map.
     pub fn coverage_percent(&self) -> f64 {
         match self.edges {
@@ -113,10 +147,11 @@ impl LiveStats {
     }
 
     /// The `stats` file: `key: value` lines, in the spirit of AFL's `fuzzer_stats`; executions and run time
-    /// include the earlier sessions of a resumed campaign, the rate is this session's.
+    /// include the earlier sessions of a resumed campaign, the rate is this session's; on a node linked to others,
+    /// their figures follow.
     pub fn stats_file(&self) -> String {
         let (hit, total) = self.edges.unwrap_or((0, 0));
-        format!(
+        let mut text = format!(
             "run_time_secs: {}\nexecs_done: {}\nexecs_per_sec: {:.1}\ncores: {}\ncorpus_count: {}\n\
              edges_found: {hit}\nedges_total: {total}\nstability_percent: {:.1}\ncrashes: {}\n\
              crash_inputs: {}\ntimeouts: {}\ntimeout_inputs: {}\nooms: {}\noom_inputs: {}\nengine_bugs: {}\n",
@@ -133,7 +168,18 @@ impl LiveStats {
             self.ooms.unique,
             self.ooms.inputs,
             self.engine_bugs
-        )
+        );
+        if self.linked.nodes > 0 {
+            let _ = write!(
+                text,
+                "linked_nodes: {}\nlinked_execs_done: {}\nlinked_execs_per_sec: {:.1}\nall_nodes_execs_done: {}\n",
+                self.linked.nodes,
+                self.linked.execs,
+                self.linked.execs_per_sec,
+                self.all_nodes_execs()
+            );
+        }
+        text
     }
 }
 
