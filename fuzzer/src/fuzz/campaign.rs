@@ -377,6 +377,7 @@ where
             }
         }
         if state.corpus().count() == 0 && !out_of_time {
+            // No seed was kept: the empty input starts the queue, as a seed named `empty`.
             set_making(&mut state, Some(Making::Seed("empty".to_string())));
             out_of_time |= until_shutdown(fuzzer.add_input(
                 &mut state,
