@@ -1,8 +1,10 @@
 //! What a campaign leaves in its output folder, as `replay`, `tmin` and the user read it: the settings that decide
 //! how an input runs (a crash longer than the default `--max-len` replays from its file alone, and the command line
 //! overrides), findings counted by the inputs that hit them, out-of-memory findings kept apart from crashes, and
-//! the same corpus size in the summary, `stats` and `fuzzer_stats` of a multi-core campaign.
+//! the same corpus size in the summary, `stats` and `fuzzer_stats` of a multi-core campaign, and queue entries
+//! named as AFL++ names them, each input once in the queue of a multi-core campaign.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -259,4 +261,160 @@ fn a_multi_core_campaign_counts_its_corpus_alike_everywhere() {
     assert_eq!(stat(&stats, "corpus_count"), on_disk, "{stats}");
     let afl = std::fs::read_to_string(out.join("fuzzer_stats")).expect("fuzzer_stats written");
     assert_eq!(stat(&afl, "corpus_count"), on_disk, "{afl}");
+}
+
+/// What the name of a queue entry says, read as AFL++ writes it: `id:NNNNNN,time:0,execs:0,orig:NAME` for a seed,
+/// `id:NNNNNN,src:MMMMMM,time:MS,execs:N,op:OP[,+cov]` for an input found.
+#[derive(Debug)]
+struct QueueName {
+    id: u32,
+    /// The seed's name.
+    orig: Option<String>,
+    /// The entry mutated, for an input found.
+    src: Option<u32>,
+}
+
+/// Six decimal digits, as AFL++ writes ids.
+fn six_digits(field: Option<&str>, name: &str) -> u32 {
+    let digits = field.unwrap_or_else(|| panic!("{name}: a field is missing"));
+    assert!(
+        digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()),
+        "{name}: {digits} is no id"
+    );
+    digits.parse().expect("digits")
+}
+
+/// Parses `name`, failing the test unless it matches AFL++'s pattern.
+fn queue_name(name: &str) -> QueueName {
+    let fields: Vec<&str> = name.split(',').collect();
+    let id = six_digits(fields[0].strip_prefix("id:"), name);
+    if let Some(orig) = fields.last().and_then(|field| field.strip_prefix("orig:")) {
+        assert_eq!(fields[1..fields.len() - 1], ["time:0", "execs:0"], "{name}");
+        return QueueName {
+            id,
+            orig: Some(orig.to_string()),
+            src: None,
+        };
+    }
+    let plain = fields.len() - usize::from(fields.last() == Some(&"+cov"));
+    assert_eq!(plain, 5, "{name}: not an AFL++ queue name");
+    let src = six_digits(fields[1].strip_prefix("src:"), name);
+    for (field, key) in [(fields[2], "time:"), (fields[3], "execs:")] {
+        let number = field
+            .strip_prefix(key)
+            .unwrap_or_else(|| panic!("{name}: no {key}"));
+        assert!(number.parse::<u64>().is_ok(), "{name}: {field}");
+    }
+    let op = fields[4]
+        .strip_prefix("op:")
+        .unwrap_or_else(|| panic!("{name}: no op:"));
+    assert!(["havoc", "i2s", "sync"].contains(&op), "{name}: op {op}");
+    QueueName {
+        id,
+        orig: None,
+        src: Some(src),
+    }
+}
+
+/// The queue's entries by id, each name checked against AFL++'s pattern, ids unique, and every found entry's
+/// `src:` the id of an entry there.
+fn queue_names(queue: &Path) -> BTreeMap<u32, QueueName> {
+    let mut entries = BTreeMap::new();
+    for path in input_files(queue).expect("the queue is listed") {
+        let name = path
+            .file_name()
+            .expect("named")
+            .to_string_lossy()
+            .into_owned();
+        let parsed = queue_name(&name);
+        let id = parsed.id;
+        assert!(entries.insert(id, parsed).is_none(), "id {id} twice");
+    }
+    for entry in entries.values() {
+        if let Some(src) = entry.src {
+            assert!(entries.contains_key(&src), "{entry:?}: no entry {src}");
+        }
+    }
+    entries
+}
+
+#[test]
+fn queue_entries_are_named_as_afl_names_them() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let target = write(work.path(), "find_x.wat", FIND_X);
+    let seeds = seeds(work.path(), &[b"hello", b"ab"]);
+    let out = work.path().join("out");
+    capicola()
+        .arg("fuzz")
+        .arg(&target)
+        .arg("-o")
+        .arg(&out)
+        .arg("-i")
+        .arg(&seeds)
+        .args(["--runs", "3000", "--seed", "1", "-q"])
+        .assert()
+        .success();
+    let entries = queue_names(&out.join("queue"));
+    let origs: BTreeSet<&str> = entries.values().filter_map(|e| e.orig.as_deref()).collect();
+    assert!(!origs.is_empty(), "no seed in the queue: {entries:?}");
+    assert!(
+        origs.is_subset(&BTreeSet::from(["seed-0", "seed-1"])),
+        "{origs:?}"
+    );
+    assert!(entries.contains_key(&0), "ids start at 0: {entries:?}");
+    assert!(
+        entries.values().any(|e| e.src.is_some()),
+        "nothing found in 3000 runs: {entries:?}"
+    );
+    // Every figure of the campaign counts the files, whatever their names; replay reads them by any name.
+    let stats = std::fs::read_to_string(out.join("stats")).expect("stats written");
+    assert_eq!(
+        stat(&stats, "corpus_count"),
+        entries.len() as u64,
+        "{stats}"
+    );
+    capicola()
+        .arg("replay")
+        .arg(out.join("queue"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_multi_core_campaign_holds_each_input_once_under_ids_unique_across_its_clients() {
+    let work = tempfile::tempdir().expect("temporary folder");
+    let target = write(work.path(), "find_x.wat", FIND_X);
+    let seeds = seeds(work.path(), &[b"hello", b"ab"]);
+    let out = work.path().join("out");
+    let summary = capicola()
+        .arg("fuzz")
+        .arg(&target)
+        .arg("-o")
+        .arg(&out)
+        .arg("-i")
+        .arg(&seeds)
+        .args(["-j", "2", "--runs", "2000", "--seed", "1", "-q"])
+        .output()
+        .expect("the campaign runs");
+    assert!(summary.status.success(), "{summary:?}");
+    let summary = String::from_utf8(summary.stdout).expect("UTF-8 summary");
+    let queue = out.join("queue");
+    let entries = queue_names(&queue);
+    assert!(entries.values().any(|e| e.orig.is_some()), "{entries:?}");
+    let mut contents = BTreeMap::new();
+    for path in input_files(&queue).expect("the queue is listed") {
+        let bytes = std::fs::read(&path).expect("entry readable");
+        if let Some(other) = contents.insert(bytes, path.clone()) {
+            panic!(
+                "{} and {} hold the same input",
+                other.display(),
+                path.display()
+            );
+        }
+    }
+    assert!(
+        summary.contains(&format!("corpus:      {} inputs in", entries.len())),
+        "{} files in the queue, summary:\n{summary}",
+        entries.len()
+    );
 }

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use libafl::corpus::{Corpus, InMemoryCorpus, InMemoryOnDiskCorpus};
+use libafl::corpus::{Corpus, InMemoryCorpus};
 use libafl::events::launcher::Launcher;
 use libafl::events::{
     EventConfig, EventFirer, EventReceiver, EventRestarter, ProgressReporter, SendExiting,
@@ -40,6 +40,7 @@ use super::monitor::{StatusMonitor, StatusView};
 use super::node::{self, NodeOptions};
 use super::observers::{FindingFeedback, LenPenalty, OutcomeObserver};
 use super::output::{OutputDir, Tally, input_files};
+use super::queue::{HistoryFeedback, Making, Op, OpStage, QueueCorpus, set_making};
 use super::sanitizer::{SanitizerChoice, source_lines};
 use super::settings::Settings;
 use super::stats::{Carried, Linked, LiveStats};
@@ -118,8 +119,7 @@ impl Summary {
     }
 }
 
-type FuzzState =
-    StdState<InMemoryOnDiskCorpus<BytesInput>, BytesInput, StdRand, InMemoryCorpus<BytesInput>>;
+type FuzzState = StdState<QueueCorpus, BytesInput, StdRand, InMemoryCorpus<BytesInput>>;
 
 /// What one client did.
 struct ClientEnd {
@@ -173,13 +173,14 @@ pub fn tokens(options: &CampaignOptions) -> Result<Vec<Vec<u8>>, FuzzError> {
     Ok(tokens)
 }
 
-/// One fuzzing client: fuzzes until the budget is spent, then says it is leaving, however it ended: without that
-/// word, the broker of a multi-core campaign would wait for it forever and LibAFL's respawner would start it again
-/// (as a new client) or panic.
+/// One fuzzing client of the campaign started at `started`: fuzzes until the budget is spent, then says it is
+/// leaving, however it ended: without that word, the broker of a multi-core campaign would wait for it forever and
+/// LibAFL's respawner would start it again (as a new client) or panic.
 fn client<EM>(
     options: &CampaignOptions,
     output: &OutputDir,
     tokens: &[Vec<u8>],
+    started: Instant,
     state: Option<FuzzState>,
     mut mgr: EM,
     core: u64,
@@ -191,7 +192,7 @@ where
         + ProgressReporter<FuzzState>
         + SendExiting,
 {
-    let end = fuzz_on_client(options, output, tokens, state, &mut mgr, core);
+    let end = fuzz_on_client(options, output, tokens, started, state, &mut mgr, core);
     if let Err(error) = &end
         && launched(options)
     {
@@ -204,11 +205,13 @@ where
     Ok(end)
 }
 
-/// The pipeline of one client: builds it, loads the inputs, and fuzzes until the budget is spent.
+/// The pipeline of one client of the campaign started at `started`: builds it, loads the inputs, and fuzzes until
+/// the budget is spent.
 fn fuzz_on_client<EM>(
     options: &CampaignOptions,
     output: &OutputDir,
     tokens: &[Vec<u8>],
+    started: Instant,
     state: Option<FuzzState>,
     mgr: &mut EM,
     core: u64,
@@ -246,14 +249,19 @@ where
 
     // Feedback: new edges or hit-count classes make an input interesting, but never one that crashed or ran out
     // of fuel (a custom executor reports those as ordinary results; without this gate they would fill the queue).
+    // Each input kept carries its history, which names its file in the queue.
     let map_feedback = MaxMapFeedback::new(&edges);
     let calibration = CalibrationStage::new(&map_feedback);
-    let mut feedback = feedback_and_fast!(
-        feedback_not!(feedback_or_fast!(
-            CrashFeedback::new(),
-            TimeoutFeedback::new()
-        )),
-        feedback_or!(map_feedback, TimeFeedback::new(&time))
+    let mut feedback = HistoryFeedback::new(
+        feedback_and_fast!(
+            feedback_not!(feedback_or_fast!(
+                CrashFeedback::new(),
+                TimeoutFeedback::new()
+            )),
+            feedback_or!(map_feedback, TimeFeedback::new(&time))
+        ),
+        EDGES,
+        started,
     );
 
     // Objective: a crash, timeout or engine panic whose kind + innermost functions were not seen before, written
@@ -270,7 +278,7 @@ where
         Some(state) => state,
         None => StdState::new(
             StdRand::with_seed(options.seed.wrapping_add(core)),
-            InMemoryOnDiskCorpus::with_meta_format_and_prefix(output.queue(), None, None, false)?,
+            QueueCorpus::new(output.clone()),
             InMemoryCorpus::new(),
             &mut feedback,
             &mut objective,
@@ -298,7 +306,7 @@ where
     let mut executor = WasmExecutor::new(target, tuple_list!(edges, time, outcome), outcome_handle);
 
     // Stages: calibration (stability), a cmplog trace of the scheduled input, input-to-state replacement from its
-    // comparison operands, then havoc with dictionary tokens.
+    // comparison operands, then havoc with dictionary tokens; the two that mutate name the entries they find.
     let tracer = if options.cmplog {
         Some(load_target(
             options,
@@ -312,12 +320,18 @@ where
     } else {
         None
     };
-    let i2s = StdMutationalStage::new(HavocScheduledMutator::new(tuple_list!(
-        I2SRandReplace::new()
-    )));
-    let havoc = StdMutationalStage::new(HavocScheduledMutator::new(
-        havoc_mutations().merge(tokens_mutations()),
-    ));
+    let i2s = OpStage::new(
+        Op::I2s,
+        StdMutationalStage::new(HavocScheduledMutator::new(tuple_list!(
+            I2SRandReplace::new()
+        ))),
+    );
+    let havoc = OpStage::new(
+        Op::Havoc,
+        StdMutationalStage::new(HavocScheduledMutator::new(
+            havoc_mutations().merge(tokens_mutations()),
+        )),
+    );
     let mut stages = tuple_list!(
         calibration,
         TracingStage::new(CmpLogExecutor::new(tracer)),
@@ -333,6 +347,7 @@ where
             let queue = output.queue();
             for path in input_files(&queue).map_err(io_error(&queue))? {
                 let bytes = std::fs::read(&path).map_err(io_error(&path))?;
+                set_making(&mut state, Some(Making::Resumed(path)));
                 out_of_time |= until_shutdown(fuzzer.add_input(
                     &mut state,
                     &mut executor,
@@ -347,6 +362,11 @@ where
         if state.corpus().count() == 0 && !out_of_time {
             for path in seed_files(&options.seeds)? {
                 let bytes = std::fs::read(&path).map_err(io_error(&path))?;
+                let name = path.file_name().unwrap_or(path.as_os_str());
+                set_making(
+                    &mut state,
+                    Some(Making::Seed(name.to_string_lossy().into_owned())),
+                );
                 out_of_time |= until_shutdown(fuzzer.evaluate_input(
                     &mut state,
                     &mut executor,
@@ -359,6 +379,8 @@ where
             }
         }
         if state.corpus().count() == 0 && !out_of_time {
+            // No seed was kept: the empty input starts the queue, as a seed named `empty`.
+            set_making(&mut state, Some(Making::Seed("empty".to_string())));
             out_of_time |= until_shutdown(fuzzer.add_input(
                 &mut state,
                 &mut executor,
@@ -366,6 +388,7 @@ where
                 BytesInput::new(Vec::new()),
             ))?;
         }
+        set_making(&mut state, None);
     }
 
     let seed_edges = covered_edges(&state);
@@ -553,7 +576,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
     let jobs = options.jobs.max(1);
     let (execs, edges, seed_edges) = if !launched(options) {
         let mgr = SimpleEventManager::new(monitor);
-        let end = client(options, &output, &tokens, None, mgr, 0)?;
+        let end = client(options, &output, &tokens, start, None, mgr, 0)?;
         (end.execs, end.edges, end.seed_edges)
     } else {
         // The broker listens before any client starts, so that a port in use is an error here.
@@ -574,6 +597,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
                     options,
                     &output,
                     &tokens,
+                    start,
                     state,
                     mgr,
                     description.id() as u64,

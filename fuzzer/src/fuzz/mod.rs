@@ -1,6 +1,6 @@
 //! Coverage-guided fuzzing of Wasm targets: a target booted once and reset to that snapshot for every input, driven by LibAFL, plus replay and minimization of what it finds.
 //!
-//! LibAFL's type parameters stay in [`executor`] and [`observers`] (and the pipeline in [`campaign`] that wires
+//! LibAFL's type parameters stay in [`executor`], [`observers`] and [`queue`] (and the pipeline in [`campaign`] that wires
 //! them); [`target`], [`harness`], [`sanitizer`], [`minimize`], [`dict`], [`output`], [`afl`] and [`dashboard`]
 //! know nothing of LibAFL.
 
@@ -15,6 +15,7 @@ pub mod monitor;
 pub mod node;
 pub mod observers;
 pub mod output;
+pub mod queue;
 pub mod sanitizer;
 pub mod settings;
 pub mod stats;
