@@ -2,12 +2,25 @@
 
 pub mod c_programs;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 /// The path of the `capicola` binary, built first if needed.
 ///
+/// `capicola fuzz TARGET -o OUT -i SEEDS`, for the caller to add flags to.
+pub fn fuzz_command(target: &Path, out: &Path, seeds: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(capicola_bin());
+    command
+        .arg("fuzz")
+        .arg(target)
+        .arg("-o")
+        .arg(out)
+        .arg("-i")
+        .arg(seeds);
+    command
+}
+
 /// Cargo builds only the library of a dependency, so this runs `cargo build` for the
 /// binary once per test process, in the profile the tests were built with, and finds
 /// it beside the test executable's `deps/` folder.

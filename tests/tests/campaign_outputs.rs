@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use capicola::fuzz::output::input_files;
-use capicola_tests::{FIND_X, capicola_bin};
+use capicola_tests::{FIND_X, capicola_bin, fuzz_command};
 use predicates::prelude::*;
 
 fn capicola() -> Command {
@@ -37,6 +37,11 @@ const ALLOCATES_PER_BYTE: &str = r#"
 "#;
 
 /// Writes `text` to `dir/name` and returns its path.
+/// `capicola fuzz TARGET -o OUT -i SEEDS`, for more flags.
+fn fuzz(target: &Path, out: &Path, seeds: &Path) -> Command {
+    Command::from_std(fuzz_command(target, out, seeds))
+}
+
 fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("file written");
@@ -74,13 +79,7 @@ fn a_crash_longer_than_the_default_max_len_replays_from_its_file_alone_with_the_
     let target = write(work.path(), "long.wat", LONG_CRASH);
     let seeds = seeds(work.path(), &[&[b'a'; 6000]]);
     let out = work.path().join("out");
-    capicola()
-        .arg("fuzz")
-        .arg(&target)
-        .arg("-o")
-        .arg(&out)
-        .arg("-i")
-        .arg(&seeds)
+    fuzz(&target, &out, &seeds)
         .args(["--max-len", "8192", "--runs", "10", "--seed", "1", "-q"])
         .assert()
         .success()
@@ -157,13 +156,7 @@ fn inputs_that_hit_one_crash_are_counted_under_it() {
     // Three inputs, one bug: the same trap in the same functions, at different offsets of the input.
     let seeds = seeds(work.path(), &[b"X", b"aX", b"aaX"]);
     let out = work.path().join("out");
-    capicola()
-        .arg("fuzz")
-        .arg(&target)
-        .arg("-o")
-        .arg(&out)
-        .arg("-i")
-        .arg(&seeds)
+    fuzz(&target, &out, &seeds)
         .args(["--runs", "4", "--seed", "1", "-q"])
         .assert()
         .success()
@@ -187,13 +180,7 @@ fn growing_memory_past_max_memory_is_an_out_of_memory_finding_not_a_crash() {
     // 1 page fits in 16 MiB; 1 + 300 pages (19.7 MB) do not.
     let seeds = seeds(work.path(), &[b"a", &[b'b'; 300]]);
     let out = work.path().join("out");
-    capicola()
-        .arg("fuzz")
-        .arg(&target)
-        .arg("-o")
-        .arg(&out)
-        .arg("-i")
-        .arg(&seeds)
+    fuzz(&target, &out, &seeds)
         .args(["--max-memory", "16M", "--runs", "200", "--seed", "1", "-q"])
         .assert()
         .success()
@@ -240,13 +227,7 @@ fn a_multi_core_campaign_counts_its_corpus_alike_everywhere() {
     let target = write(work.path(), "find_x.wat", FIND_X);
     let seeds = seeds(work.path(), &[b"hello"]);
     let out = work.path().join("out");
-    let summary = capicola()
-        .arg("fuzz")
-        .arg(&target)
-        .arg("-o")
-        .arg(&out)
-        .arg("-i")
-        .arg(&seeds)
+    let summary = fuzz(&target, &out, &seeds)
         .args(["-j", "2", "--max-total-time", "4", "--seed", "1", "-q"])
         .output()
         .expect("the campaign runs");
@@ -344,13 +325,7 @@ fn queue_entries_are_named_as_afl_names_them() {
     let target = write(work.path(), "find_x.wat", FIND_X);
     let seeds = seeds(work.path(), &[b"hello", b"ab"]);
     let out = work.path().join("out");
-    capicola()
-        .arg("fuzz")
-        .arg(&target)
-        .arg("-o")
-        .arg(&out)
-        .arg("-i")
-        .arg(&seeds)
+    fuzz(&target, &out, &seeds)
         .args(["--runs", "3000", "--seed", "1", "-q"])
         .assert()
         .success();
@@ -386,13 +361,7 @@ fn a_multi_core_campaign_holds_each_input_once_under_ids_unique_across_its_clien
     let target = write(work.path(), "find_x.wat", FIND_X);
     let seeds = seeds(work.path(), &[b"hello", b"ab"]);
     let out = work.path().join("out");
-    let summary = capicola()
-        .arg("fuzz")
-        .arg(&target)
-        .arg("-o")
-        .arg(&out)
-        .arg("-i")
-        .arg(&seeds)
+    let summary = fuzz(&target, &out, &seeds)
         .args(["-j", "2", "--runs", "2000", "--seed", "1", "-q"])
         .output()
         .expect("the campaign runs");

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use capicola::fuzz::output::{OutputDir, input_files};
-use capicola_tests::capicola_bin;
+use capicola_tests::fuzz_command;
 
 /// A libFuzzer harness that traps only on an input starting with the eight bytes `N0D3-K3Y`, compared as one
 /// 64-bit number: no coverage leads there byte by byte, so without the token (from a dictionary, cmplog or the
@@ -40,14 +40,8 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 /// A campaign on `target` into `out`, seeded with one input holding no part of the token, and with neither
 /// cmplog nor the module's own tokens; `extra` adds flags.
 fn campaign(target: &Path, seeds: &Path, out: &Path, extra: &[&str]) -> Command {
-    let mut command = Command::new(capicola_bin());
+    let mut command = fuzz_command(target, out, seeds);
     command
-        .arg("fuzz")
-        .arg(target)
-        .arg("-o")
-        .arg(out)
-        .arg("-i")
-        .arg(seeds)
         .args(["--no-cmplog", "--no-auto-dict", "-q", "--seed", "7"])
         .args(extra)
         .stdout(Stdio::piped())

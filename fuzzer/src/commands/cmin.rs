@@ -10,9 +10,7 @@ use capicola::fuzz::output::input_files;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{
-    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, prepare_target, read_input,
-};
+use super::common::{RunArgs, expand_inputs, read_input};
 
 /// Minimizes a corpus: copies to OUT a subset of the inputs that covers every edge, in every hit-count class,
 /// that the whole corpus covers (as afl-cmin: for each edge the smallest input reaching it, rarest edges first).
@@ -29,27 +27,14 @@ pub struct CminCommand {
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: PathBuf,
     #[command(flatten)]
-    target_args: TargetArgs,
-    #[command(flatten)]
-    sanitize: SanitizeArgs,
-    #[command(flatten)]
-    timeout: TimeoutArgs,
-    /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
-    #[arg(last = true, value_name = "ARGS")]
-    args: Vec<String>,
+    run: RunArgs,
 }
 
 impl CminCommand {
     pub fn execute(self) -> anyhow::Result<Status> {
-        let setup = prepare_target(RunRequest {
-            target: self.target.as_deref(),
-            inputs: &self.inputs,
-            target_args: &self.target_args,
-            sanitize: &self.sanitize,
-            timeout: Some(&self.timeout),
-            args: &self.args,
-            output: OutputMode::Discard,
-        })?;
+        let setup = self
+            .run
+            .prepare(self.target.as_deref(), &self.inputs, OutputMode::Discard)?;
         let mut target = setup.load(Instrumentation {
             coverage: true,
             cmplog: false,

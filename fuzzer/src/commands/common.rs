@@ -126,6 +126,42 @@ fn default_settings(target: &Path, wasm: &[u8]) -> Settings {
     }
 }
 
+/// The arguments of every command that runs inputs of a target (fuzz, replay, tmin, cmin, cov): how to load and run
+/// it, the sanitizer, the wall-clock limit per input and a WASI program's arguments.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub sanitize: SanitizeArgs,
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
+    /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
+impl RunArgs {
+    /// The target (`None`: the one the campaign's settings name) and how to run `inputs`, as [`prepare_target`]
+    /// sets them up from these arguments.
+    pub fn prepare(
+        &self,
+        target: Option<&Path>,
+        inputs: &[PathBuf],
+        output: OutputMode,
+    ) -> anyhow::Result<TargetSetup> {
+        prepare_target(RunRequest {
+            target,
+            inputs,
+            target_args: &self.target,
+            sanitize: &self.sanitize,
+            timeout: Some(&self.timeout),
+            args: &self.args,
+            output,
+        })
+    }
+}
+
 /// What a command that runs inputs of a target was given: the target (unless the campaign's settings name it), the
 /// inputs (whose output folder may hold a campaign's settings), and its flags.
 pub struct RunRequest<'a> {

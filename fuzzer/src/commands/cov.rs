@@ -10,10 +10,7 @@ use capicola::fuzz::sanitizer::source_lines;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{
-    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, expand_inputs, prepare_target, read_input,
-    target_name,
-};
+use super::common::{RunArgs, expand_inputs, read_input, target_name};
 
 /// Runs a corpus through a fuzz target, as `capicola fuzz` runs it (booted once, reset to that snapshot for every
 /// input, with the same target and sanitizer options), and reports which functions and, for a target built with
@@ -56,14 +53,7 @@ pub struct CovCommand {
     #[arg(long, value_name = "PLOT_DATA", conflicts_with_all = ["target", "corpus", "output", "lcov", "lines"])]
     plot: Option<PathBuf>,
     #[command(flatten)]
-    target_args: TargetArgs,
-    #[command(flatten)]
-    sanitize: SanitizeArgs,
-    #[command(flatten)]
-    timeout: TimeoutArgs,
-    /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
-    #[arg(last = true, value_name = "ARGS")]
-    args: Vec<String>,
+    run: RunArgs,
 }
 
 impl CovCommand {
@@ -95,15 +85,9 @@ impl CovCommand {
 
     /// Runs every input of the corpus and makes the report of what they reached.
     fn run_corpus(&self, target_path: &Path) -> anyhow::Result<CoverageReport> {
-        let setup = prepare_target(RunRequest {
-            target: Some(target_path),
-            inputs: &self.corpus,
-            target_args: &self.target_args,
-            sanitize: &self.sanitize,
-            timeout: Some(&self.timeout),
-            args: &self.args,
-            output: OutputMode::Discard,
-        })?;
+        let setup = self
+            .run
+            .prepare(Some(target_path), &self.corpus, OutputMode::Discard)?;
         let mut instrumentation = setup.sanitizer.instrumentation();
         instrumentation.coverage = true;
         let mut target = setup.load(instrumentation)?;

@@ -14,9 +14,7 @@ use capicola::fuzz::stats::{format_duration, pretty};
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{
-    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, prepare_target, shell_word, target_name,
-};
+use super::common::{RunArgs, shell_word, target_name};
 
 /// Fuzzes a WebAssembly target, resetting it to a snapshot taken after its initialization for every input.
 ///
@@ -130,14 +128,7 @@ pub struct FuzzCommand {
     #[arg(long, value_name = "HOST:PORT")]
     remote_broker: Option<String>,
     #[command(flatten)]
-    target_args: TargetArgs,
-    #[command(flatten)]
-    sanitize: SanitizeArgs,
-    #[command(flatten)]
-    timeout: TimeoutArgs,
-    /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
-    #[arg(last = true, value_name = "ARGS")]
-    args: Vec<String>,
+    run: RunArgs,
 }
 
 impl FuzzCommand {
@@ -164,15 +155,9 @@ impl FuzzCommand {
         }
         let status = self.status_view();
         let name = target_name(&self.target);
-        let mut setup = prepare_target(RunRequest {
-            target: Some(&self.target),
-            inputs: &[],
-            target_args: &self.target_args,
-            sanitize: &self.sanitize,
-            timeout: Some(&self.timeout),
-            args: &self.args,
-            output: OutputMode::Discard,
-        })?;
+        let mut setup = self
+            .run
+            .prepare(Some(&self.target), &[], OutputMode::Discard)?;
         // The time limit covers loading the target too: an initialization that never ends stops at it.
         setup.options.fresh = self.fresh_instance;
         setup.options.deadline = self
@@ -348,7 +333,7 @@ impl FuzzCommand {
             if let Some(crash) = newest {
                 outln!(
                     "debug one:   {}",
-                    super::common::debug_command_line(&self.target, &crash, &self.args)
+                    super::common::debug_command_line(&self.target, &crash, &self.run.args)
                 );
             }
         }

@@ -10,8 +10,8 @@ use capicola_engine::wasi::OutputMode;
 
 use super::Status;
 use super::common::{
-    RunRequest, SanitizeArgs, TargetArgs, TargetSetup, TimeoutArgs, debug_command_line,
-    expand_inputs, parse_seconds, prepare_target, read_input, split_target,
+    RunArgs, TargetSetup, debug_command_line, expand_inputs, parse_seconds, read_input,
+    split_target,
 };
 use super::debug::DebugCommand;
 
@@ -52,14 +52,7 @@ pub struct ReplayCommand {
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     max_total_time: Option<Duration>,
     #[command(flatten)]
-    target_args: TargetArgs,
-    #[command(flatten)]
-    sanitize: SanitizeArgs,
-    #[command(flatten)]
-    timeout: TimeoutArgs,
-    /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
-    #[arg(last = true, value_name = "ARGS")]
-    args: Vec<String>,
+    run: RunArgs,
 }
 
 impl ReplayCommand {
@@ -69,15 +62,7 @@ impl ReplayCommand {
         if inputs.is_empty() {
             bail!("no input to replay");
         }
-        let setup = prepare_target(RunRequest {
-            target,
-            inputs,
-            target_args: &self.target_args,
-            sanitize: &self.sanitize,
-            timeout: Some(&self.timeout),
-            args: &self.args,
-            output: OutputMode::Inherit,
-        })?;
+        let setup = self.run.prepare(target, inputs, OutputMode::Inherit)?;
         let mut options = setup.options.clone();
         options.deadline = self.max_total_time.and_then(|t| started.checked_add(t));
         let setup = TargetSetup { options, ..setup };
@@ -133,9 +118,9 @@ impl ReplayCommand {
             return DebugCommand::for_input(
                 setup.path.clone(),
                 input,
-                self.target_args.clone(),
-                self.sanitize.clone(),
-                self.args.clone(),
+                self.run.target.clone(),
+                self.run.sanitize.clone(),
+                self.run.args.clone(),
             )
             .execute();
         }

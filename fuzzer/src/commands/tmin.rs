@@ -10,9 +10,7 @@ use capicola::fuzz::sanitizer::source_lines;
 use capicola_engine::wasi::OutputMode;
 
 use super::Status;
-use super::common::{
-    RunRequest, SanitizeArgs, TargetArgs, TimeoutArgs, prepare_target, read_input, split_target,
-};
+use super::common::{RunArgs, read_input, split_target};
 
 /// Minimizes a crashing (or timing-out) input: writes the smallest input found that is still the same finding as
 /// `capicola fuzz` identifies it — the same trap kind (or sanitizer violation, or timeout) in the same innermost
@@ -38,14 +36,7 @@ pub struct TminCommand {
     #[arg(long)]
     same_backtrace: bool,
     #[command(flatten)]
-    target_args: TargetArgs,
-    #[command(flatten)]
-    sanitize: SanitizeArgs,
-    #[command(flatten)]
-    timeout: TimeoutArgs,
-    /// Arguments of a WASI program (after `--`); `@@` stands for the input file.
-    #[arg(last = true, value_name = "ARGS")]
-    args: Vec<String>,
+    run: RunArgs,
 }
 
 impl TminCommand {
@@ -54,15 +45,7 @@ impl TminCommand {
         let [input_path] = inputs else {
             bail!("expected one input to minimize, after the target");
         };
-        let setup = prepare_target(RunRequest {
-            target,
-            inputs,
-            target_args: &self.target_args,
-            sanitize: &self.sanitize,
-            timeout: Some(&self.timeout),
-            args: &self.args,
-            output: OutputMode::Discard,
-        })?;
+        let setup = self.run.prepare(target, inputs, OutputMode::Discard)?;
         let mut target = setup.load(setup.sanitizer.instrumentation())?;
         errln!("{}", setup.sanitizer.banner(target.module()));
         let input = read_input(input_path, setup.options.max_len)?;

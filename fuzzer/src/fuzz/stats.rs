@@ -49,19 +49,20 @@ pub struct Linked {
 impl Linked {
     /// The linked nodes' lines of a `stats` file; missing lines count as zero.
     pub fn from_stats_file(text: &str) -> Linked {
-        let value = |key: &str| {
-            text.lines()
-                .filter_map(|line| line.split_once(':'))
-                .find(|(k, _)| k.trim() == key)
-                .and_then(|(_, v)| v.trim().parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
         Linked {
-            nodes: value("linked_nodes") as usize,
-            execs: value("linked_execs_done") as u64,
-            execs_per_sec: value("linked_execs_per_sec"),
+            nodes: stats_value(text, "linked_nodes").unwrap_or(0),
+            execs: stats_value(text, "linked_execs_done").unwrap_or(0),
+            execs_per_sec: stats_value(text, "linked_execs_per_sec").unwrap_or(0.0),
         }
     }
+}
+
+/// The value of `key` in a `stats` file's `key: value` lines, if it is there and parses.
+fn stats_value<T: std::str::FromStr>(text: &str, key: &str) -> Option<T> {
+    text.lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(k, _)| k.trim() == key)
+        .and_then(|(_, v)| v.trim().parse().ok())
 }
 
 /// Executions and run time of the earlier sessions of a campaign, read back from its `stats` file on `--resume`
@@ -75,13 +76,7 @@ pub struct Carried {
 impl Carried {
     /// The totals of a `stats` file; a missing or unreadable line counts as zero.
     pub fn from_stats_file(text: &str) -> Carried {
-        let value = |key: &str| {
-            text.lines()
-                .filter_map(|line| line.split_once(':'))
-                .find(|(k, _)| k.trim() == key)
-                .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-                .unwrap_or(0)
-        };
+        let value = |key: &str| stats_value(text, key).unwrap_or(0);
         Carried {
             execs: value("execs_done"),
             run_time: Duration::from_secs(value("run_time_secs")),
