@@ -1,5 +1,6 @@
 //! A fuzzing campaign: the LibAFL pipeline around a snapshot-reset [`Target`], run on one core in this process or on several through LibAFL's launcher, until a budget of time or executions is spent.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -501,6 +502,42 @@ fn read_client_ends(output: &OutputDir, clients: usize) -> (u64, Option<(u64, u6
     (execs, edges, seed_edges)
 }
 
+/// How long the cores are watched to tell the idle ones from the busy ones.
+const IDLE_SAMPLE: Duration = Duration::from_millis(100);
+
+/// Orders `cores` (numbers of CPUs) by how idle they were over [`IDLE_SAMPLE`], the idlest first (ties keep their
+/// order); leaves them as they are when `/proc/stat` cannot be read.
+fn idlest_first(cores: &mut [usize]) {
+    /// Idle time (idle + iowait, in clock ticks) of each CPU, by number.
+    fn idle_ticks() -> Option<HashMap<usize, u64>> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let mut idle = HashMap::new();
+        for line in stat.lines() {
+            let mut fields = line.split_whitespace();
+            let Some(cpu) = fields
+                .next()
+                .and_then(|name| name.strip_prefix("cpu"))
+                .and_then(|n| n.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            let ticks: Vec<u64> = fields.filter_map(|f| f.parse().ok()).collect();
+            idle.insert(cpu, ticks.get(3)? + ticks.get(4).copied().unwrap_or(0));
+        }
+        Some(idle)
+    }
+    let Some(before) = idle_ticks() else { return };
+    std::thread::sleep(IDLE_SAMPLE);
+    let Some(after) = idle_ticks() else { return };
+    let idle = |cpu: &usize| {
+        after
+            .get(cpu)
+            .zip(before.get(cpu))
+            .map_or(0, |(a, b)| a.saturating_sub(*b))
+    };
+    cores.sort_by_key(|cpu| std::cmp::Reverse(idle(cpu)));
+}
+
 /// How long the broker may take to pass on the clients' last messages once they have all ended.
 const BROKER_GRACE: Duration = Duration::from_secs(1);
 
@@ -541,6 +578,9 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
                 cores: client_cores.len(),
             });
         }
+        // The launcher pins client N to the Nth core of the list: the idlest first, so that a second campaign or
+        // node on this machine does not pin its clients onto the cores another one already keeps busy.
+        idlest_first(&mut client_cores);
     }
     let options = &options;
     let output = OutputDir::create(&options.out, options.resume)?;
