@@ -723,5 +723,10 @@ fn links_truncation_rights_and_renumbering_behave_as_wasmtime() {
         std::fs::read_link(host.path().join("s")).expect("a symlink"),
         Path::new("l")
     );
+    // The hard link is one file on the host too.
+    use std::os::unix::fs::MetadataExt;
+    let meta = |name: &str| std::fs::metadata(host.path().join(name)).expect("written back");
+    assert_eq!(meta("f").ino(), meta("l").ino());
+    assert_eq!(meta("l").nlink(), 2);
     assert!(host.path().join("dir").is_dir());
 }
