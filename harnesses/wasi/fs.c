@@ -395,9 +395,10 @@ static void escapes(void) {
               __WASI_ERRNO_PERM);
     CHECK(mkdir("/sandbox/esc", 0755) == 0);
     CHECK(symlink("../..", "/sandbox/esc/up") == 0);
-    CHECK(symlink("/etc", "/sandbox/abs") == 0);
+    /* An absolute target is refused when the link is made, as wasmtime does. */
+    CHECK_ERR(__wasi_path_symlink("/etc", sandbox, "abs"), __WASI_ERRNO_PERM);
     CHECK_ERR(open_at(sandbox, "esc/up/x", 0, __WASI_RIGHTS_FD_READ, 0, &fd), __WASI_ERRNO_PERM);
-    CHECK_ERR(open_at(sandbox, "abs/passwd", 0, __WASI_RIGHTS_FD_READ, 0, &fd), __WASI_ERRNO_PERM);
+    CHECK_ERR(open_at(sandbox, "abs/passwd", 0, __WASI_RIGHTS_FD_READ, 0, &fd), __WASI_ERRNO_NOENT);
     CHECK_ERR(open_at(ro, "escape", 0, __WASI_RIGHTS_FD_READ, 0, &fd), __WASI_ERRNO_PERM);
     __wasi_filestat_t st;
     CHECK_ERR(__wasi_path_filestat_get(sandbox, 0, "..", &st), __WASI_ERRNO_PERM);

@@ -466,11 +466,18 @@ impl WasiCtx {
                 let target = m.string(a.u32(0), a.u32(1))?;
                 let (_, look) =
                     self.path_at(m, a.u32(2), a.u32(3), a.u32(4), false, rights::PATH_SYMLINK)?;
+                // An existing name is `EEXIST` (an existing file named with a trailing slash was already
+                // `ENOTDIR` in the lookup); a new name with a trailing slash is `ENOENT`, since a symlink is
+                // never a directory.
                 if look.node.is_some() || look.is_dot() {
                     return Err(Errno::EXIST);
                 }
-                if target.is_empty() {
+                if look.trailing_slash || target.is_empty() {
                     return Err(Errno::NOENT);
+                }
+                // An absolute target could only ever lead out of the sandbox: refused, as wasmtime does.
+                if target.starts_with('/') {
+                    return Err(Errno::PERM);
                 }
                 self.writable(look.parent)?;
                 let now = self.realtime_at(fuel);
@@ -714,8 +721,10 @@ impl WasiCtx {
         }
     }
 
+    /// Moves descriptor `from` over `to`, closing what `to` held. Both must be open (preopens included), as
+    /// wasmtime requires: renumbering onto a free number is `EBADF`.
     fn fd_renumber(&mut self, from: u32, to: u32) -> WasiResult {
-        if !self.fds.contains_key(&from) {
+        if !self.fds.contains_key(&from) || !self.fds.contains_key(&to) {
             return Err(Errno::BADF);
         }
         if from == to {
@@ -948,6 +957,10 @@ impl WasiCtx {
         if dst.node.is_some() || dst.is_dot() {
             return Err(Errno::EXIST);
         }
+        // A new name with a trailing slash would have to be a directory, which a hard link never is.
+        if dst.trailing_slash {
+            return Err(Errno::NOENT);
+        }
         self.writable(dst.parent)?;
         let now = self.realtime_at(fuel);
         self.vfs.link(dst.parent, &dst.name, ino, now)
@@ -973,6 +986,11 @@ impl WasiCtx {
         let mut needed = rights::PATH_OPEN;
         if creat {
             needed |= rights::PATH_CREATE_FILE;
+        }
+        // Truncating through a path is setting its size: the directory must hold that right (not the new
+        // descriptor's `fd_filestat_set_size`), as wasmtime checks.
+        if oflags & oflags::TRUNC != 0 {
+            needed |= rights::PATH_FILESTAT_SET_SIZE;
         }
         let dir_inheriting = dir.inheriting;
         let follow = dirflags & lookupflags::SYMLINK_FOLLOW != 0;

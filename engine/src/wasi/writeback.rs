@@ -22,9 +22,11 @@ const STAGING_PREFIX: &str = ".capicola-write-back-";
 /// What the guest left at one path of the preopen.
 enum Want<'a> {
     Dir,
-    /// A regular file and whether the host's copy is already right (copied in from this very path, unmodified,
-    /// still a regular file on the host).
+    /// A regular file, its inode in the guest's tree (names of one inode are hard links of one another), and
+    /// whether the host's copy is already right (copied in from this very path, unmodified, still a regular
+    /// file on the host, and not hard-linked in the guest).
     File {
+        ino: u64,
         data: &'a [u8],
         current: bool,
     },
@@ -273,8 +275,11 @@ fn collect<'a>(vfs: &'a Vfs, root: u64, host: &Path) -> Result<BTreeMap<String, 
                     modified,
                     origin,
                 } => Want::File {
+                    ino,
                     data: data.as_slice(),
+                    // Every name of a hard-linked file is written, so that the host's names are linked too.
                     current: !modified
+                        && vfs.node(ino).nlink <= 1
                         && origin.as_deref() == Some(child.as_str())
                         && existing.as_ref().is_some_and(std::fs::Metadata::is_file),
                 },
@@ -373,8 +378,11 @@ impl Staging {
     }
 
     /// Writes every planned file and symlink into the staging directory; returns their staged paths, in plan order.
+    /// The second and later names of one guest file are staged as host hard links of the first (a copy where
+    /// the host cannot link), so they stay one file once renamed into place.
     fn stage(&self, plan: &Plan<'_>) -> Result<Vec<PathBuf>, WasiError> {
         let mut staged = Vec::with_capacity(plan.writes.len());
+        let mut first_of: BTreeMap<u64, PathBuf> = BTreeMap::new();
         for (n, (_, want)) in plan.writes.iter().enumerate() {
             let path = self.dir.join(n.to_string());
             let io = |source| WasiError::Io {
@@ -383,9 +391,15 @@ impl Staging {
                 source,
             };
             match want {
-                Want::File { data, .. } => {
-                    let mut file = std::fs::File::create_new(&path).map_err(io)?;
-                    file.write_all(data).map_err(io)?;
+                Want::File { ino, data, .. } => {
+                    let linked = first_of
+                        .get(ino)
+                        .is_some_and(|first| std::fs::hard_link(first, &path).is_ok());
+                    if !linked {
+                        let mut file = std::fs::File::create_new(&path).map_err(io)?;
+                        file.write_all(data).map_err(io)?;
+                        first_of.entry(*ino).or_insert_with(|| path.clone());
+                    }
                 }
                 Want::Symlink { target, .. } => make_host_symlink(target, &path).map_err(io)?,
                 Want::Dir => {}
