@@ -10,6 +10,7 @@ use capicola::diff::{
     CaseOutcome, DiffConfig, DiffEvents, DiffProgress, Finding, Limits, Oracle, OracleStats,
     Source, report_text, reproduce, run_diff,
 };
+use capicola::fuzz::monitor::LOG_INTERVAL;
 use capicola::fuzz::stats::{format_duration, pretty};
 
 use super::Status;
@@ -211,9 +212,6 @@ fn reproduce_case(path: &PathBuf, oracles: &[Oracle], limits: Limits) -> anyhow:
         Status::Success
     })
 }
-
-/// How often the status line is printed anew when stderr is not a terminal.
-const LOG_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The diff run's status line and its findings as they come, on stderr.
 struct DiffStatus {

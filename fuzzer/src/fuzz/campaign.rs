@@ -579,8 +579,11 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
             });
         }
         // The launcher pins client N to the Nth core of the list: the idlest first, so that a second campaign or
-        // node on this machine does not pin its clients onto the cores another one already keeps busy.
-        idlest_first(&mut client_cores);
+        // node on this machine does not pin its clients onto the cores another one already keeps busy. With a
+        // client on every core there is nothing to choose.
+        if client_cores.len() > options.jobs {
+            idlest_first(&mut client_cores);
+        }
     }
     let options = &options;
     let output = OutputDir::create(&options.out, options.resume)?;
@@ -678,6 +681,7 @@ pub fn run(options: &CampaignOptions) -> Result<Summary, FuzzError> {
                         shmem,
                         listener,
                         options.node.remote.as_deref(),
+                        options.node.linked(),
                         monitor,
                         linked,
                         jobs,

@@ -29,7 +29,7 @@ pub enum StatusView {
 
 /// How often the status line is printed on a terminal and elsewhere (and the dashboard's numbers refreshed).
 const TTY_INTERVAL: Duration = Duration::from_millis(500);
-const LOG_INTERVAL: Duration = Duration::from_secs(5);
+pub const LOG_INTERVAL: Duration = Duration::from_secs(5);
 /// How often the stats files are rewritten.
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
 /// How often a line is added to `plot_data` (as often as AFL++ does).

@@ -88,12 +88,13 @@ pub fn linked_sum(nodes: &LinkedNodes) -> Linked {
 }
 
 /// Runs the broker until it is asked to stop (SIGINT) or, on a node with no link, until its `clients` have all
-/// left; events from its clients go to `monitor`, the figures of linked nodes to `linked`. Returns when the broker
-/// has ended.
+/// left; events from its clients go to `monitor`, the figures of linked nodes to `linked`; with `tells_figures`
+/// (a node others may join or that joins one) it tells them its own. Returns when the broker has ended.
 pub fn run_broker<MT, SP>(
     shmem_provider: SP,
     listener: TcpListener,
     remote: Option<&str>,
+    tells_figures: bool,
     monitor: MT,
     linked: LinkedNodes,
     clients: usize,
@@ -108,6 +109,7 @@ where
         compressor: GzipCompressor::new(),
         id: format!("{}:{}", hostname.trim(), std::process::id()),
         clients: HashMap::new(),
+        tells_figures,
         told: None,
         linked,
     };
@@ -147,6 +149,8 @@ struct NodeHook<MT> {
     id: String,
     /// Executions of each of this node's clients, as their last event told.
     clients: HashMap<ClientId, u64>,
+    /// Whether this node is linked to others (`--listen`, `--remote-broker`) and so tells them its figures.
+    tells_figures: bool,
     /// When this node last told its figures, and its executions then.
     told: Option<(Instant, u64)>,
     linked: LinkedNodes,
@@ -250,7 +254,9 @@ where
         if *msg_flags & LLMP_FLAG_FROM_B2B == LLMP_FLAG_FROM_B2B {
             return Ok(self.over_link(*msg_flags, msg));
         }
-        let event = (*msg_tag == EVENT_TAG)
+        // A node linked to others reads its clients' executions from every event; one that is not reads an event
+        // only when LibAFL's hook keeps it (to let objectives through), as it did before nodes could link.
+        let event = (self.tells_figures && *msg_tag == EVENT_TAG)
             .then(|| self.event(*msg_flags, msg))
             .flatten();
         if let Some(event) = &event {
@@ -267,16 +273,19 @@ where
             msg,
             new_msgs,
         )?;
-        Ok(match result {
-            LlmpMsgHookResult::Handled
-                if event.as_ref().is_some_and(|event| {
-                    matches!(event.event, Event::Objective { input: Some(_), .. })
-                }) =>
+        if !matches!(result, LlmpMsgHookResult::Handled) {
+            return Ok(result);
+        }
+        let event = event.or_else(|| self.event(*msg_flags, msg));
+        Ok(
+            if event
+                .is_some_and(|event| matches!(event.event, Event::Objective { input: Some(_), .. }))
             {
                 LlmpMsgHookResult::ForwardToClients
-            }
-            other => other,
-        })
+            } else {
+                LlmpMsgHookResult::Handled
+            },
+        )
     }
 
     fn on_timeout(&mut self) -> Result<(), Error> {
