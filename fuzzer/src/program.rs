@@ -18,9 +18,9 @@ pub enum ProgramError {
     #[error(transparent)]
     Engine(#[from] Error),
     /// The module imports something that is not provided.
-    #[error("unknown imports (only the `{provided}` module is provided): {}", .imports.join(", "))]
+    #[error("unknown imports (only {provided} provided): {}", .imports.join(", "))]
     UnknownImports {
-        /// The module whose definitions are provided.
+        /// The modules whose definitions are provided, as the message names them.
         provided: &'static str,
         /// The imports nobody provides, as `module.name (kind)`.
         imports: Vec<String>,
@@ -110,7 +110,7 @@ impl Program {
         let mut store = Store::new(engine);
         let mut linker = Linker::new();
         spectest::define(&mut linker, &mut store)?;
-        check_imports(&module, &linker, spectest::MODULE)?;
+        check_imports(&module, &linker, "the `spectest` module is")?;
         Ok(Program {
             module,
             store,
@@ -237,7 +237,7 @@ impl Program {
         let mut scratch = Store::new(engine);
         let mut linker = Linker::new();
         spectest::define(&mut linker, &mut scratch)?;
-        check_imports(&module, &linker, spectest::MODULE)?;
+        check_imports(&module, &linker, "the `spectest` module is")?;
         let instance = if invocation.begun {
             None
         } else {

@@ -57,7 +57,7 @@ pub enum RunError {
     UnknownDir { guest: String, available: String },
     /// WASI settings were given for a module that does not import WASI.
     #[error(
-        "the module does not import `wasi_snapshot_preview1`: environment, directories and the deterministic mode apply to WASI programs only"
+        "the module does not import `wasi_snapshot_preview1` or `wasi_unstable`: environment, directories and the deterministic mode apply to WASI programs only"
     )]
     NotWasi,
 }

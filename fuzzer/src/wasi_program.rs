@@ -1,4 +1,4 @@
-//! A WASI program: a module importing `wasi_snapshot_preview1`, linked against a WASI context of its own and run as a command (`_start`) or a reactor (`_initialize`, then an export) under fuel budgets, continued after a pause — in the same process or, restored from a snapshot, in another.
+//! A WASI program: a module importing `wasi_snapshot_preview1` or `wasi_unstable` (preview 0), linked against a WASI context of its own and run as a command (`_start`) or a reactor (`_initialize`, then an export) under fuel budgets, continued after a pause — in the same process or, restored from a snapshot, in another.
 
 use std::path::{Path, PathBuf};
 
@@ -10,10 +10,15 @@ use crate::program::{
     parse_args, scratch_instance,
 };
 
-/// Whether the module imports anything from `wasi_snapshot_preview1`.
+/// Whether the module imports anything from `wasi_snapshot_preview1` or `wasi_unstable`.
 pub fn imports_wasi(module: &Module) -> bool {
-    module.imports().any(|import| import.module == wasi::MODULE)
+    module
+        .imports()
+        .any(|import| wasi::is_wasi_module(&import.module))
 }
+
+/// What a WASI program may import, as an unknown import's error names it.
+const WASI_PROVIDED: &str = "the `wasi_snapshot_preview1` and `wasi_unstable` modules are";
 
 /// A host directory preopened for the guest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +74,7 @@ impl WasiProgram {
         let mut store = Store::new(engine);
         let mut linker = Linker::new();
         wasi::define(&mut linker, &mut store)?;
-        check_imports(&module, &linker, wasi::MODULE)?;
+        check_imports(&module, &linker, WASI_PROVIDED)?;
         let mut builder = WasiCtx::builder()
             .args(options.args.iter().cloned())
             .inherit_stdin()
@@ -256,7 +261,7 @@ impl WasiProgram {
         let mut scratch = Store::new(engine);
         let mut linker = Linker::new();
         wasi::define(&mut linker, &mut scratch)?;
-        check_imports(&module, &linker, wasi::MODULE)?;
+        check_imports(&module, &linker, WASI_PROVIDED)?;
         let instance = if invocation.begun {
             None
         } else {

@@ -166,6 +166,19 @@ pub fn library_harnesses() -> Vec<String> {
 /// Panics with a message saying how to install the toolchain when clang is missing: a test that needs these
 /// programs fails rather than skips.
 pub fn build_wasi_program(source: &Path) -> PathBuf {
+    build_wasm32_wasi(source, &[])
+}
+
+/// Like [`build_wasi_program`], without wasi-libc: for programs that declare their own imports (e.g. from
+/// `wasi_unstable`, which wasi-libc does not speak) and export their own `_start`.
+pub fn build_freestanding_program(source: &Path) -> PathBuf {
+    build_wasm32_wasi(
+        source,
+        &["-nostdlib", "-Wl,--no-entry", "-Wl,--export=_start"],
+    )
+}
+
+fn build_wasm32_wasi(source: &Path, flags: &[&str]) -> PathBuf {
     static BUILD: Mutex<()> = Mutex::new(());
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let out_dir = out_dir();
@@ -188,7 +201,9 @@ pub fn build_wasi_program(source: &Path) -> PathBuf {
     }
     let partial = out_dir.join(format!("{stem}.wasm.partial"));
     let output = Command::new("clang")
-        .args(["--target=wasm32-wasi", "-O2", "-Wall", "-Werror", "-o"])
+        .args(["--target=wasm32-wasi", "-O2", "-Wall", "-Werror"])
+        .args(flags)
+        .arg("-o")
         .arg(&partial)
         .arg(source)
         .output()

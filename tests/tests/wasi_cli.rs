@@ -227,7 +227,7 @@ fn wasi_options_for_a_module_without_wasi_are_an_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "does not import `wasi_snapshot_preview1`",
+            "does not import `wasi_snapshot_preview1` or `wasi_unstable`",
         ));
     run(&wat)
         .assert()

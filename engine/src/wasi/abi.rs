@@ -1,4 +1,4 @@
-//! The `wasi_snapshot_preview1` ABI: the 46 functions with their Wasm signatures, and the numeric values and struct layouts they exchange with the guest.
+//! The `wasi_snapshot_preview1` ABI: the 46 functions with their Wasm signatures, and the numeric values and struct layouts they exchange with the guest; and where preview 0 (`wasi_unstable`) differs from it.
 
 use crate::ValType;
 
@@ -82,8 +82,92 @@ wasi_funcs! {
     SockShutdown = "sock_shutdown"(I32, I32);
 }
 
-/// Host id of the first function; function `i` of [`WasiFunc::ALL`] has host id `HOST_ID_BASE + i`.
+/// Host id of the first preview-1 function; function `i` of [`WasiFunc::ALL`] has host id `HOST_ID_BASE + i`.
 pub const HOST_ID_BASE: u32 = 0x5741_5300;
+
+/// Host id of the first preview-0 function (`wasi_unstable`), numbered like the preview-1 ones.
+pub const HOST_ID_BASE_PREVIEW0: u32 = 0x5741_5000;
+
+/// The WASI ABI a function is imported under: preview 1 (`wasi_snapshot_preview1`) or preview 0
+/// (`wasi_unstable`). Both name the same functions with the same Wasm signatures (preview 0 lacks
+/// `sock_accept`) over the same state; preview 0 differs in three layouts and one enum, which [`Abi`]'s methods
+/// give: `filestat`'s `nlink` is 32 bits (the struct is 56 bytes, not 64), `whence` numbers `cur`, `end`, `set`
+/// as 0, 1, 2 (preview 1: `set`, `cur`, `end`), and a clock subscription starts with a 64-bit `identifier` (a
+/// `subscription` is 56 bytes, not 48). Errno values, rights, flags, `dirent`, `fdstat`, `prestat` and `event`
+/// are the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Abi {
+    Preview1,
+    Preview0,
+}
+
+impl Abi {
+    /// Both ABIs, preview 1 first.
+    pub const ALL: [Abi; 2] = [Abi::Preview1, Abi::Preview0];
+
+    /// The module name its functions are imported from.
+    pub fn module(self) -> &'static str {
+        match self {
+            Abi::Preview1 => "wasi_snapshot_preview1",
+            Abi::Preview0 => "wasi_unstable",
+        }
+    }
+
+    fn host_id_base(self) -> u32 {
+        match self {
+            Abi::Preview1 => HOST_ID_BASE,
+            Abi::Preview0 => HOST_ID_BASE_PREVIEW0,
+        }
+    }
+
+    /// Whether the ABI has the function.
+    pub fn has(self, func: WasiFunc) -> bool {
+        !(self == Abi::Preview0 && func == WasiFunc::SockAccept)
+    }
+
+    /// The functions of the ABI, in host-id order.
+    pub fn funcs(self) -> impl Iterator<Item = WasiFunc> {
+        WasiFunc::ALL.iter().copied().filter(move |&f| self.has(f))
+    }
+
+    /// The size of a `filestat` in guest memory.
+    pub fn filestat_size(self) -> usize {
+        match self {
+            Abi::Preview1 => size::FILESTAT,
+            Abi::Preview0 => size::FILESTAT_PREVIEW0,
+        }
+    }
+
+    /// The size of a `subscription` in guest memory.
+    pub fn subscription_size(self) -> u32 {
+        match self {
+            Abi::Preview1 => event::SUBSCRIPTION_SIZE,
+            Abi::Preview0 => event::SUBSCRIPTION_SIZE_PREVIEW0,
+        }
+    }
+
+    /// Where a clock subscription's `id` lies within a `subscription` (its `timeout`, `precision` and `flags`
+    /// follow at +8, +16 and +24).
+    pub fn clock_id_offset(self) -> u32 {
+        match self {
+            Abi::Preview1 => 16,
+            // After the 64-bit `identifier`.
+            Abi::Preview0 => 24,
+        }
+    }
+
+    /// A `whence` argument as preview 1 numbers it (`set` 0, `cur` 1, `end` 2); a value the ABI does not define
+    /// stays one preview 1 does not define either.
+    pub fn whence(self, whence: u32) -> u32 {
+        match (self, whence) {
+            (Abi::Preview1, w) => w,
+            (Abi::Preview0, 0) => whence::CUR,
+            (Abi::Preview0, 1) => whence::END,
+            (Abi::Preview0, 2) => whence::SET,
+            (Abi::Preview0, w) => w,
+        }
+    }
+}
 
 impl WasiFunc {
     /// The result types: an errno, or nothing for `proc_exit`.
@@ -94,15 +178,28 @@ impl WasiFunc {
         }
     }
 
-    /// The host id this function is defined with.
+    /// The host id this function is defined with for preview 1.
     pub fn host_id(self) -> u32 {
-        HOST_ID_BASE + self as u32
+        self.host_id_in(Abi::Preview1)
     }
 
-    /// The function a host id names, if it is one of the WASI ids.
+    /// The host id this function is defined with for `abi`.
+    pub fn host_id_in(self, abi: Abi) -> u32 {
+        abi.host_id_base() + self as u32
+    }
+
+    /// The function a host id names, if it is one of the WASI ids of either ABI.
     pub fn from_host_id(host_id: u32) -> Option<WasiFunc> {
-        let index = host_id.checked_sub(HOST_ID_BASE)?;
-        WasiFunc::ALL.get(index as usize).copied()
+        Self::decode(host_id).map(|(func, _)| func)
+    }
+
+    /// The function a host id names and the ABI it was imported under.
+    pub fn decode(host_id: u32) -> Option<(WasiFunc, Abi)> {
+        Abi::ALL.into_iter().find_map(|abi| {
+            let index = host_id.checked_sub(abi.host_id_base())?;
+            let func = WasiFunc::ALL.get(index as usize).copied()?;
+            abi.has(func).then_some((func, abi))
+        })
     }
 }
 
@@ -204,8 +301,17 @@ pub mod event {
     pub const SUBSCRIPTION_CLOCK_ABSTIME: u16 = 1;
     /// Size of a `subscription` in guest memory.
     pub const SUBSCRIPTION_SIZE: u32 = 48;
+    /// Size of a preview-0 `subscription` (its clock variant has a 64-bit `identifier` first).
+    pub const SUBSCRIPTION_SIZE_PREVIEW0: u32 = 56;
     /// Size of an `event` in guest memory.
     pub const EVENT_SIZE: u32 = 32;
+}
+
+/// `whence`: what `fd_seek`'s offset is relative to (preview 1's numbering; see [`Abi::whence`]).
+pub mod whence {
+    pub const SET: u32 = 0;
+    pub const CUR: u32 = 1;
+    pub const END: u32 = 2;
 }
 
 /// Sizes of the other structs the functions write.
@@ -213,6 +319,8 @@ pub mod size {
     pub const IOVEC: u32 = 8;
     pub const FDSTAT: usize = 24;
     pub const FILESTAT: usize = 64;
+    /// A preview-0 `filestat`: `nlink` is 32 bits.
+    pub const FILESTAT_PREVIEW0: usize = 56;
     pub const PRESTAT: usize = 8;
     pub const DIRENT: usize = 24;
 }
@@ -317,5 +425,25 @@ mod tests {
             assert_eq!(WasiFunc::from_host_id(f.host_id()), Some(*f));
         }
         assert_eq!(WasiFunc::from_host_id(HOST_ID_BASE + 46), None);
+    }
+
+    #[test]
+    fn preview0_ids_name_the_same_functions_but_sock_accept() {
+        let p0: Vec<_> = Abi::Preview0.funcs().collect();
+        assert_eq!(p0.len(), 45);
+        for f in p0 {
+            assert_eq!(
+                WasiFunc::decode(f.host_id_in(Abi::Preview0)),
+                Some((f, Abi::Preview0))
+            );
+            assert_eq!(WasiFunc::decode(f.host_id()), Some((f, Abi::Preview1)));
+        }
+        let accept = WasiFunc::SockAccept.host_id_in(Abi::Preview0);
+        assert_eq!(WasiFunc::decode(accept), None);
+        assert_eq!(
+            (0..3).map(|w| Abi::Preview0.whence(w)).collect::<Vec<_>>(),
+            [whence::CUR, whence::END, whence::SET]
+        );
+        assert_eq!(Abi::Preview0.whence(3), 3);
     }
 }

@@ -3,7 +3,8 @@
 use std::io::IsTerminal;
 
 use super::abi::{
-    Errno, WasiFunc, clockid, event, fdflags, filetype, fstflags, lookupflags, oflags, rights, size,
+    Abi, Errno, WasiFunc, clockid, event, fdflags, filetype, fstflags, lookupflags, oflags, rights,
+    size, whence,
 };
 use super::ctx::{Fd, FdKind, InputSource, NS_PER_FUEL, OutputMode, Stdin, WasiCtx};
 use super::mem::{Guard, GuestMem, iovecs_len};
@@ -21,10 +22,14 @@ pub(crate) const BYTES_PER_FUEL: u64 = 16;
 const ENTRY_BYTES: u64 = BYTES_PER_FUEL;
 
 /// The arguments of a WASI call, checked against the function's parameter types.
-struct Args<'a>(&'a [Val]);
+struct Args<'a> {
+    vals: &'a [Val],
+    /// The ABI the function was imported under, for the layouts and values in which preview 0 differs.
+    abi: Abi,
+}
 
 impl<'a> Args<'a> {
-    fn new(func: WasiFunc, vals: &'a [Val]) -> Result<Self, TrapKind> {
+    fn new(func: WasiFunc, abi: Abi, vals: &'a [Val]) -> Result<Self, TrapKind> {
         let types: Vec<ValType> = vals.iter().map(Val::ty).collect();
         if types != func.params() {
             return Err(TrapKind::Host(format!(
@@ -32,19 +37,19 @@ impl<'a> Args<'a> {
                 func.name()
             )));
         }
-        Ok(Args(vals))
+        Ok(Args { vals, abi })
     }
 
     /// An `i32` argument as the unsigned value WASI means (pointer, length, fd, flags).
     fn u32(&self, n: usize) -> u32 {
-        match self.0.get(n) {
+        match self.vals.get(n) {
             Some(Val::I32(v)) => *v as u32,
             _ => 0,
         }
     }
 
     fn u64(&self, n: usize) -> u64 {
-        match self.0.get(n) {
+        match self.vals.get(n) {
             Some(Val::I64(v)) => *v as u64,
             _ => 0,
         }
@@ -84,24 +89,41 @@ fn check_fstflags(flags: u16) -> WasiResult {
     }
 }
 
-/// A `filestat` in guest layout.
-fn filestat_bytes(
+/// What a `filestat` tells about a file.
+struct Filestat {
     ino: u64,
     ty: u8,
     nlink: u64,
     size: u64,
     times: [u64; 3],
-) -> [u8; size::FILESTAT] {
-    let mut b = [0u8; size::FILESTAT];
-    b[0..8].copy_from_slice(&1u64.to_le_bytes());
-    b[8..16].copy_from_slice(&ino.to_le_bytes());
-    b[16] = ty;
-    b[24..32].copy_from_slice(&nlink.to_le_bytes());
-    b[32..40].copy_from_slice(&size.to_le_bytes());
-    b[40..48].copy_from_slice(&times[0].to_le_bytes());
-    b[48..56].copy_from_slice(&times[1].to_le_bytes());
-    b[56..64].copy_from_slice(&times[2].to_le_bytes());
-    b
+}
+
+impl Filestat {
+    /// Writes it at `ptr` in `abi`'s layout: `dev`, `ino`, `filetype`, then `nlink` (64 bits at 24 in preview 1,
+    /// 32 bits at 20 in preview 0), `size` and the three times.
+    fn write(&self, m: &mut GuestMem<'_>, ptr: u32, abi: Abi) -> WasiResult {
+        let mut b = [0u8; size::FILESTAT];
+        b[0..8].copy_from_slice(&1u64.to_le_bytes());
+        b[8..16].copy_from_slice(&self.ino.to_le_bytes());
+        b[16] = self.ty;
+        let rest = match abi {
+            Abi::Preview1 => {
+                b[24..32].copy_from_slice(&self.nlink.to_le_bytes());
+                32
+            }
+            Abi::Preview0 => {
+                let nlink = u32::try_from(self.nlink).unwrap_or(u32::MAX);
+                b[20..24].copy_from_slice(&nlink.to_le_bytes());
+                24
+            }
+        };
+        b[rest..rest + 8].copy_from_slice(&self.size.to_le_bytes());
+        for (i, t) in self.times.iter().enumerate() {
+            let at = rest + 8 + 8 * i;
+            b[at..at + 8].copy_from_slice(&t.to_le_bytes());
+        }
+        m.write(ptr, &b[..abi.filestat_size()])
+    }
 }
 
 /// What one `poll_oneoff` subscription waits for.
@@ -116,13 +138,13 @@ impl WasiCtx {
     /// Answers one WASI host call: reads its arguments, does the work on this context and guest memory
     /// `memory`, and tells how to resume the guest. Bad pointers are `EFAULT`; nothing here panics on guest input.
     pub fn handle(&mut self, store: &mut Store, memory: Memory, call: &HostCall) -> HostAnswer {
-        let Some(func) = WasiFunc::from_host_id(call.host_id) else {
+        let Some((func, abi)) = WasiFunc::decode(call.host_id) else {
             return HostAnswer::Trap(TrapKind::Host(format!(
                 "host function {:#x} is not a WASI function",
                 call.host_id
             )));
         };
-        let args = match Args::new(func, &call.args) {
+        let args = match Args::new(func, abi, &call.args) {
             Ok(args) => args,
             Err(trap) => return HostAnswer::Trap(trap),
         };
@@ -177,10 +199,10 @@ impl WasiCtx {
     /// with `input_file` (opening it, or reading or stat-ing it through a descriptor) — so that a fuzzer can take
     /// a snapshot right before answering it and replace the input after each restore.
     pub fn is_input_read(&self, store: &Store, memory: Memory, call: &HostCall) -> bool {
-        let Some(func) = WasiFunc::from_host_id(call.host_id) else {
+        let Some((func, abi)) = WasiFunc::decode(call.host_id) else {
             return false;
         };
-        let Ok(args) = Args::new(func, &call.args) else {
+        let Ok(args) = Args::new(func, abi, &call.args) else {
             return false;
         };
         !self.input_seen && self.input_call(func, &args, store.memory_data(memory))
@@ -309,7 +331,7 @@ impl WasiCtx {
                 fd.inheriting = inheriting;
                 Ok(())
             }
-            F::FdFilestatGet => self.fd_filestat_get(m, a.u32(0), a.u32(1)),
+            F::FdFilestatGet => self.fd_filestat_get(m, a.u32(0), a.u32(1), a.abi),
             F::FdFilestatSetSize => self.fd_filestat_set_size(m, a.u32(0), a.u64(1), fuel),
             F::FdFilestatSetTimes => {
                 let flags = a.u32(3) as u16;
@@ -360,7 +382,7 @@ impl WasiCtx {
             }
             F::FdReaddir => self.fd_readdir(m, a.u32(0), a.u32(1), a.u32(2), a.u64(3), a.u32(4)),
             F::FdRenumber => self.fd_renumber(a.u32(0), a.u32(1)),
-            F::FdSeek => self.fd_seek(m, a.u32(0), a.i64(1), a.u32(2), a.u32(3)),
+            F::FdSeek => self.fd_seek(m, a.u32(0), a.i64(1), a.abi.whence(a.u32(2)), a.u32(3)),
             F::FdTell => {
                 m.check(a.u32(1), 8)?;
                 let fd = self.seekable(a.u32(0))?;
@@ -387,7 +409,7 @@ impl WasiCtx {
                 self.vfs.create_dir(look.parent, &look.name, now).map(drop)
             }
             F::PathFilestatGet => {
-                m.check(a.u32(4), size::FILESTAT as u64)?;
+                m.check(a.u32(4), a.abi.filestat_size() as u64)?;
                 let follow = a.u32(1) & lookupflags::SYMLINK_FOLLOW != 0;
                 let (_, look) = self.path_at(
                     m,
@@ -398,8 +420,7 @@ impl WasiCtx {
                     rights::PATH_FILESTAT_GET,
                 )?;
                 let ino = look.node.ok_or(Errno::NOENT)?;
-                let stat = self.stat(ino);
-                m.write(a.u32(4), &stat)
+                self.stat(ino).write(m, a.u32(4), a.abi)
             }
             F::PathFilestatSetTimes => {
                 let flags = a.u32(6) as u16;
@@ -505,7 +526,7 @@ impl WasiCtx {
                 let now = self.realtime_at(fuel);
                 self.vfs.unlink(look.parent, &look.name, now).map(drop)
             }
-            F::PollOneoff => self.poll_oneoff(m, a.u32(0), a.u32(1), a.u32(2), a.u32(3), fuel),
+            F::PollOneoff => self.poll_oneoff(m, a, fuel),
             F::ProcExit => Ok(()), // Answered in `handle`.
             F::ProcRaise => Err(Errno::NOTSUP),
             F::SchedYield => Ok(()),
@@ -589,15 +610,15 @@ impl WasiCtx {
         Ok((ino, self.vfs.resolve(ino, &path, follow)?))
     }
 
-    fn stat(&self, ino: u64) -> [u8; size::FILESTAT] {
+    fn stat(&self, ino: u64) -> Filestat {
         let n = self.vfs.node(ino);
-        filestat_bytes(
+        Filestat {
             ino,
-            n.filetype(),
-            n.nlink,
-            n.size(),
-            [n.atim, n.mtim, n.ctim],
-        )
+            ty: n.filetype(),
+            nlink: n.nlink,
+            size: n.size(),
+            times: [n.atim, n.mtim, n.ctim],
+        }
     }
 
     fn set_times(&mut self, ino: u64, atim: u64, mtim: u64, flags: u16, fuel: u64) -> WasiResult {
@@ -650,14 +671,20 @@ impl WasiCtx {
         m.write(ptr, &b)
     }
 
-    fn fd_filestat_get(&self, m: &mut GuestMem<'_>, fd: u32, ptr: u32) -> WasiResult {
+    fn fd_filestat_get(&self, m: &mut GuestMem<'_>, fd: u32, ptr: u32, abi: Abi) -> WasiResult {
         let f = self.fds.get(&fd).ok_or(Errno::BADF)?;
         need(f, rights::FD_FILESTAT_GET)?;
         let stat = match &f.kind {
             FdKind::File { ino, .. } | FdKind::Dir { ino, .. } => self.stat(*ino),
-            kind => filestat_bytes(0, self.stdio_filetype(kind), 0, 0, [0; 3]),
+            kind => Filestat {
+                ino: 0,
+                ty: self.stdio_filetype(kind),
+                nlink: 0,
+                size: 0,
+                times: [0; 3],
+            },
         };
-        m.write(ptr, &stat)
+        stat.write(m, ptr, abi)
     }
 
     fn fd_filestat_set_size(
@@ -746,7 +773,7 @@ impl WasiCtx {
         out: u32,
     ) -> WasiResult {
         m.check(out, 8)?;
-        let tell_only = offset == 0 && whence == 1;
+        let tell_only = offset == 0 && whence == whence::CUR;
         let f = self.seekable(fd)?;
         need(
             f,
@@ -760,9 +787,9 @@ impl WasiCtx {
             return Err(Errno::BADF);
         };
         let base = match whence {
-            0 => 0,
-            1 => pos,
-            2 => self.vfs.node(ino).size(),
+            whence::SET => 0,
+            whence::CUR => pos,
+            whence::END => self.vfs.node(ino).size(),
             _ => return Err(Errno::INVAL),
         };
         let new = base.checked_add_signed(offset).ok_or(Errno::INVAL)?;
@@ -1110,32 +1137,26 @@ impl WasiCtx {
             .rename(src.parent, &src.name, dst.parent, &dst.name, now)
     }
 
-    fn poll_oneoff(
-        &mut self,
-        m: &mut GuestMem<'_>,
-        subs_ptr: u32,
-        events_ptr: u32,
-        count: u32,
-        out: u32,
-        fuel: u64,
-    ) -> WasiResult {
+    fn poll_oneoff(&mut self, m: &mut GuestMem<'_>, a: &Args<'_>, fuel: u64) -> WasiResult {
+        let (subs_ptr, events_ptr, count, out, abi) =
+            (a.u32(0), a.u32(1), a.u32(2), a.u32(3), a.abi);
         if count == 0 {
             return Err(Errno::INVAL);
         }
-        m.check(
-            subs_ptr,
-            u64::from(count) * u64::from(event::SUBSCRIPTION_SIZE),
-        )?;
+        let sub_size = abi.subscription_size();
+        m.check(subs_ptr, u64::from(count) * u64::from(sub_size))?;
         m.check(events_ptr, u64::from(count) * u64::from(event::EVENT_SIZE))?;
         m.check(out, 4)?;
         let now = self.monotonic_at(fuel);
         let mut subs = Vec::new();
         for i in 0..count {
-            let at = subs_ptr + i * event::SUBSCRIPTION_SIZE;
+            let at = subs_ptr + i * sub_size;
             let userdata = m.u64(at)?;
             let sub = match m.u8(at + 8)? {
                 event::CLOCK => {
-                    let (id, timeout, flags) = (m.u32(at + 16)?, m.u64(at + 24)?, m.u16(at + 40)?);
+                    let clock = at + abi.clock_id_offset();
+                    let (id, timeout, flags) =
+                        (m.u32(clock)?, m.u64(clock + 8)?, m.u16(clock + 24)?);
                     let absolute = flags & event::SUBSCRIPTION_CLOCK_ABSTIME != 0;
                     let deadline = match (id, absolute) {
                         (_, false) => now.saturating_add(timeout),

@@ -1,6 +1,7 @@
-//! WASI preview 1 (`wasi_snapshot_preview1`): all 46 functions answered from a [`WasiCtx`] whose whole state — descriptors, an in-memory filesystem, clocks, randomness, captured output — is plain data that travels in a snapshot.
+//! WASI preview 1 (`wasi_snapshot_preview1`) and preview 0 (`wasi_unstable`): all 46 functions (45 in preview 0) answered from a [`WasiCtx`] whose whole state — descriptors, an in-memory filesystem, clocks, randomness, captured output — is plain data that travels in a snapshot.
 //!
-//! How it fits the engine: [`define`] gives each function a host id in [`HOST_IDS`]; a run stops with
+//! How it fits the engine: [`define`] gives each function of each ABI a host id ([`WasiFunc::decode`] tells
+//! function and ABI from it, [`Abi`] what preview 0 lays out differently); a run stops with
 //! `Outcome::HostCall` when the guest calls one, and [`WasiCtx::handle`] answers it by reading and writing guest
 //! memory. [`WasiCtx::start`] and [`WasiCtx::resume`] (or [`run_command`]) do that loop for a whole command.
 //!
@@ -32,28 +33,31 @@ mod serde_bytes;
 mod vfs;
 mod writeback;
 
-pub use abi::{HOST_ID_BASE, WasiFunc};
+pub use abi::{Abi, HOST_ID_BASE, HOST_ID_BASE_PREVIEW0, WasiFunc};
 pub use ctx::{DEFAULT_MAX_FS_BYTES, DirMode, Mount, OutputMode, WasiCtx, WasiCtxBuilder};
 pub use run::{CommandOutcome, RunStatus, TRAP_EXIT_CODE, run_command};
 
 use crate::{Error, Extern, FuncType, Linker, Store};
 
-/// The module name the functions are imported from.
-pub const MODULE: &str = "wasi_snapshot_preview1";
-
-/// The host ids of the WASI functions: `HOST_ID_BASE + index` in [`WasiFunc::ALL`].
-pub const HOST_IDS: std::ops::Range<u32> = HOST_ID_BASE..HOST_ID_BASE + 46;
-
-/// Whether a host call with this id is a WASI function.
+/// Whether a host call with this id is a WASI function (of either ABI).
 pub fn is_wasi(host_id: u32) -> bool {
-    HOST_IDS.contains(&host_id)
+    WasiFunc::decode(host_id).is_some()
 }
 
-/// Defines all 46 `wasi_snapshot_preview1` functions in `linker` as host functions of `store`.
+/// Whether imports from a module of this name are WASI's.
+pub fn is_wasi_module(name: &str) -> bool {
+    Abi::ALL.iter().any(|abi| abi.module() == name)
+}
+
+/// Defines the 46 `wasi_snapshot_preview1` functions and the 45 `wasi_unstable` ones in `linker` as host
+/// functions of `store`.
 pub fn define(linker: &mut Linker, store: &mut Store) -> Result<(), Error> {
-    for &f in WasiFunc::ALL {
-        let func = store.new_host_func(FuncType::new(f.params(), f.results()), f.host_id());
-        linker.define(MODULE, f.name(), Extern::Func(func));
+    for abi in Abi::ALL {
+        for f in abi.funcs() {
+            let ty = FuncType::new(f.params(), f.results());
+            let func = store.new_host_func(ty, f.host_id_in(abi));
+            linker.define(abi.module(), f.name(), Extern::Func(func));
+        }
     }
     Ok(())
 }
