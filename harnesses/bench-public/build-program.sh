@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds one public benchmark program for wasm32-wasi with Debian's clang: build-program.sh PROGRAM OUT.wasm
-# PROGRAM is the stem of one of the mains beside this script (zstd, zlib, bzip2, sqlite, lua, coremark). Each main
-# exports `run(n) -> checksum` and drives a C library nobody in this project wrote, built here from its sources:
+# PROGRAM is the stem of one of the mains beside this script (zstd, zlib, bzip2, sqlite, lua, coremark-eembc). Each
+# main exports `run(n) -> checksum` and drives a C library nobody in this project wrote, built here from its sources:
 # - zstd, zlib, bzip2, sqlite, lua: the crates.io packages that bundle them (zstd-sys, libz-sys, bzip2-sys,
 #   libsqlite3-sys, lua-src), which cargo fetches at the versions ../libs/Cargo.lock pins (see ../lib-source);
-# - coremark: EEMBC's CoreMark sources, which no package registry carries: set COREMARK_SRC to a checkout of
+# - coremark-eembc: EEMBC's CoreMark sources, which no package registry carries: set COREMARK_SRC to a checkout of
 #   EEMBC's coremark repository. Without it this script exits with status 3 and says so; the benchmark then skips
 #   CoreMark.
 # The modules import nothing (no libc start files, no WASI calls): the benchmark's engines run them without a host.
@@ -106,13 +106,13 @@ case "$program" in
     libs=(-lc-printscan-long-double)
     main "${options[@]}"
     ;;
-  coremark)
+  coremark-eembc)
     if [ -z "${COREMARK_SRC:-}" ]; then
       echo "COREMARK_SRC is not set: point it at a checkout of EEMBC's coremark repository to build CoreMark" >&2
       exit 3
     fi
     if [ ! -f "$COREMARK_SRC/core_main.c" ]; then
-      echo "COREMARK_SRC=$COREMARK_SRC holds no core_main.c: it should be a checkout of EEMBC's coremark repository" >&2
+      echo "COREMARK_SRC=$COREMARK_SRC holds no core_main.c: it should be a checkout of EEMBC's coremark" >&2
       exit 1
     fi
     # CoreMark's own files with our port (coremark_port/): its main becomes coremark_main, which the exported
@@ -123,7 +123,7 @@ case "$program" in
     main "${options[@]}"
     ;;
   *)
-    echo "build-program.sh: no program $program (one of zstd, zlib, bzip2, sqlite, lua, coremark)" >&2
+    echo "build-program.sh: no program $program (one of zstd, zlib, bzip2, sqlite, lua, coremark-eembc)" >&2
     exit 1
     ;;
 esac

@@ -1,4 +1,4 @@
-// bzip2 (the bzip2-sys package's sources) compressing a block of word-like text with 100 KiB blocks and
+// bzip2 (the bzip2-sys package's sources) compressing a block of word-like text with its smallest (100 KB) blocks and
 // decompressing it again, n times over different blocks; the checksum folds in every compressed stream, and the
 // round trip must restore the block.
 // bench: kind=compression n=3 smoke=1 from=bzip2-sys
@@ -9,7 +9,7 @@
 #include "bzlib.h"
 #include "input.h"
 
-#define LEN (128 * 1024)
+#define LEN (32 * 1024)
 
 static uint8_t text[LEN];
 static uint8_t restored[LEN];

@@ -3,7 +3,7 @@
 // matching and formatting, integer and float arithmetic; the checksum folds in what each part returns.
 //
 // Built without setjmp/longjmp (see build-program.sh): a Lua error traps, and the script raises none.
-// bench: kind=interpreter n=3 smoke=1 from=lua-src
+// bench: kind=interpreter n=2 smoke=1 from=lua-src
 
 #include <stdint.h>
 #include <stdio.h>
@@ -40,32 +40,32 @@ static const char script[] =
     "local n = ...\n"
     "local sum = 0\n"
     "local function fib(k) if k < 2 then return k end return fib(k - 1) + fib(k - 2) end\n"
-    "sum = sum + fib(20 + n % 3)\n"
+    "sum = sum + fib(15 + n % 3)\n"
     // Closures and upvalues.
     "local function counter() local c = 0 return function(d) c = c + d return c end end\n"
     "local cs = {}\n"
-    "for i = 1, 200 do cs[i] = counter() end\n"
-    "for r = 1, 200 do for i = 1, #cs do sum = sum + cs[i](r % 7) end end\n"
+    "for i = 1, 50 do cs[i] = counter() end\n"
+    "for r = 1, 50 do for i = 1, #cs do sum = sum + cs[i](r % 7) end end\n"
     // Tables: array and hash parts, sorting with a comparator.
     "local t = {}\n"
-    "for i = 1, 20000 do t[i] = math.random(1, 1000000) end\n"
+    "for i = 1, 2000 do t[i] = math.random(1, 1000000) end\n"
     "table.sort(t, function(a, b) return a > b end)\n"
     "for i = 1, #t, 97 do sum = sum + t[i] end\n"
     "local h = {}\n"
-    "for i = 1, 20000 do h['k' .. (i * 7919 % 5003)] = i end\n"
+    "for i = 1, 2000 do h['k' .. (i * 7919 % 503)] = i end\n"
     "for k, v in pairs(h) do sum = sum + #k + v end\n"
     // Strings: building, patterns, formatting.
     "local parts = {}\n"
-    "for i = 1, 3000 do parts[#parts + 1] = string.format('%d:%x:%.3f', i, i * 31, i / 7) end\n"
+    "for i = 1, 300 do parts[#parts + 1] = string.format('%d:%x:%.3f', i, i * 31, i / 7) end\n"
     "local s = table.concat(parts, ',')\n"
     "for a, b in s:gmatch('(%d+):(%x+)') do sum = sum + tonumber(a) + tonumber(b, 16) end\n"
     "sum = sum + #s:gsub('%d', 'x') + #s:upper():rep(2)\n"
     "local words = 0\n"
-    "for w in (s:sub(1, 20000)):gmatch('[^,]+') do words = words + #w end\n"
+    "for w in (s:sub(1, 2000)):gmatch('[^,]+') do words = words + #w end\n"
     "sum = sum + words\n"
     // Floats.
     "local x = 0.0\n"
-    "for i = 1, 50000 do x = x + math.sin(i) * math.sqrt(i) / (1 + i % 13) end\n"
+    "for i = 1, 5000 do x = x + math.sin(i) * math.sqrt(i) / (1 + i % 13) end\n"
     "sum = sum + math.floor(x * 1000)\n"
     // Objects with metatables.
     "local V = {}\n"
@@ -74,7 +74,7 @@ static const char script[] =
     "function V.new(x, y) return setmetatable({x = x, y = y}, V) end\n"
     "function V:dot(o) return self.x * o.x + self.y * o.y end\n"
     "local acc = V.new(0, 0)\n"
-    "for i = 1, 20000 do acc = acc + V.new(i % 17, i % 23) end\n"
+    "for i = 1, 2000 do acc = acc + V.new(i % 17, i % 23) end\n"
     "sum = sum + acc:dot(V.new(3, 5))\n"
     "return sum % 4294967296\n";
 

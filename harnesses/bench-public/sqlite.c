@@ -1,4 +1,4 @@
-// SQLite (the libsqlite3-sys package's amalgamation) on an in-memory database, n times: a table of 3,000 rows
+// SQLite (the libsqlite3-sys package's amalgamation) on an in-memory database, n times: a table of 500 rows
 // filled through a prepared insert in one transaction, an index, then grouping, sorting, a join, string functions,
 // an update and a delete; the checksum folds in every row every query returns.
 // bench: kind=database n=4 smoke=1 from=libsqlite3-sys
@@ -9,7 +9,7 @@
 #include "input.h"
 #include "sqlite3.h"
 
-#define ROWS 3000
+#define ROWS 500
 
 // SQLite is built with SQLITE_OS_OTHER, so it has no operating-system layer: this VFS is the smallest one it needs.
 // It opens no files (the database and temporary storage live in memory) and answers randomness and time with
@@ -104,7 +104,7 @@ static const char *const queries[] = {
     "UPDATE item SET price = round(price * 1.1, 2), name = replace(name, 'e', 'E') WHERE id % 7 = 0",
     "DELETE FROM item WHERE grp % 5 = 0 AND price > 500",
     "SELECT count(*), sum(length(name)), total(price), printf('%.3f', avg(price)) FROM item",
-    "WITH RECURSIVE r(i, acc) AS (SELECT 1, 0 UNION ALL SELECT i + 1, (acc * 31 + i) % 1000003 FROM r WHERE i < 2000) "
+    "WITH RECURSIVE r(i, acc) AS (SELECT 1, 0 UNION ALL SELECT i + 1, (acc * 31 + i) % 1000003 FROM r WHERE i < 500) "
     "SELECT max(acc), sum(acc) FROM r",
 };
 
