@@ -1,9 +1,11 @@
-//! The interpreter benchmark: every workload in `harnesses/bench/` timed in capicola, wasmi 2.0 and gabagool 0.1.1 in one process, the engines alternating round by round, then the cost of translating a large module and the heap each engine keeps per translated code byte and per instance.
+//! The interpreter benchmark: every workload in `harnesses/bench/` and every public program of `harnesses/bench-public/` (C code nobody in the project wrote: zstd, zlib, bzip2, SQLite, Lua, EEMBC's CoreMark) timed in capicola, wasmi 2.0 and gabagool 0.1.1 in one process, the engines alternating round by round, with CoreMark's score; then the cost of translating a large module and the heap each engine keeps per translated code byte and per instance.
 //!
 //! `cargo bench -p capicola-tests --bench compare [-- [--rounds N] [--scale X] [--no-translation] [NAME...]]`:
 //! `--rounds` sets how many timed calls each engine makes per workload (default 7; the median is shown),
 //! `--scale` multiplies every workload's `n`, and names keep only the workloads whose name contains one of
-//! them. Exits with status 1 when the engines' checksums disagree.
+//! them. CoreMark is built from the sources `COREMARK_SRC` names (a checkout of EEMBC's coremark repository) and
+//! skipped, with a note, without it. Exits with status 1 when the engines' checksums or CoreMark's reported CRCs
+//! disagree, or a public program reports a failure.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -15,6 +17,19 @@ use std::time::{Duration, Instant};
 use support::{
     BenchEngine, Running, Wasmi, Workload, code_section_size, engines, generated_module,
 };
+
+/// The public program whose time gives CoreMark's score.
+const COREMARK: &str = "coremark-eembc";
+
+/// What CoreMark's `report(k)` gives, in order: its CRCs, then the number of errors its own check found.
+const COREMARK_REPORT: [&str; 6] = [
+    "seedcrc",
+    "crclist",
+    "crcmatrix",
+    "crcstate",
+    "crcfinal",
+    "errors",
+];
 
 /// The system allocator, counting the bytes live and their peak so the benchmark can weigh what each engine
 /// keeps on the heap without asking the engines anything.
@@ -181,7 +196,6 @@ impl Lane {
 }
 
 struct Row {
-    name: String,
     kind: String,
     n: u32,
     times: Vec<Option<Duration>>,
@@ -189,6 +203,9 @@ struct Row {
     spread: Option<f64>,
     checksum: Option<u32>,
     agree: bool,
+    /// What each engine's `report(k)` gave after its last run, for a workload that has that export: the same in
+    /// every engine that ran, or `None` when they disagree.
+    reports: Option<Vec<u32>>,
 }
 
 fn bench_workload(w: &Workload, n: u32, rounds: usize, notes: &mut Vec<String>) -> Row {
@@ -249,8 +266,40 @@ fn bench_workload(w: &Workload, n: u32, rounds: usize, notes: &mut Vec<String>) 
     let mut warm_sorted = warm.clone();
     warm_sorted.sort_unstable();
     warm_sorted.dedup();
-    let agree = sums.len() <= 1 && warm_sorted.len() <= 1;
-    if !agree {
+    let mut agree = sums.len() <= 1 && warm_sorted.len() <= 1;
+    if let Some(&sum) = sums.iter().find(|&&sum| w.failed(sum)) {
+        agree = false;
+        notes.push(format!(
+            "{}: the program reports a failure (run returned {sum:#x})",
+            w.name
+        ));
+    }
+    let mut reports: Vec<(&str, Vec<u32>)> = Vec::new();
+    if w.reports > 0 {
+        for lane in &mut lanes {
+            let Some(instance) = lane.instance.as_mut().filter(|_| lane.failure.is_none()) else {
+                continue;
+            };
+            match (0..w.reports).map(|k| instance.call("report", k)).collect() {
+                Ok(values) => reports.push((lane.name, values)),
+                Err(e) => lane.failure = Some(format!("report: {e}")),
+            }
+        }
+    }
+    let reports_agree = reports.windows(2).all(|pair| pair[0].1 == pair[1].1);
+    if !reports_agree {
+        agree = false;
+        notes.push(format!(
+            "{}: REPORTS DISAGREE: {}",
+            w.name,
+            reports
+                .iter()
+                .map(|(name, values)| format!("{name} {values:x?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !(sums.len() <= 1 && warm_sorted.len() <= 1) {
         let seen: Vec<String> = lanes
             .iter()
             .map(|l| format!("{} {:x?}", l.name, l.checksums))
@@ -276,13 +325,15 @@ fn bench_workload(w: &Workload, n: u32, rounds: usize, notes: &mut Vec<String>) 
         }
     }
     Row {
-        name: w.name.clone(),
         kind: w.kind.clone(),
         n,
         times: lanes.iter_mut().map(Lane::median).collect(),
         spread: lanes.iter_mut().filter_map(Lane::spread).reduce(f64::max),
         checksum: sums.first().copied(),
         agree,
+        reports: reports_agree
+            .then(|| reports.first().map(|(_, values)| values.clone()))
+            .flatten(),
     }
 }
 
@@ -301,20 +352,78 @@ fn ratio_cell(r: Option<f64>) -> String {
 fn print_row(cells: [&str; 10]) {
     let [name, kind, n, cap, wasmi, gaba, rw, rg, spread, last] = cells;
     println!(
-        "{name:<10} {kind:<11} {n:>7} {cap:>11} {wasmi:>11} {gaba:>11} {rw:>9} {rg:>9} {spread:>7}  {last}"
+        "{name:<16} {kind:<11} {n:>7} {cap:>11} {wasmi:>11} {gaba:>11} {rw:>9} {rg:>9} {spread:>7}  {last}"
     );
 }
 
-/// Prints the workload table; returns whether every checksum agreed.
+/// CoreMark's score as CoreMark defines it (iterations per second) in each engine, capicola's against wasmi's,
+/// and the CRCs CoreMark reported and validated.
+fn coremark_line(row: &Row) {
+    let score = |t: Option<Duration>| t.map(|t| f64::from(row.n) / t.as_secs_f64());
+    let cell = |s: Option<f64>| s.map_or_else(|| "n/a".into(), |s| format!("{s:.0}"));
+    let (cap, wasmi, gaba) = (
+        score(row.times[0]),
+        score(row.times[1]),
+        score(row.times[2]),
+    );
+    println!();
+    println!(
+        "CoreMark 1.0 (EEMBC's sources, performance run, 2K data, {} iterations per call), iterations/s: capicola {}, \
+         wasmi {}, gabagool {}; capicola/wasmi score {}",
+        row.n,
+        cell(cap),
+        cell(wasmi),
+        cell(gaba),
+        cap.zip(wasmi)
+            .map_or_else(|| "n/a".into(), |(c, w)| format!("{:.2}", c / w))
+    );
+    match &row.reports {
+        Some(values) => {
+            let listed: Vec<String> = COREMARK_REPORT
+                .iter()
+                .zip(values)
+                .take(5)
+                .map(|(name, v)| format!("{name} {v:#06x}"))
+                .collect();
+            let errors = values.get(5).copied().unwrap_or(u32::MAX);
+            println!(
+                "  reported alike by every engine that ran it: {}; CoreMark's own check of its CRCs: {}",
+                listed.join(", "),
+                if errors == 0 {
+                    "correct".to_string()
+                } else {
+                    format!("{errors} errors")
+                }
+            );
+        }
+        None => println!("  the engines' CoreMark reports disagree (see the notes)"),
+    }
+    println!(
+        "  (timed from outside the module, initialization included, with fewer iterations than the 10 s CoreMark \
+         asks of a result to publish)"
+    );
+}
+
+/// Prints the workload table (the project's workloads, then the public programs) and CoreMark's score; returns
+/// whether every checksum and report agreed.
 fn workload_table(o: &Options) -> bool {
-    let all = support::workloads();
-    let selected: Vec<&Workload> = all
+    let selected_name =
+        |name: &str| o.filters.is_empty() || o.filters.iter().any(|f| name.contains(f.as_str()));
+    let own = support::workloads();
+    let (public, skipped) = if support::public_dir().is_dir() {
+        support::public_workloads()
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let selected: Vec<&Workload> = own
         .iter()
-        .filter(|w| o.filters.is_empty() || o.filters.iter().any(|f| w.name.contains(f.as_str())))
+        .chain(&public)
+        .filter(|w| selected_name(&w.name))
         .collect();
     println!(
         "Workloads: run(n) per call, median of {} rounds, engines alternating (order rotated each round); \
-         spread = (slowest - fastest) / median, the largest of the three engines",
+         spread = (slowest - fastest) / median, the largest of the three engines; * = a public program, built \
+         from code nobody in the project wrote (from: where it comes from)",
         o.rounds
     );
     print_row([
@@ -329,9 +438,15 @@ fn workload_table(o: &Options) -> bool {
         "spread",
         "checksum",
     ]);
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = skipped
+        .into_iter()
+        .filter(|s| selected_name(COREMARK) || !s.starts_with(COREMARK))
+        .collect();
     let (mut vs_wasmi, mut vs_gaba) = (Vec::new(), Vec::new());
+    let (mut public_vs_wasmi, mut public_vs_gaba) = (Vec::new(), Vec::new());
     let mut all_agree = true;
+    let mut coremark = None;
+    let mut origins = Vec::new();
     for w in selected.iter().copied() {
         let n = ((f64::from(w.n) * o.scale).round() as u32).max(1);
         let row = bench_workload(w, n, o.rounds, &mut notes);
@@ -339,14 +454,25 @@ fn workload_table(o: &Options) -> bool {
         let (rw, rg) = (ratio(cap, wasmi), ratio(cap, gaba));
         vs_wasmi.extend(rw);
         vs_gaba.extend(rg);
+        if w.from.is_some() {
+            public_vs_wasmi.extend(rw);
+            public_vs_gaba.extend(rg);
+        }
         all_agree &= row.agree;
         let checksum = match (row.agree, row.checksum) {
             (false, _) => "MISMATCH".to_string(),
             (true, Some(sum)) => format!("{sum:08x}"),
             (true, None) => "-".to_string(),
         };
+        let name = match &w.from {
+            Some(from) => {
+                origins.push(format!("{} from {from}", w.name));
+                format!("{}*", w.name)
+            }
+            None => w.name.clone(),
+        };
         print_row([
-            &row.name,
+            &name,
             &row.kind,
             &row.n.to_string(),
             &cell(cap),
@@ -358,27 +484,46 @@ fn workload_table(o: &Options) -> bool {
                 .map_or_else(|| "n/a".into(), |s| format!("{:.0}%", s * 100.0)),
             &checksum,
         ]);
+        if w.name == COREMARK {
+            coremark = Some(row);
+        }
     }
     let gm = |rs: &[f64]| geomean(rs).map_or_else(|| "n/a".into(), |g| format!("{g:.2}"));
-    print_row([
-        "geomean",
-        "",
-        "",
-        "",
-        "",
-        "",
-        &gm(&vs_wasmi),
-        &gm(&vs_gaba),
-        "",
-        &format!(
-            "({} and {} of {} workloads)",
-            vs_wasmi.len(),
-            vs_gaba.len(),
-            selected.len()
+    let public_count = selected.iter().filter(|w| w.from.is_some()).count();
+    for (label, vs_wasmi, vs_gaba, count) in [
+        ("geomean", &vs_wasmi, &vs_gaba, selected.len()),
+        (
+            "geomean public",
+            &public_vs_wasmi,
+            &public_vs_gaba,
+            public_count,
         ),
-    ]);
+    ] {
+        print_row([
+            label,
+            "",
+            "",
+            "",
+            "",
+            "",
+            &gm(vs_wasmi),
+            &gm(vs_gaba),
+            "",
+            &format!(
+                "({} and {} of {count} workloads)",
+                vs_wasmi.len(),
+                vs_gaba.len()
+            ),
+        ]);
+    }
+    if !origins.is_empty() {
+        println!("  * {}", origins.join(", "));
+    }
     for note in &notes {
         println!("  note: {note}");
+    }
+    if let Some(row) = &coremark {
+        coremark_line(row);
     }
     all_agree
 }

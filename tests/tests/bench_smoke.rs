@@ -1,9 +1,11 @@
-//! The benchmark's CI check: every workload in `harnesses/bench/` builds, imports nothing and returns the same checksum from `run(smoke n)` in capicola, wasmi and gabagool (bar engines its `bench:` line declares unsupported), twice in a row; the generated module the benchmark translates loads in each engine. Nothing here is timed.
+//! The benchmark's CI check: every workload in `harnesses/bench/` builds, imports nothing and returns the same checksum from `run(smoke n)` in capicola, wasmi and gabagool (bar engines its `bench:` line declares unsupported), twice in a row; so does every public program of `harnesses/bench-public/` (CoreMark only where `COREMARK_SRC` names its sources), in every engine, with the same `report` values; the generated module the benchmark translates loads in each engine. Nothing here is timed.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use support::{BenchEngine, Wasmi, code_section_size, engines, generated_module, workloads};
+use support::{
+    BenchEngine, Wasmi, code_section_size, engines, generated_module, public_workloads, workloads,
+};
 
 #[test]
 fn every_workload_agrees_across_engines() {
@@ -74,4 +76,54 @@ fn the_generated_translation_module_loads_everywhere() {
             .and_then(|module| module.instantiate())
             .unwrap_or_else(|e| panic!("{} cannot load the generated module: {e}", engine.name()));
     }
+}
+
+#[test]
+fn every_public_program_agrees_across_engines() {
+    let (programs, skipped) = public_workloads();
+    for reason in &skipped {
+        eprintln!("{reason}");
+    }
+    assert!(
+        programs.len() >= 5,
+        "harnesses/bench-public/ should build at least its five library programs, built {:?} (skipped: {skipped:?})",
+        programs.iter().map(|w| &w.name).collect::<Vec<_>>()
+    );
+    let mut failures = Vec::new();
+    for w in &programs {
+        let mut results = Vec::new();
+        for engine in engines() {
+            let outcome = engine
+                .compile(&w.wasm)
+                .and_then(|module| module.instantiate())
+                .and_then(|mut instance| {
+                    let first = instance.run(w.smoke_n)?;
+                    let second = instance.run(w.smoke_n)?;
+                    let reports = (0..w.reports)
+                        .map(|k| instance.call("report", k))
+                        .collect::<Result<Vec<u32>, String>>()?;
+                    if first != second {
+                        Err(format!(
+                            "a second call returned {second:#x}, the first {first:#x}"
+                        ))
+                    } else if w.failed(first) {
+                        Err(format!("the program reports a failure: {first:#x}"))
+                    } else {
+                        Ok((first, reports))
+                    }
+                });
+            results.push((engine.name(), outcome));
+        }
+        // Public programs run in every engine: none may fail, and all agree.
+        let mut outcomes: Vec<_> = results.iter().map(|(_, r)| r.clone()).collect();
+        outcomes.dedup();
+        if outcomes.len() != 1 || outcomes[0].is_err() {
+            failures.push(format!("{} run({}): {results:?}", w.name, w.smoke_n));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "public programs whose engines disagree or fail:\n{}",
+        failures.join("\n")
+    );
 }

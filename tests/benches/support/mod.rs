@@ -1,4 +1,4 @@
-//! The benchmark's workloads (every `.c` and `.wat` file in `harnesses/bench/`, built to Wasm modules that export `run(n) -> checksum`) and the engines that run them — capicola, wasmi 2.0 and gabagool 0.1.1 — behind one trait.
+//! The benchmark's workloads (every `.c` and `.wat` file in `harnesses/bench/`, and the public programs of `harnesses/bench-public/`, built to Wasm modules that export `run(n) -> checksum`) and the engines that run them — capicola, wasmi 2.0 and gabagool 0.1.1 — behind one trait.
 //!
 //! Shared by `benches/compare.rs` (the timed comparison) and `tests/bench_smoke.rs` (the CI check that every
 //! workload runs and agrees in every engine).
@@ -9,11 +9,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use capicola_tests::c_programs::workspace_root;
+use capicola_tests::c_programs::{harness_libs_dir, workspace_root};
 
 /// The folder holding the workload sources.
 pub fn bench_dir() -> PathBuf {
     workspace_root().join("harnesses/bench")
+}
+
+/// The folder holding the public programs: small mains of ours around C code nobody in the project wrote, and the
+/// script that fetches and builds that code (`build-program.sh`).
+pub fn public_dir() -> PathBuf {
+    workspace_root().join("harnesses/bench-public")
 }
 
 /// One workload: a module exporting `run(i32) -> i32`, and how hard to run it.
@@ -29,17 +35,36 @@ pub struct Workload {
     pub smoke_n: u32,
     /// Engines known not to run this workload (the `unsupported=` key), which the smoke test lets fail.
     pub unsupported: Vec<String>,
+    /// Where a public program's code comes from (the `from=` key: the crates.io package, or EEMBC's CoreMark);
+    /// `None` for the project's own workloads.
+    pub from: Option<String>,
+    /// How many values the module's `report(k)` export gives after a call of `run` (the `report=` key: 0 when it
+    /// has no such export); the benchmark compares them across engines.
+    pub reports: u32,
     pub wasm: Vec<u8>,
 }
 
-/// The `bench:` line of a source: `kind=… n=… smoke=…` and optionally `cflags=-a,-b` and
-/// `unsupported=engine,engine`.
+/// What a public program's `run` returns when the library it drives reports an error: this mask, with the step
+/// that failed in the low bits.
+pub const PUBLIC_FAILURE: u32 = 0xbad0_0000;
+
+impl Workload {
+    /// Whether `run`'s result says the program failed (public programs only: see [`PUBLIC_FAILURE`]).
+    pub fn failed(&self, checksum: u32) -> bool {
+        self.from.is_some() && checksum & 0xffff_ff00 == PUBLIC_FAILURE
+    }
+}
+
+/// The `bench:` line of a source: `kind=… n=… smoke=…` and optionally `cflags=-a,-b`,
+/// `unsupported=engine,engine`, `from=origin` and `report=count`.
 struct Header {
     kind: String,
     n: u32,
     smoke_n: u32,
     cflags: Vec<String>,
     unsupported: Vec<String>,
+    from: Option<String>,
+    reports: u32,
 }
 
 fn parse_header(path: &Path, text: &str) -> Header {
@@ -54,6 +79,7 @@ fn parse_header(path: &Path, text: &str) -> Header {
         });
     let (mut kind, mut n, mut smoke_n) = (None, None, None);
     let (mut cflags, mut unsupported) = (Vec::new(), Vec::new());
+    let (mut from, mut reports) = (None, 0);
     for token in line.split_whitespace() {
         let (key, value) = token.split_once('=').unwrap_or_else(|| {
             panic!(
@@ -72,6 +98,8 @@ fn parse_header(path: &Path, text: &str) -> Header {
             "smoke" => smoke_n = Some(number()),
             "cflags" => cflags = value.split(',').map(str::to_string).collect(),
             "unsupported" => unsupported = value.split(',').map(str::to_string).collect(),
+            "from" => from = Some(value.to_string()),
+            "report" => reports = number(),
             _ => panic!("{}: unknown key `{key}` in the bench line", path.display()),
         }
     }
@@ -82,6 +110,8 @@ fn parse_header(path: &Path, text: &str) -> Header {
         smoke_n: smoke_n.unwrap_or_else(|| missing("smoke")),
         cflags,
         unsupported,
+        from,
+        reports,
     }
 }
 
@@ -93,12 +123,7 @@ fn mtime(path: &Path) -> Option<SystemTime> {
 /// module imports nothing), into `<target>/<profile>/bench-programs/`, unless a build newer than the source is
 /// already there.
 fn build_c(source: &Path, cflags: &[String]) -> Vec<u8> {
-    let exe = std::env::current_exe().expect("the running binary knows its own path");
-    let out_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test and bench executables live in <target>/<profile>/deps")
-        .join("bench-programs");
+    let out_dir = programs_dir();
     std::fs::create_dir_all(&out_dir)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", out_dir.display()));
     let stem = source
@@ -147,6 +172,15 @@ fn build_c(source: &Path, cflags: &[String]) -> Vec<u8> {
     std::fs::read(&out).unwrap_or_else(|e| panic!("cannot read {}: {e}", out.display()))
 }
 
+/// `<target>/<profile>/bench-programs/`, where the built workloads are kept.
+fn programs_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the running binary knows its own path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("test and bench executables live in <target>/<profile>/deps")
+        .join("bench-programs")
+}
+
 /// Every workload in `harnesses/bench/`, built, sorted by name. Panics if one does not build or imports anything.
 pub fn workloads() -> Vec<Workload> {
     let dir = bench_dir();
@@ -168,26 +202,95 @@ pub fn workloads() -> Vec<Workload> {
             } else {
                 build_c(source, &header.cflags)
             };
-            let imports = imports(&wasm);
-            assert!(
-                imports.is_empty(),
-                "{} imports {imports:?}; workloads must run without a host",
-                source.display()
-            );
-            Workload {
-                name: source
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .expect("workload sources have UTF-8 names")
-                    .to_string(),
-                kind: header.kind,
-                n: header.n,
-                smoke_n: header.smoke_n,
-                unsupported: header.unsupported,
-                wasm,
-            }
+            workload(source, header, wasm)
         })
         .collect()
+}
+
+fn workload(source: &Path, header: Header, wasm: Vec<u8>) -> Workload {
+    let imports = imports(&wasm);
+    assert!(
+        imports.is_empty(),
+        "{} imports {imports:?}; workloads must run without a host",
+        source.display()
+    );
+    Workload {
+        name: source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("workload sources have UTF-8 names")
+            .to_string(),
+        kind: header.kind,
+        n: header.n,
+        smoke_n: header.smoke_n,
+        unsupported: header.unsupported,
+        from: header.from,
+        reports: header.reports,
+        wasm,
+    }
+}
+
+/// The public programs of `harnesses/bench-public/` (every `.c` main there), each built by `build-program.sh`, sorted
+/// by name; and, for each program whose sources are not at hand (CoreMark without `COREMARK_SRC`), why it was
+/// skipped. Panics if a program fails to build otherwise, lacks a `from=` key or imports anything.
+///
+/// The script runs every time: it recompiles only the main and relinks, reusing what it compiled of the library.
+pub fn public_workloads() -> (Vec<Workload>, Vec<String>) {
+    let dir = public_dir();
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entries can be read").path())
+        .filter(|p| p.extension().is_some_and(|ext| ext == "c"))
+        .collect();
+    sources.sort();
+    let out_dir = programs_dir().join("public");
+    std::fs::create_dir_all(&out_dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", out_dir.display()));
+    let (mut built, mut skipped) = (Vec::new(), Vec::new());
+    for source in &sources {
+        let text = std::fs::read_to_string(source)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", source.display()));
+        let header = parse_header(source, &text);
+        assert!(
+            header.from.is_some(),
+            "{}: a public program's bench line names where its code comes from (from=)",
+            source.display()
+        );
+        let stem = source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("workload sources have UTF-8 names");
+        // Built under a name of this process's own and then moved, so that a test and a benchmark building at the
+        // same time never read each other's half-written module.
+        let out = out_dir.join(format!("{stem}.wasm"));
+        let mine = out_dir.join(format!("{stem}.{}.wasm", std::process::id()));
+        let output = Command::new("bash")
+            .arg(dir.join("build-program.sh"))
+            .arg(stem)
+            .arg(&mine)
+            .env("CAPICOLA_HARNESS_LIBS", harness_libs_dir())
+            .output()
+            .expect("bash can be started");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match output.status.code() {
+            Some(0) => {}
+            // The script's status for sources that are not at hand.
+            Some(3) => {
+                skipped.push(format!("{stem} skipped: {}", stderr.trim()));
+                continue;
+            }
+            _ => panic!(
+                "building the public program {stem} failed (it needs Debian's clang for wasm32-wasi, which `bash \
+                 .ci/setup` installs, and the crates.io download harnesses/lib-source makes):\n{stderr}"
+            ),
+        }
+        std::fs::rename(&mine, &out)
+            .unwrap_or_else(|e| panic!("cannot move the build to {}: {e}", out.display()));
+        let wasm =
+            std::fs::read(&out).unwrap_or_else(|e| panic!("cannot read {}: {e}", out.display()));
+        built.push(workload(source, header, wasm));
+    }
+    (built, skipped)
 }
 
 /// The imports a module declares, as `module.name`.
@@ -335,6 +438,8 @@ pub trait Compiled {
 /// An instance ready to run its `run` export.
 pub trait Running {
     fn run(&mut self, n: u32) -> Result<u32, String>;
+    /// Calls another export of type `(i32) -> i32`, such as a program's `report`.
+    fn call(&mut self, export: &str, arg: u32) -> Result<u32, String>;
 }
 
 /// The engines compared, capicola first, each with a fresh engine.
@@ -370,6 +475,7 @@ struct CapicolaModule(capicola_engine::Module);
 
 struct CapicolaInstance {
     store: capicola_engine::Store,
+    instance: capicola_engine::Instance,
     run: capicola_engine::Func,
 }
 
@@ -411,21 +517,38 @@ impl Compiled for CapicolaModule {
             Some(Extern::Func(f)) => f,
             _ => return Err("no function export `run`".into()),
         };
-        Ok(Box::new(CapicolaInstance { store, run }))
+        Ok(Box::new(CapicolaInstance {
+            store,
+            instance,
+            run,
+        }))
+    }
+}
+
+impl CapicolaInstance {
+    fn call_func(&mut self, func: capicola_engine::Func, arg: u32) -> Result<u32, String> {
+        use capicola_engine::Val;
+        let results = self
+            .store
+            .call(func, &[Val::I32(arg as i32)], &mut no_host)
+            .map_err(|e| e.to_string())?
+            .map_err(|trap| format!("trapped: {trap}"))?;
+        match results.as_slice() {
+            [Val::I32(v)] => Ok(*v as u32),
+            other => Err(format!("returned {other:?}")),
+        }
     }
 }
 
 impl Running for CapicolaInstance {
     fn run(&mut self, n: u32) -> Result<u32, String> {
-        use capicola_engine::Val;
-        let results = self
-            .store
-            .call(self.run, &[Val::I32(n as i32)], &mut no_host)
-            .map_err(|e| e.to_string())?
-            .map_err(|trap| format!("trapped: {trap}"))?;
-        match results.as_slice() {
-            [Val::I32(v)] => Ok(*v as u32),
-            other => Err(format!("`run` returned {other:?}")),
+        self.call_func(self.run, n)
+    }
+
+    fn call(&mut self, export: &str, arg: u32) -> Result<u32, String> {
+        match self.store.instance_export(self.instance, export) {
+            Some(capicola_engine::Extern::Func(f)) => self.call_func(f, arg),
+            _ => Err(format!("no function export `{export}`")),
         }
     }
 }
@@ -466,6 +589,7 @@ struct WasmiModule {
 
 struct WasmiInstance {
     store: wasmi::Store<()>,
+    instance: wasmi::Instance,
     run: wasmi::TypedFunc<i32, i32>,
 }
 
@@ -492,7 +616,11 @@ impl Compiled for WasmiModule {
         let run = instance
             .get_typed_func::<i32, i32>(&store, "run")
             .map_err(|e| e.to_string())?;
-        Ok(Box::new(WasmiInstance { store, run }))
+        Ok(Box::new(WasmiInstance {
+            store,
+            instance,
+            run,
+        }))
     }
 }
 
@@ -500,6 +628,15 @@ impl Running for WasmiInstance {
     fn run(&mut self, n: u32) -> Result<u32, String> {
         self.run
             .call(&mut self.store, n as i32)
+            .map(|v| v as u32)
+            .map_err(|e| format!("trapped: {e}"))
+    }
+
+    fn call(&mut self, export: &str, arg: u32) -> Result<u32, String> {
+        self.instance
+            .get_typed_func::<i32, i32>(&self.store, export)
+            .map_err(|e| e.to_string())?
+            .call(&mut self.store, arg as i32)
             .map(|v| v as u32)
             .map_err(|e| format!("trapped: {e}"))
     }
@@ -545,20 +682,24 @@ impl Compiled for GabagoolModule {
 
 impl Running for GabagoolInstance {
     fn run(&mut self, n: u32) -> Result<u32, String> {
-        guarded("run", || {
+        self.call("run", n)
+    }
+
+    fn call(&mut self, export: &str, arg: u32) -> Result<u32, String> {
+        guarded(export, || {
             let results = self
                 .store
                 .invoke(
                     self.instance,
-                    "run",
-                    vec![gabagool::RawValue::from(n as i32)],
+                    export,
+                    vec![gabagool::RawValue::from(arg as i32)],
                 )
                 .map_err(|e| e.to_string())?
                 .into_completed()
                 .map_err(|e| e.to_string())?;
             match results.as_slice() {
                 [v] => Ok(v.as_i32() as u32),
-                other => Err(format!("`run` returned {} values", other.len())),
+                other => Err(format!("`{export}` returned {} values", other.len())),
             }
         })
     }
