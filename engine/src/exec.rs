@@ -656,23 +656,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             unsafe { std::ptr::write_unaligned(mem0_ptr.add(ea).cast::<[u8; $n]>(), bytes) }
         }};
     }
-    macro_rules! load_lane {
-        ($mem:expr, $lane:expr, $offset:expr, $bytes:literal) => {{
-            let v = pop!(u128);
-            let addr = pop!(u64);
-            let m = mem!($mem);
-            let Some(ea) = effective(m, addr, $offset, $bytes) else {
-                trap!(TrapKind::MemoryOutOfBounds)
-            };
-            san_check!($mem, ea, $bytes, false);
-            let mut raw = [0u8; 8];
-            raw[..$bytes].copy_from_slice(&m.data[ea..ea + $bytes]);
-            push!(
-                u128,
-                simd::replace_lane_bits(v, $bytes * 8, $lane, u64::from_le_bytes(raw))
-            );
-        }};
-    }
     // A float operation whose second operand is loaded from memory 0 at the address in local `a` plus `offset`;
     // the first is on the stack.
     macro_rules! load_operand {
@@ -691,23 +674,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             push!($t, f(a, b));
         }};
     }
-    macro_rules! store_lane {
-        ($mem:expr, $lane:expr, $offset:expr, $bytes:literal) => {{
-            let v = pop!(u128);
-            let addr = pop!(u64);
-            let m = mem_mut!($mem);
-            let Some(ea) = effective(m, addr, $offset, $bytes) else {
-                trap!(TrapKind::MemoryOutOfBounds)
-            };
-            san_check!($mem, ea, $bytes, true);
-            let x = simd::extract_lane_bits(v, $bytes * 8, $lane).to_le_bytes();
-            m.data[ea..ea + $bytes].copy_from_slice(&x[..$bytes]);
-            if m.mark_dirty(ea, $bytes) {
-                watch_stop!();
-            }
-        }};
-    }
-
     // The sanitizer's check of an access of `$n` bytes at `$ea` (in bounds) of instance memory `$mem`: traps with
     // its report when the shadow refuses it.
     macro_rules! san_check {
@@ -1322,30 +1288,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 simd::i8x16_shuffle(a, b, body.consts[$index as usize].to_le_bytes())
             );
         }};
-        (V128Load8Lane $mem:ident $lane:ident $offset:ident) => {
-            load_lane!($mem, $lane, $offset, 1)
-        };
-        (V128Load16Lane $mem:ident $lane:ident $offset:ident) => {
-            load_lane!($mem, $lane, $offset, 2)
-        };
-        (V128Load32Lane $mem:ident $lane:ident $offset:ident) => {
-            load_lane!($mem, $lane, $offset, 4)
-        };
-        (V128Load64Lane $mem:ident $lane:ident $offset:ident) => {
-            load_lane!($mem, $lane, $offset, 8)
-        };
-        (V128Store8Lane $mem:ident $lane:ident $offset:ident) => {
-            store_lane!($mem, $lane, $offset, 1)
-        };
-        (V128Store16Lane $mem:ident $lane:ident $offset:ident) => {
-            store_lane!($mem, $lane, $offset, 2)
-        };
-        (V128Store32Lane $mem:ident $lane:ident $offset:ident) => {
-            store_lane!($mem, $lane, $offset, 4)
-        };
-        (V128Store64Lane $mem:ident $lane:ident $offset:ident) => {
-            store_lane!($mem, $lane, $offset, 8)
-        };
         (CallBody $body:ident) => {{
             let f = frames.last().expect("a frame is running").func;
             save!(pc!());
@@ -1502,7 +1444,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
     // The dispatch loop, generated from the op list.
     macro_rules! dispatch {
         (
-            special { $($sname:ident { $($sf:ident : $sty:ty),* };)* }
+            special { $($sname:ident { $($sf:ident : $sty:ty),* } [$($smeta:tt)*];)* }
             unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
             binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
             fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident $ftee:ident $fltee:ident $fctee:ident $flltee:ident $flctee:ident]
@@ -1515,6 +1457,8 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
             load { $($ldname:ident / $ldsname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
             store { $($stname:ident / $sttname:ident / $stsname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+            load_lane { $($llname:ident / $llsname:ident : $lln:literal;)* }
+            store_lane { $($slname:ident / $sltname:ident / $slsname:ident : $sln:literal;)* }
         ) => {
             {
             // Region by region, the region entered at the paused op is paid for first.
@@ -1822,6 +1766,58 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                         let addr = get!(u64, fp.wrapping_add(a as usize));
                         store!(0, addr, u64::from(offset), $stn, f(v), true);
                     })?)*
+                    $(Op::$llname { mem, lane, offset } => {
+                        let v = pop!(u128);
+                        let addr = pop!(u64);
+                        let bytes: [u8; $lln] = if mem == 0 {
+                            load0!(addr, offset, $lln)
+                        } else {
+                            let m = mem!(mem);
+                            let Some(ea) = effective(m, addr, offset, $lln) else {
+                                trap!(TrapKind::MemoryOutOfBounds)
+                            };
+                            m.data[ea..ea + $lln].try_into().expect("range has the array's length")
+                        };
+                        let mut raw = [0u8; 8];
+                        raw[..$lln].copy_from_slice(&bytes);
+                        push!(u128, simd::replace_lane_bits(v, $lln * 8, lane, u64::from_le_bytes(raw)));
+                    }
+                    Op::$llsname { mem, lane, offset } => {
+                        let v = pop!(u128);
+                        let addr = pop!(u64);
+                        let m = mem!(mem);
+                        let Some(ea) = effective(m, addr, offset, $lln) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        san_check!(mem, ea, $lln, false);
+                        let bytes: [u8; $lln] = m.data[ea..ea + $lln].try_into().expect("range has the array's length");
+                        let mut raw = [0u8; 8];
+                        raw[..$lln].copy_from_slice(&bytes);
+                        push!(u128, simd::replace_lane_bits(v, $lln * 8, lane, u64::from_le_bytes(raw)));
+                    })*
+                    $(Op::$slname { mem, lane, offset } => {
+                        let v = pop!(u128);
+                        let addr = pop!(u64);
+                        store!(mem, addr, offset, $sln, <[u8; $sln]>::try_from(&simd::extract_lane_bits(v, $sln * 8, lane).to_le_bytes()[..$sln]).expect("a lane has at most 8 bytes"), false);
+                    }
+                    Op::$sltname { mem, lane, offset } => {
+                        let v = pop!(u128);
+                        let addr = pop!(u64);
+                        store!(mem, addr, offset, $sln, <[u8; $sln]>::try_from(&simd::extract_lane_bits(v, $sln * 8, lane).to_le_bytes()[..$sln]).expect("a lane has at most 8 bytes"), true);
+                    }
+                    Op::$slsname { mem, lane, offset } => {
+                        let v = pop!(u128);
+                        let addr = pop!(u64);
+                        let m = mem_mut!(mem);
+                        let Some(ea) = effective(m, addr, offset, $sln) else {
+                            trap!(TrapKind::MemoryOutOfBounds)
+                        };
+                        san_check!(mem, ea, $sln, true);
+                        m.data[ea..ea + $sln].copy_from_slice(&<[u8; $sln]>::try_from(&simd::extract_lane_bits(v, $sln * 8, lane).to_le_bytes()[..$sln]).expect("a lane has at most 8 bytes"));
+                        if m.mark_dirty(ea, $sln) {
+                            watch_stop!();
+                        }
+                    })*
                 }
             }
             }

@@ -29,7 +29,7 @@ pub use access::Access;
 pub use drive::{Halt, HostAnswer, HostHandler, Pilot, Slicer, Whole};
 pub use engine::{BULK_FUEL_UNIT, Config, Engine, Features};
 pub use error::{Error, FrameInfo, Resource, Trap, TrapKind};
-pub use ir::Op;
+pub use ir::{Flow, Op};
 pub use linker::Linker;
 pub use module::{EdgeCode, Import, Module};
 pub use snapshot::{

@@ -398,12 +398,21 @@ impl Module {
         blocks
     }
 
-    /// Disassembles a defined function's internal code, one op per line with its Wasm offset.
+    /// Disassembles a defined function's internal code, one op per line: its index, its Wasm offset, the Wasm
+    /// instructions it stands for (locals by index, branch targets as `@index`) and, after `;;`, the op itself.
     pub fn disassemble(&self, func_index: u32) -> Option<String> {
         let body = self.inner.body(func_index)?;
+        // The index of the local at each cell offset (a v128 local takes two cells).
+        let mut locals = Vec::new();
+        for (index, ty) in body.local_types.iter().enumerate() {
+            locals.extend(std::iter::repeat_n(index as u32, ty.cells() as usize));
+        }
+        let local = |cell: u32| locals.get(cell as usize).copied().unwrap_or(cell);
         let mut out = String::new();
         for (pc, (op, offset)) in body.code.iter().zip(body.offsets.iter()).enumerate() {
-            out.push_str(&format!("{pc:5} @{offset:#07x}  {op}\n"));
+            let mut wat = String::new();
+            op.write_wat(&mut wat, &local);
+            out.push_str(&format!("{pc:5} @{offset:#07x}  {wat:<40} ;; {op}\n"));
         }
         Some(out)
     }

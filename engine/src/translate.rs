@@ -3,7 +3,7 @@
 use wasmparser::{BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources};
 
 use crate::error::Error;
-use crate::ir::{Op, mem_index};
+use crate::ir::{Flow, Op};
 use crate::module::{EdgeCode, FuncBody, ModuleInner, convert_val_type};
 use crate::types::ValType;
 
@@ -146,16 +146,7 @@ pub(crate) fn translate_function(
         t.track_height(arity);
     }
     reader.finish().map_err(invalid)?;
-    if !matches!(
-        t.code.last(),
-        Some(
-            Op::Return {}
-                | Op::Unreachable {}
-                | Op::Jump { .. }
-                | Op::Br { .. }
-                | Op::BrTableEntry { .. }
-        )
-    ) {
+    if t.code.last().is_none_or(|op| op.flow().falls_through()) {
         // The interpreter fetches ops unchecked: execution must never run past the end of the body.
         t.emit(Op::Unreachable {});
     }
@@ -342,20 +333,10 @@ impl Translator<'_> {
     }
 
     fn set_target(&mut self, at: usize, to: u32) {
-        match &mut self.code[at] {
-            Op::Jump { target }
-            | Op::JumpIfNez { target }
-            | Op::JumpIfEqz { target }
-            | Op::JumpIfNezCov { target }
-            | Op::JumpIfEqzCov { target }
-            | Op::BrIfNezCov { target, .. }
-            | Op::Br { target, .. }
-            | Op::BrIfNez { target, .. }
-            | Op::BrTableEntry { target, .. } => *target = to,
-            other => match other.fused_target_mut() {
-                Some(target) => *target = to,
-                None => unreachable!("patching a non-branch op {other:?}"),
-            },
+        let op = &mut self.code[at];
+        match op.target_mut() {
+            Some(target) => *target = to,
+            None => unreachable!("patching a non-branch op {op:?}"),
         }
     }
 
@@ -710,46 +691,6 @@ impl Translator<'_> {
             Operator::RefFunc { function_index } => Op::RefFunc {
                 func: function_index,
             },
-            Operator::V128Load8Lane { memarg, lane } => Op::V128Load8Lane {
-                mem: mem_index(&memarg),
-                lane,
-                offset: memarg.offset,
-            },
-            Operator::V128Load16Lane { memarg, lane } => Op::V128Load16Lane {
-                mem: mem_index(&memarg),
-                lane,
-                offset: memarg.offset,
-            },
-            Operator::V128Load32Lane { memarg, lane } => Op::V128Load32Lane {
-                mem: mem_index(&memarg),
-                lane,
-                offset: memarg.offset,
-            },
-            Operator::V128Load64Lane { memarg, lane } => Op::V128Load64Lane {
-                mem: mem_index(&memarg),
-                lane,
-                offset: memarg.offset,
-            },
-            Operator::V128Store8Lane { memarg, lane } => Op::V128Store8Lane {
-                mem: mem_index(&memarg),
-                lane,
-                offset: memarg.offset,
-            },
-            Operator::V128Store16Lane { memarg, lane } => Op::V128Store16Lane {
-                mem: mem_index(&memarg),
-                lane,
-                offset: memarg.offset,
-            },
-            Operator::V128Store32Lane { memarg, lane } => Op::V128Store32Lane {
-                mem: mem_index(&memarg),
-                lane,
-                offset: memarg.offset,
-            },
-            Operator::V128Store64Lane { memarg, lane } => Op::V128Store64Lane {
-                mem: mem_index(&memarg),
-                lane,
-                offset: memarg.offset,
-            },
             ref other => {
                 // Validate first so that invalid code gets a validation error rather than "unsupported".
                 self.validator
@@ -840,14 +781,13 @@ fn walk_edges(body: &FuncBody, limit: usize, mut visit: impl FnMut(u32, usize)) 
         let taken = body.edges.get(pc).copied().filter(|&e| e != u32::MAX);
         let (edge, start) = match (*op, taken) {
             (Op::Cov { edge }, _) => (edge, Some(pc + 1)),
-            (
-                Op::JumpIfNezCov { target }
-                | Op::JumpIfEqzCov { target }
-                | Op::BrIfNezCov { target, .. }
-                | Op::BrTableEntry { target, .. },
-                Some(edge),
-            ) => (edge, (target != RETURN_TARGET).then_some(target as usize)),
-            (_, Some(edge)) => (edge, None),
+            // The edge of a taken branch leads to its target.
+            (op, Some(edge)) => (
+                edge,
+                op.target()
+                    .filter(|&t| t != RETURN_TARGET)
+                    .map(|t| t as usize),
+            ),
             _ => continue,
         };
         let mut visited = 0;
@@ -861,24 +801,16 @@ fn walk_edges(body: &FuncBody, limit: usize, mut visit: impl FnMut(u32, usize)) 
                 visit(edge, pc);
                 visited += 1;
             }
-            at = match op {
-                Op::Jump { target } | Op::Br { target, .. } => Some(target as usize),
+            at = match op.flow() {
+                Flow::Jump => op.target().map(|t| t as usize),
+                Flow::Next | Flow::Bulk | Flow::Call => Some(pc + 1),
                 // Leaves the function, or branches on a value (each way is an edge of its own).
-                Op::Return {}
-                | Op::ReturnCall { .. }
-                | Op::ReturnCallIndirect { .. }
-                | Op::Unreachable {}
-                | Op::BrTable { .. }
-                | Op::BrTableCov { .. }
-                | Op::JumpIfNez { .. }
-                | Op::JumpIfEqz { .. }
-                | Op::BrIfNez { .. }
-                | Op::ReturnIfNez {}
-                | Op::JumpIfNezCov { .. }
-                | Op::JumpIfEqzCov { .. }
-                | Op::BrIfNezCov { .. }
-                | Op::ReturnIfNezCov {} => None,
-                _ => Some(pc + 1),
+                Flow::Branch
+                | Flow::Table
+                | Flow::Return
+                | Flow::ReturnIf
+                | Flow::TailCall
+                | Flow::Trap => None,
             };
         }
     }

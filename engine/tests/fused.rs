@@ -307,8 +307,11 @@ fn the_program_is_fused() {
         let code: String = (0..6).filter_map(|f| module.disassemble(f)).collect();
         for name in expected {
             assert!(
-                code.lines()
-                    .any(|l| l.split_whitespace().nth(2) == Some(name)),
+                code.lines().any(|l| l
+                    .split(";; ")
+                    .nth(1)
+                    .and_then(|op| op.split_whitespace().next())
+                    == Some(name)),
                 "no {name} in\n{code}"
             );
         }

@@ -2,6 +2,7 @@
 
 #[macro_use]
 mod ops;
+mod text;
 
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
@@ -63,154 +64,117 @@ impl StackValue for u128 {
 
 macro_rules! define_op_enum {
     (
-        special { $($sname:ident { $($sf:ident : $sty:ty),* };)* }
-        unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
-        binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
-        fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident $ftee:ident $fltee:ident $fctee:ident $flltee:ident $flctee:ident]
-            $(if [$j:ident $jl:ident $jc:ident $jll:ident $jlc:ident] else [$nj:ident $njl:ident $njc:ident $njll:ident $njlc:ident])?
-            : ($fa:ty, $fb:ty) -> $fr:ty = $ff:expr;)* }
-        ternary { $($tname:ident : ($ta:ty, $tb:ty, $tc:ty) -> $tr:ty = $tf:expr;)* }
-        unary_trap { $($utname:ident : ($uta:ty) -> $utr:ty = $utf:expr;)* }
-        binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
-        lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
-        lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-        load { $($ldname:ident / $ldsname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-        store { $($stname:ident / $sttname:ident / $stsname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+        ops {
+            $($name:ident { $($f:ident : $t:ty),* } $group:ident $form:ident $family:ident
+                flow($flow:ident $($target:ident)?) access[$($access:tt)*] twins[$($tracked:ident)?][$($san:ident)?]
+                wat[$($wat:tt)*] sem[$($sem:tt)*];)*
+        }
+        simple { $($simple:ident $operands:ident;)* }
+        rules { $($rules:tt)* }
     ) => {
         /// One instruction of the internal code. Generated from `for_each_op!`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Op {
-            $($sname { $($sf: $sty),* },)*
-            $($uname {},)*
-            $($bname {},)*
-            $($fname {},
-              $fl { b: u32 },
-              $fc { c: u32 },
-              $fll { a: u32, b: u32 },
-              $flc { a: u32, c: u32 },
-              $fto { dst: u32 },
-              $flto { b: u32, dst: u32 },
-              $fcto { c: u32, dst: u32 },
-              $fllto { a: u32, b: u32, dst: u32 },
-              $flcto { a: u32, c: u32, dst: u32 },
-              $ftee { dst: u32 },
-              $fltee { b: u32, dst: u32 },
-              $fctee { c: u32, dst: u32 },
-              $flltee { a: u32, b: u32, dst: u32 },
-              $flctee { a: u32, c: u32, dst: u32 },
-              $($j { target: u32 },
-                $jl { b: u32, target: u32 },
-                $jc { c: u32, target: u32 },
-                $jll { a: u32, b: u32, target: u32 },
-                $jlc { a: u32, c: u32, target: u32 },)?
-            )*
-            $($tname {},)*
-            $($utname {},)*
-            $($btname {},)*
-            $($lename { lane: u8 },)*
-            $($lrname { lane: u8 },)*
-            $($ldname { mem: u32, offset: u64 },
-              $ldsname { mem: u32, offset: u64 },
-              $($ldl { a: u32, offset: u32 },
-                $ldlc { a: u32, c: u32, offset: u32 },
-                $ldll { a: u32, b: u32, offset: u32 },
-                $ldc { c: u32, offset: u32 },)?
-            )*
-            $($stname { mem: u32, offset: u64 },
-              $sttname { mem: u32, offset: u64 },
-              $stsname { mem: u32, offset: u64 },
-              $($stv { v: u32, offset: u32 },
-                $stlv { a: u32, v: u32, offset: u32 },
-                $sttv { v: u32, offset: u32 },
-                $sttlv { a: u32, v: u32, offset: u32 },)?
-            )*
+            $($name { $($f: $t),* },)*
         }
 
         impl Op {
-            /// The instruction's name as the disassembler prints it.
+            /// The instruction's internal name.
             pub fn name(&self) -> &'static str {
                 match self {
-                    $(Op::$sname { .. } => stringify!($sname),)*
-                    $(Op::$uname { .. } => stringify!($uname),)*
-                    $(Op::$bname { .. } => stringify!($bname),)*
-                    $(Op::$fname { .. } => stringify!($fname),
-                      Op::$fl { .. } => stringify!($fl),
-                      Op::$fc { .. } => stringify!($fc),
-                      Op::$fll { .. } => stringify!($fll),
-                      Op::$flc { .. } => stringify!($flc),
-                      Op::$fto { .. } => stringify!($fto),
-                      Op::$flto { .. } => stringify!($flto),
-                      Op::$fcto { .. } => stringify!($fcto),
-                      Op::$fllto { .. } => stringify!($fllto),
-                      Op::$flcto { .. } => stringify!($flcto),
-                      Op::$ftee { .. } => stringify!($ftee),
-                      Op::$fltee { .. } => stringify!($fltee),
-                      Op::$fctee { .. } => stringify!($fctee),
-                      Op::$flltee { .. } => stringify!($flltee),
-                      Op::$flctee { .. } => stringify!($flctee),
-                      $(Op::$j { .. } => stringify!($j),
-                        Op::$jl { .. } => stringify!($jl),
-                        Op::$jc { .. } => stringify!($jc),
-                        Op::$jll { .. } => stringify!($jll),
-                        Op::$jlc { .. } => stringify!($jlc),)?
-                    )*
-                    $(Op::$tname { .. } => stringify!($tname),)*
-                    $(Op::$utname { .. } => stringify!($utname),)*
-                    $(Op::$btname { .. } => stringify!($btname),)*
-                    $(Op::$lename { .. } => stringify!($lename),)*
-                    $(Op::$lrname { .. } => stringify!($lrname),)*
-                    $(Op::$ldname { .. } => stringify!($ldname),
-                      Op::$ldsname { .. } => stringify!($ldsname),
-                      $(Op::$ldl { .. } => stringify!($ldl),
-                        Op::$ldlc { .. } => stringify!($ldlc),
-                        Op::$ldll { .. } => stringify!($ldll),
-                        Op::$ldc { .. } => stringify!($ldc),)?
-                    )*
-                    $(Op::$stname { .. } => stringify!($stname),
-                      Op::$sttname { .. } => stringify!($sttname),
-                      Op::$stsname { .. } => stringify!($stsname),
-                      $(Op::$stv { .. } => stringify!($stv),
-                        Op::$stlv { .. } => stringify!($stlv),
-                        Op::$sttv { .. } => stringify!($sttv),
-                        Op::$sttlv { .. } => stringify!($sttlv),)?
-                    )*
+                    $(Op::$name { .. } => stringify!($name),)*
+                }
+            }
+
+            /// The Wasm operator the instruction stands for, alone or with the instructions around it (`I32AddLC`
+            /// stands for `I32Add`; `JumpIfI32LtS` for `I32LtS`): the name of its family in `for_each_op!`.
+            pub fn family(&self) -> &'static str {
+                match self {
+                    $(Op::$name { .. } => stringify!($family),)*
+                }
+            }
+
+            /// The op's form within its family (`Plain`, or `L`, `LC`, `J`... for a fused op, `San`, `Tracked`...
+            /// for a memory access), as `for_each_op_flat!` names it.
+            pub fn form(&self) -> &'static str {
+                match self {
+                    $(Op::$name { .. } => stringify!($form),)*
+                }
+            }
+
+            /// The group of `for_each_op!` the op belongs to.
+            pub fn group(&self) -> &'static str {
+                match self {
+                    $(Op::$name { .. } => stringify!($group),)*
+                }
+            }
+
+            /// One op of every variant, its fields numbered 1, 2, ... in declaration order.
+            pub fn samples() -> Vec<Op> {
+                vec![$({
+                    let _n = &mut 0u8;
+                    Op::$name { $($f: text::sample(_n)),* }
+                },)*]
+            }
+
+            /// How control leaves the op.
+            pub fn flow(&self) -> Flow {
+                match self {
+                    $(Op::$name { .. } => flow_kind!($flow),)*
+                }
+            }
+
+            /// The branch target the translator patches, for an op that has one.
+            pub(crate) fn target_mut(&mut self) -> Option<&mut u32> {
+                match self {
+                    $(Op::$name { $($target,)? .. } => flow_target!($($target)?),)*
+                }
+            }
+
+            /// The op's branch target, if it has one.
+            pub fn target(&self) -> Option<u32> {
+                let mut op = *self;
+                op.target_mut().map(|t| *t)
+            }
+
+            /// The guest memory the op reads and writes, in that order.
+            pub(crate) fn memory_accesses(&self) -> [Option<MemAccess>; 2] {
+                match *self {
+                    $(Op::$name { $($f),* } => {
+                        let _ = ($($f,)*);
+                        mem_accesses!($($access)*)
+                    })*
                 }
             }
 
             /// The dirty-page-tracking twin of a store op; any other op is returned as it is.
             pub(crate) fn tracked(self) -> Op {
                 match self {
-                    $(Op::$stname { mem, offset } => Op::$sttname { mem, offset },
-                      $(Op::$stv { v, offset } => Op::$sttv { v, offset },
-                        Op::$stlv { a, v, offset } => Op::$sttlv { a, v, offset },)?
-                    )*
-                    other => other,
+                    $(Op::$name { $($f),* } => {
+                        let _ = ($($f,)*);
+                        twin!(self; [$($tracked)?] { $($f),* })
+                    })*
                 }
             }
 
             /// The sanitizer's twin of a load or store of memory 0 (see `crate::sanitizer`): it checks the shadow of the
             /// bytes it touches first. Any other op is returned as it is.
             pub(crate) fn sanitized(self) -> Op {
+                if self.memory_accesses()[0].is_none_or(|a| a.mem != 0) {
+                    return self;
+                }
                 match self {
-                    $(Op::$ldname { mem: 0, offset } => Op::$ldsname { mem: 0, offset },)*
-                    $(Op::$stname { mem: 0, offset } | Op::$sttname { mem: 0, offset } => Op::$stsname { mem: 0, offset },)*
-                    other => other,
+                    $(Op::$name { $($f),* } => {
+                        let _ = ($($f,)*);
+                        twin!(self; [$($san)?] { $($f),* })
+                    })*
                 }
             }
 
             /// Translates the Wasm operators that map one-to-one onto an `Op` with the same name.
             pub(crate) fn simple(op: &Operator<'_>) -> Option<Op> {
                 Some(match *op {
-                    $(Operator::$uname => Op::$uname {},)*
-                    $(Operator::$bname => Op::$bname {},)*
-                    $(Operator::$fname => Op::$fname {},)*
-                    $(Operator::$tname => Op::$tname {},)*
-                    $(Operator::$utname => Op::$utname {},)*
-                    $(Operator::$btname => Op::$btname {},)*
-                    $(Operator::$lename { lane } => Op::$lename { lane },)*
-                    $(Operator::$lrname { lane } => Op::$lrname { lane },)*
-                    $(Operator::$ldname { memarg } => Op::$ldname { mem: mem_index(&memarg), offset: memarg.offset },)*
-                    $(Operator::$stname { memarg } => Op::$stname { mem: mem_index(&memarg), offset: memarg.offset },)*
+                    $(simple_operator!($operands $simple memarg lane) => simple_op!($operands $simple memarg lane),)*
                     _ => return None,
                 })
             }
@@ -222,67 +186,7 @@ macro_rules! define_op_enum {
                     // (an i32 reads the low 32 bits of its cell). Before the generic rules, whose immediate cannot
                     // hold this constant.
                     (Op::Const64 { value: 0xffff_ffff }, Op::I64And {}) => Op::I64ExtendI32U {},
-                    $(
-                        (Op::LocalGet { index }, Op::$fname {}) => Op::$fl { b: index },
-                        (Op::Const32 { value }, Op::$fname {}) => Op::$fc { c: <$fb as Imm>::imm(u64::from(value))? },
-                        (Op::Const64 { value }, Op::$fname {}) => Op::$fc { c: <$fb as Imm>::imm(value)? },
-                        (Op::LocalGet { index }, Op::$fl { b }) => Op::$fll { a: index, b },
-                        (Op::LocalGet { index }, Op::$fc { c }) => Op::$flc { a: index, c },
-                        (Op::$fname {}, Op::LocalSet { index }) => Op::$fto { dst: index },
-                        (Op::$fl { b }, Op::LocalSet { index }) => Op::$flto { b, dst: index },
-                        (Op::$fc { c }, Op::LocalSet { index }) => Op::$fcto { c, dst: index },
-                        (Op::$fll { a, b }, Op::LocalSet { index }) => Op::$fllto { a, b, dst: index },
-                        (Op::$flc { a, c }, Op::LocalSet { index }) => Op::$flcto { a, c, dst: index },
-                        (Op::$fname {}, Op::LocalTee { index }) => Op::$ftee { dst: index },
-                        (Op::$fl { b }, Op::LocalTee { index }) => Op::$fltee { b, dst: index },
-                        (Op::$fc { c }, Op::LocalTee { index }) => Op::$fctee { c, dst: index },
-                        (Op::$fll { a, b }, Op::LocalTee { index }) => Op::$flltee { a, b, dst: index },
-                        (Op::$flc { a, c }, Op::LocalTee { index }) => Op::$flctee { a, c, dst: index },
-                        $(
-                            (Op::$fname {}, Op::JumpIfNez { target }) => Op::$j { target },
-                            (Op::$fl { b }, Op::JumpIfNez { target }) => Op::$jl { b, target },
-                            (Op::$fc { c }, Op::JumpIfNez { target }) => Op::$jc { c, target },
-                            (Op::$fll { a, b }, Op::JumpIfNez { target }) => Op::$jll { a, b, target },
-                            (Op::$flc { a, c }, Op::JumpIfNez { target }) => Op::$jlc { a, c, target },
-                            (Op::$fname {}, Op::JumpIfEqz { target }) => Op::$nj { target },
-                            (Op::$fl { b }, Op::JumpIfEqz { target }) => Op::$njl { b, target },
-                            (Op::$fc { c }, Op::JumpIfEqz { target }) => Op::$njc { c, target },
-                            (Op::$fll { a, b }, Op::JumpIfEqz { target }) => Op::$njll { a, b, target },
-                            (Op::$flc { a, c }, Op::JumpIfEqz { target }) => Op::$njlc { a, c, target },
-                        )?
-                    )*
-                    $($(
-                        (Op::LocalGet { index }, Op::$ldname { mem: 0, offset }) => Op::$ldl {
-                            a: index,
-                            offset: u32::try_from(offset).ok()?,
-                        },
-                        (Op::I32AddLC { a, c }, Op::$ldname { mem: 0, offset }) => Op::$ldlc {
-                            a,
-                            c,
-                            offset: u32::try_from(offset).ok()?,
-                        },
-                        (Op::I32AddLL { a, b }, Op::$ldname { mem: 0, offset }) => Op::$ldll {
-                            a,
-                            b,
-                            offset: u32::try_from(offset).ok()?,
-                        },
-                        (Op::I32AddC { c }, Op::$ldname { mem: 0, offset }) => Op::$ldc {
-                            c,
-                            offset: u32::try_from(offset).ok()?,
-                        },
-                    )?)*
-                    $($(
-                        (Op::LocalGet { index }, Op::$stname { mem: 0, offset }) => Op::$stv {
-                            v: index,
-                            offset: u32::try_from(offset).ok()?,
-                        },
-                        (Op::LocalGet { index }, Op::$sttname { mem: 0, offset }) => Op::$sttv {
-                            v: index,
-                            offset: u32::try_from(offset).ok()?,
-                        },
-                        (Op::LocalGet { index }, Op::$stv { v, offset }) => Op::$stlv { a: index, v, offset },
-                        (Op::LocalGet { index }, Op::$sttv { v, offset }) => Op::$sttlv { a: index, v, offset },
-                    )?)*
+                    $($rules)*
                     (Op::LocalGet { index }, Op::LocalSet { index: dst }) => Op::LocalCopy { src: index, dst },
                     (Op::Const32 { value }, Op::LocalSet { index }) => Op::LocalSetConst32 { dst: index, value },
                     (Op::Const64 { value }, Op::LocalSet { index }) => Op::LocalSetConst64 { dst: index, value },
@@ -342,74 +246,330 @@ macro_rules! define_op_enum {
                 })
             }
 
-            /// The branch target of a fused op that jumps.
-            pub(crate) fn fused_target_mut(&mut self) -> Option<&mut u32> {
-                match self {
-                    $($(
-                        Op::$j { target }
-                        | Op::$jl { target, .. }
-                        | Op::$jc { target, .. }
-                        | Op::$jll { target, .. }
-                        | Op::$jlc { target, .. } => Some(target),
-                    )?)*
-                    Op::JumpIfLocalNez { target, .. }
-                    | Op::JumpIfLocalEqz { target, .. }
-                    | Op::I32AddJumpIfNe { target, .. }
-                    | Op::I32AddJumpIfNeC { target, .. }
-                    | Op::I32AddJumpIfNeL { target, .. } => Some(target),
-                    _ => None,
+            /// Writes the Wasm instructions the op stands for, separated by `; `, local `i` (a cell offset) printed
+            /// as `local(i)` and a branch target as `@pc`. Nothing for an op that stands for no Wasm instruction
+            /// (coverage, comparison logging, breakpoints, the sanitizer's steps).
+            pub fn write_wat(&self, out: &mut String, local: &dyn Fn(u32) -> u32) {
+                let mut first = true;
+                match *self {
+                    $(Op::$name { $($f),* } => {
+                        let _ = ($($f,)*);
+                        $(wat_instr!(out, first, local; $wat);)*
+                    })*
                 }
-            }
-
-            /// Whether the op may hand control anywhere but to the op after it (branches, calls, returns, traps
-            /// that always happen), or costs more fuel than one unit (bulk ops): the last op of a fuel region. The interpreter charges a region's fuel when it
-            /// enters it and settles up only where control leaves the code through one of these ops.
-            pub(crate) fn ends_region(&self) -> bool {
-                // Every fused op that jumps has its target patched by the translator: `fused_target_mut` knows them.
-                let mut fused = *self;
-                fused.fused_target_mut().is_some()
-                    || matches!(
-                        self,
-                        Op::Unreachable {}
-                            | Op::Jump { .. }
-                            | Op::JumpIfNez { .. }
-                            | Op::JumpIfEqz { .. }
-                            | Op::Br { .. }
-                            | Op::BrIfNez { .. }
-                            | Op::BrTable { .. }
-                            | Op::BrTableEntry { .. }
-                            | Op::Return {}
-                            | Op::ReturnIfNez {}
-                            | Op::Call { .. }
-                            | Op::CallIndirect { .. }
-                            | Op::ReturnCall { .. }
-                            | Op::ReturnCallIndirect { .. }
-                            | Op::CallBody { .. }
-                            | Op::JumpIfNezCov { .. }
-                            | Op::JumpIfEqzCov { .. }
-                            | Op::BrIfNezCov { .. }
-                            | Op::ReturnIfNezCov {}
-                            | Op::BrTableCov { .. }
-                            // Bulk ops pay for the bytes they write when they run (`Config::bulk_fuel_unit`).
-                            | Op::MemoryGrow { .. }
-                            | Op::MemoryFill { .. }
-                            | Op::MemoryCopy { .. }
-                            | Op::MemoryInit { .. }
-                            | Op::TableGrow { .. }
-                            | Op::TableFill { .. }
-                            | Op::TableCopy { .. }
-                            | Op::TableInit { .. }
-                    )
             }
         }
     };
 }
 
+/// How control leaves an op (see `for_each_op!`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Falls through to the next op.
+    Next,
+    /// Falls through, after paying for the bytes it touches (bulk memory and table ops): it costs more than one
+    /// unit of fuel.
+    Bulk,
+    /// Jumps to its target or falls through.
+    Branch,
+    /// Always jumps to its target.
+    Jump,
+    /// Jumps to one of the `BrTableEntry` ops after it.
+    Table,
+    /// Returns from the function.
+    Return,
+    /// Returns from the function or falls through.
+    ReturnIf,
+    /// Calls a function and, once it returns, falls through.
+    Call,
+    /// Replaces the running function by the one it calls (a host callee returns to the next op).
+    TailCall,
+    /// Always traps.
+    Trap,
+}
+
+impl Flow {
+    /// Whether the op may hand control anywhere but to the op after it (branches, calls, returns, traps that
+    /// always happen), or costs more fuel than one unit (bulk ops): the last op of a fuel region. The interpreter
+    /// charges a region's fuel when it enters it and settles up only where control leaves the code through one of
+    /// these ops.
+    pub fn ends_region(self) -> bool {
+        self != Flow::Next
+    }
+
+    /// Whether control may reach the op after it (or, for a call, come back to it).
+    pub fn falls_through(self) -> bool {
+        !matches!(self, Flow::Jump | Flow::Return | Flow::Trap)
+    }
+}
+
+macro_rules! flow_kind {
+    (next) => {
+        Flow::Next
+    };
+    (bulk) => {
+        Flow::Bulk
+    };
+    (branch) => {
+        Flow::Branch
+    };
+    (jump) => {
+        Flow::Jump
+    };
+    (table) => {
+        Flow::Table
+    };
+    (ret) => {
+        Flow::Return
+    };
+    (ret_if) => {
+        Flow::ReturnIf
+    };
+    (call) => {
+        Flow::Call
+    };
+    (tail) => {
+        Flow::TailCall
+    };
+    (trap) => {
+        Flow::Trap
+    };
+}
+
+macro_rules! flow_target {
+    () => {
+        None
+    };
+    ($target:ident) => {
+        Some($target)
+    };
+}
+
+macro_rules! twin {
+    ($op:expr; [] { $($f:ident),* }) => { $op };
+    ($op:expr; [$twin:ident] { $($f:ident),* }) => { Op::$twin { $($f),* } };
+}
+
+/// Where a memory access's address comes from: it is that value plus the access's constant offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Addr {
+    /// The operand `depth` cells below the top of the stack.
+    Stack { depth: u32 },
+    /// Local `a` (a cell offset).
+    Local { a: u32 },
+    /// The i32 sum of local `a` and `c`, wrapping.
+    LocalPlus { a: u32, c: u32 },
+    /// The i32 sum of locals `a` and `b`, wrapping.
+    Locals { a: u32, b: u32 },
+    /// The i32 sum of the top operand and `c`, wrapping.
+    StackPlus { c: u32 },
+}
+
+/// How many bytes a memory access touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Len {
+    Bytes(u64),
+    /// The operand `depth` cells below the top (an i32 if `wide` is false).
+    Stack {
+        depth: u32,
+        wide: bool,
+    },
+}
+
+/// One access of guest memory an op makes (see `Op::memory_accesses`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MemAccess {
+    /// The instance's memory index.
+    pub mem: u32,
+    pub addr: Addr,
+    pub offset: u64,
+    pub len: Len,
+    pub write: bool,
+}
+
+macro_rules! mem_accesses {
+    () => { [None, None] };
+    ($rw:ident $mem:tt $len:tt $addr:tt) => { [Some(mem_access!($rw $mem $len $addr)), None] };
+    ($rw:ident $mem:tt $len:tt $addr:tt, $rw2:ident $mem2:tt $len2:tt $addr2:tt) => {
+        [Some(mem_access!($rw $mem $len $addr)), Some(mem_access!($rw2 $mem2 $len2 $addr2))]
+    };
+}
+
+macro_rules! mem_access {
+    ($rw:ident $mem:tt $len:tt ($($addr:tt)*)) => {
+        MemAccess {
+            mem: $mem,
+            len: mem_len!($len),
+            write: mem_write!($rw),
+            addr: mem_addr!($($addr)*).0,
+            offset: mem_addr!($($addr)*).1,
+        }
+    };
+}
+
+macro_rules! mem_write {
+    (read) => {
+        false
+    };
+    (write) => {
+        true
+    };
+}
+
+macro_rules! mem_len {
+    ((stack $depth:tt)) => {
+        Len::Stack {
+            depth: $depth,
+            wide: true,
+        }
+    };
+    ((stack32 $depth:tt)) => {
+        Len::Stack {
+            depth: $depth,
+            wide: false,
+        }
+    };
+    ($n:literal) => {
+        Len::Bytes($n)
+    };
+}
+
+macro_rules! mem_addr {
+    (stack $depth:tt) => {
+        (Addr::Stack { depth: $depth }, 0u64)
+    };
+    (stack $depth:tt $offset:ident) => {
+        (
+            Addr::Stack {
+                depth: ($depth) as u32,
+            },
+            u64::from($offset),
+        )
+    };
+    (local $a:ident $offset:ident) => {
+        (Addr::Local { a: $a }, u64::from($offset))
+    };
+    (local_plus $a:ident $c:ident $offset:ident) => {
+        (Addr::LocalPlus { a: $a, c: $c }, u64::from($offset))
+    };
+    (locals $a:ident $b:ident $offset:ident) => {
+        (Addr::Locals { a: $a, b: $b }, u64::from($offset))
+    };
+    (stack_plus $c:ident $offset:ident) => {
+        (Addr::StackPlus { c: $c }, u64::from($offset))
+    };
+}
+
+macro_rules! simple_operator {
+    (none $name:ident $memarg:ident $lane:ident) => {
+        Operator::$name
+    };
+    (lane $name:ident $memarg:ident $lane:ident) => {
+        Operator::$name { lane: $lane }
+    };
+    (memarg $name:ident $memarg:ident $lane:ident) => {
+        Operator::$name { memarg: $memarg }
+    };
+    (memarg_lane $name:ident $memarg:ident $lane:ident) => {
+        Operator::$name {
+            memarg: $memarg,
+            lane: $lane,
+        }
+    };
+}
+
+macro_rules! simple_op {
+    (none $name:ident $memarg:ident $lane:ident) => {
+        Op::$name {}
+    };
+    (lane $name:ident $memarg:ident $lane:ident) => {
+        Op::$name { lane: $lane }
+    };
+    (memarg $name:ident $memarg:ident $lane:ident) => {
+        Op::$name {
+            mem: mem_index(&$memarg),
+            offset: $memarg.offset,
+        }
+    };
+    (memarg_lane $name:ident $memarg:ident $lane:ident) => {
+        Op::$name {
+            mem: mem_index(&$memarg),
+            lane: $lane,
+            offset: $memarg.offset,
+        }
+    };
+}
+
+/// Writes one Wasm instruction of an op's `wat` list (see `for_each_op_flat!`).
+macro_rules! wat_instr {
+    ($out:ident, $first:ident, $local:ident; ($mnemonic:literal $($arg:tt)*)) => {{
+        wat_sep!($out, $first);
+        $out.push_str($mnemonic);
+        $(wat_arg!($out, $local; $arg);)*
+    }};
+    ($out:ident, $first:ident, $local:ident; (op $name:ident)) => {{
+        wat_sep!($out, $first);
+        $out.push_str(&text::mnemonic(stringify!($name)));
+    }};
+    ($out:ident, $first:ident, $local:ident; (op $name:ident $lane:ident)) => {{
+        wat_sep!($out, $first);
+        $out.push_str(&text::mnemonic(stringify!($name)));
+        $out.push_str(&format!(" {}", $lane));
+    }};
+    ($out:ident, $first:ident, $local:ident; (const $t:ty, $c:ident)) => {{
+        wat_sep!($out, $first);
+        $out.push_str(&<$t as Imm>::wat_const($c));
+    }};
+    ($out:ident, $first:ident, $local:ident; (mem $name:ident $mem:tt $offset:ident $($lane:ident)?)) => {{
+        wat_sep!($out, $first);
+        $out.push_str(&text::mnemonic(stringify!($name)));
+        $out.push_str(&text::memarg($mem, u64::from($offset)));
+        $($out.push_str(&format!(" {}", $lane));)?
+    }};
+}
+
+macro_rules! wat_sep {
+    ($out:ident, $first:ident) => {
+        if !std::mem::take(&mut $first) {
+            $out.push_str("; ");
+        }
+    };
+}
+
+macro_rules! wat_arg {
+    ($out:ident, $local:ident; $text:literal) => {
+        $out.push_str(concat!(" ", $text))
+    };
+    ($out:ident, $local:ident; (local $f:ident)) => {
+        $out.push_str(&format!(" {}", $local(u32::from($f))))
+    };
+    ($out:ident, $local:ident; (target $f:ident)) => {
+        $out.push_str(&format!(" @{}", $f))
+    };
+    ($out:ident, $local:ident; (type_use $f:ident)) => {
+        $out.push_str(&format!(" (type {})", $f))
+    };
+    ($out:ident, $local:ident; (pool $f:ident)) => {
+        $out.push_str(&format!(" consts[{}]", $f))
+    };
+    ($out:ident, $local:ident; (memarg $f:ident)) => {
+        $out.push_str(&text::memarg(0, u64::from($f)))
+    };
+    ($out:ident, $local:ident; (signed $f:ident)) => {
+        $out.push_str(&format!(" {}", text::signed($f)))
+    };
+    ($out:ident, $local:ident; ($f:ident)) => {
+        $out.push_str(&format!(" {}", $f))
+    };
+}
+
 /// Values that a 32-bit immediate of a fused op can hold: the translator asks `imm` whether a constant fits, the
-/// interpreter turns the immediate back into the value with `from_imm`.
+/// interpreter turns the immediate back into the value with `from_imm`, the disassembler prints it with `wat_const`.
 pub(crate) trait Imm: Sized {
     fn imm(cell: u64) -> Option<u32>;
     fn from_imm(c: u32) -> Self;
+    /// The Wasm instruction that pushes the immediate's value.
+    fn wat_const(c: u32) -> String;
 }
 
 impl Imm for i32 {
@@ -419,6 +579,9 @@ impl Imm for i32 {
     #[inline(always)]
     fn from_imm(c: u32) -> Self {
         c as i32
+    }
+    fn wat_const(c: u32) -> String {
+        format!("i32.const {}", Self::from_imm(c))
     }
 }
 
@@ -430,6 +593,9 @@ impl Imm for i64 {
     fn from_imm(c: u32) -> Self {
         i64::from(c as i32)
     }
+    fn wat_const(c: u32) -> String {
+        format!("i64.const {}", Self::from_imm(c))
+    }
 }
 
 impl Imm for f32 {
@@ -440,20 +606,32 @@ impl Imm for f32 {
     fn from_imm(c: u32) -> Self {
         f32::from_bits(c)
     }
+    fn wat_const(c: u32) -> String {
+        format!(
+            "f32.const {}",
+            text::float(f64::from(Self::from_imm(c)), c & 0x7f_ffff)
+        )
+    }
 }
 
 impl Imm for f64 {
-    fn imm(_: u64) -> Option<u32> {
-        // A 64-bit float constant does not fit.
-        None
+    /// A 64-bit float constant fits when it is an `f32` widened: that `f32` is the immediate. (NaNs aside, whose
+    /// payload the conversion need not keep.)
+    fn imm(cell: u64) -> Option<u32> {
+        let value = f64::from_bits(cell);
+        let narrow = value as f32;
+        (!value.is_nan() && f64::from(narrow).to_bits() == cell).then(|| narrow.to_bits())
     }
     #[inline(always)]
     fn from_imm(c: u32) -> Self {
         f64::from(f32::from_bits(c))
     }
+    fn wat_const(c: u32) -> String {
+        format!("f64.const {}", text::float(Self::from_imm(c), 0))
+    }
 }
 
-for_each_op!(define_op_enum);
+for_each_op_flat!(define_op_enum);
 
 impl std::fmt::Display for Op {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -462,6 +640,23 @@ impl std::fmt::Display for Op {
         f.write_str(debug.trim_end_matches(" {}"))
     }
 }
+
+impl Op {
+    /// Whether the op is the last of a fuel region (see `Flow::ends_region`).
+    pub(crate) fn ends_region(&self) -> bool {
+        self.flow().ends_region()
+    }
+
+    /// The Wasm instructions the op stands for (see `write_wat`), locals printed as cell offsets.
+    pub fn wat(&self) -> String {
+        let mut out = String::new();
+        self.write_wat(&mut out, &|cell| cell);
+        out
+    }
+}
+
+#[cfg(test)]
+mod table_tests;
 
 #[cfg(test)]
 mod tests {

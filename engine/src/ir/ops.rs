@@ -1,7 +1,11 @@
 //! The one list of the engine's internal instructions: the `Op` enum, the translator's simple cases, the interpreter's dispatch and the disassembler are all generated from `for_each_op!`.
 //!
 //! Groups:
-//! - `special`: control flow, variables, calls, tables, bulk memory — semantics written by hand in the interpreter;
+//! - `special`: control flow, variables, calls, tables, bulk memory — semantics written by hand in the interpreter.
+//!   Each entry declares in brackets how control leaves it (`flow`: `next`, `bulk` — falls through but costs more
+//!   than one unit of fuel —, `branch(field)`, `jump(field)`, `table`, `ret`, `ret_if`, `call`, `tail`, `trap`; the
+//!   field, if any, is the branch target the translator patches), the guest memory it reads and writes (`access`:
+//!   `read`/`write`, memory, length, address), and the Wasm instructions it stands for (`wat`);
 //! - `unary`, `binary`, `ternary`: pure operations on stack values, named like the Wasm operator they translate;
 //! - `fused`: binary operations that also have register forms reading their operands from locals (`L`) or an
 //!   immediate (`C`) instead of the stack, or writing their result to a local (`To`): `I32AddLC { a, c }` is
@@ -19,41 +23,46 @@
 //!   below 2^32) that take the value from a local (`V`, `local.get v; store`) or the address and the value from
 //!   locals (`LV`, `local.get a; local.get v; store`), each with its own `Tracked` twin. Every load and store also
 //!   has a `San` twin, which the sanitizer puts in place of accesses to memory 0: it checks the shadow of the bytes
-//!   first (and a store twin marks dirty pages like a `Tracked` one).
+//!   first (and a store twin marks dirty pages like a `Tracked` one);
+//! - `load_lane`, `store_lane`: the SIMD lane accesses of N bytes (`v128.load8_lane` ...), with a `lane` immediate
+//!   and the same `San` and `Tracked` twins.
+//!
+//! Consumers read the list flattened by `for_each_op_flat!`: one uniform entry per `Op` variant.
 
 /// Calls `$m!` with the whole instruction list.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! for_each_op {
-    ($m:ident) => {
+    ($m:ident $($args:tt)*) => {
         $m! {
+            $($args)*
             special {
-                Unreachable {};
-                Jump { target: u32 };
-                JumpIfNez { target: u32 };
-                JumpIfEqz { target: u32 };
-                Br { target: u32, drop: u32, keep: u32 };
-                BrIfNez { target: u32, drop: u32, keep: u32 };
-                BrTable { len: u32 };
-                BrTableEntry { target: u32, drop: u32, keep: u32 };
-                Return {};
-                ReturnIfNez {};
-                Call { func: u32 };
-                CallIndirect { type_index: u32, table: u32 };
-                ReturnCall { func: u32 };
-                ReturnCallIndirect { type_index: u32, table: u32 };
-                Drop { cells: u32 };
-                Select {};
-                SelectV128 {};
-                LocalGet { index: u32 };
-                LocalSet { index: u32 };
-                LocalTee { index: u32 };
-                LocalGetV128 { index: u32 };
-                LocalSetV128 { index: u32 };
-                LocalTeeV128 { index: u32 };
-                LocalCopy { src: u32, dst: u32 };
-                LocalSetConst32 { dst: u32, value: u32 };
-                LocalSetConst64 { dst: u32, value: u64 };
+                Unreachable {} [trap() access[] wat[("unreachable")]];
+                Jump { target: u32 } [jump(target) access[] wat[("br" (target target))]];
+                JumpIfNez { target: u32 } [branch(target) access[] wat[("br_if" (target target))]];
+                JumpIfEqz { target: u32 } [branch(target) access[] wat[("i32.eqz") ("br_if" (target target))]];
+                Br { target: u32, drop: u32, keep: u32 } [jump(target) access[] wat[("br" (target target))]];
+                BrIfNez { target: u32, drop: u32, keep: u32 } [branch(target) access[] wat[("br_if" (target target))]];
+                BrTable { len: u32 } [table() access[] wat[("br_table")]];
+                BrTableEntry { target: u32, drop: u32, keep: u32 } [jump(target) access[] wat[("br" (target target))]];
+                Return {} [ret() access[] wat[("return")]];
+                ReturnIfNez {} [ret_if() access[] wat[("if") ("return") ("end")]];
+                Call { func: u32 } [call() access[] wat[("call" (func))]];
+                CallIndirect { type_index: u32, table: u32 } [call() access[] wat[("call_indirect" (table) (type_use type_index))]];
+                ReturnCall { func: u32 } [tail() access[] wat[("return_call" (func))]];
+                ReturnCallIndirect { type_index: u32, table: u32 } [tail() access[] wat[("return_call_indirect" (table) (type_use type_index))]];
+                Drop { cells: u32 } [next() access[] wat[("drop")]];
+                Select {} [next() access[] wat[("select")]];
+                SelectV128 {} [next() access[] wat[("select")]];
+                LocalGet { index: u32 } [next() access[] wat[("local.get" (local index))]];
+                LocalSet { index: u32 } [next() access[] wat[("local.set" (local index))]];
+                LocalTee { index: u32 } [next() access[] wat[("local.tee" (local index))]];
+                LocalGetV128 { index: u32 } [next() access[] wat[("local.get" (local index))]];
+                LocalSetV128 { index: u32 } [next() access[] wat[("local.set" (local index))]];
+                LocalTeeV128 { index: u32 } [next() access[] wat[("local.tee" (local index))]];
+                LocalCopy { src: u32, dst: u32 } [next() access[] wat[("local.get" (local src)) ("local.set" (local dst))]];
+                LocalSetConst32 { dst: u32, value: u32 } [next() access[] wat[("i32.const" (value)) ("local.set" (local dst))]];
+                LocalSetConst64 { dst: u32, value: u64 } [next() access[] wat[("i64.const" (value)) ("local.set" (local dst))]];
                 // Fused forms written by hand: two `LocalCopy`s in a row; `select` whose result goes to a local
                 // (`select; local.set dst`, `select; local.tee dst`); `local.get x; br_if` and `local.get x;
                 // i32.eqz; br_if`; and the counted loop's `local.get i; i32.const step; i32.add; local.tee i`
@@ -62,74 +71,66 @@ macro_rules! for_each_op {
                 // 0xffff_ffff; i64.and`); float arithmetic whose second operand is loaded from the address in a local
                 // (`local.get a; f32.load offset; f32.add`, the first operand on the stack; memory 0, offset below
                 // 2^32). Their translation rules are in `Op::fuse`.
-                LocalCopy2 { src: u16, dst: u16, src2: u16, dst2: u16 };
-                SelectTo { dst: u32 };
-                SelectTee { dst: u32 };
-                JumpIfLocalNez { index: u32, target: u32 };
-                JumpIfLocalEqz { index: u32, target: u32 };
-                I32AddJumpIfNe { local: u16, step: i32, target: u32 };
-                I32AddJumpIfNeC { local: u16, step: i32, limit: u32, target: u32 };
-                I32AddJumpIfNeL { local: u16, step: i32, other: u32, target: u32 };
-                I64ExtendI32UL { a: u32 };
-                F32AddLoadL { a: u32, offset: u32 };
-                F32SubLoadL { a: u32, offset: u32 };
-                F32MulLoadL { a: u32, offset: u32 };
-                F64AddLoadL { a: u32, offset: u32 };
-                F64SubLoadL { a: u32, offset: u32 };
-                F64MulLoadL { a: u32, offset: u32 };
-                GlobalGet { index: u32 };
-                GlobalSet { index: u32 };
-                GlobalGetV128 { index: u32 };
-                GlobalSetV128 { index: u32 };
-                Const32 { value: u32 };
-                Const64 { value: u64 };
-                ConstV128 { index: u32 };
-                MemorySize { mem: u32 };
-                MemoryGrow { mem: u32 };
-                MemoryFill { mem: u32 };
-                MemoryCopy { dst: u32, src: u32 };
-                MemoryInit { data: u32, mem: u32 };
-                DataDrop { data: u32 };
-                TableGet { table: u32 };
-                TableSet { table: u32 };
-                TableSize { table: u32 };
-                TableGrow { table: u32 };
-                TableFill { table: u32 };
-                TableCopy { dst: u32, src: u32 };
-                TableInit { elem: u32, table: u32 };
-                ElemDrop { elem: u32 };
-                RefNull {};
-                RefIsNull {};
-                RefFunc { func: u32 };
-                I8x16Shuffle { index: u32 };
-                Cov { edge: u32 };
-                JumpIfNezCov { target: u32 };
-                JumpIfEqzCov { target: u32 };
-                BrIfNezCov { target: u32, drop: u32, keep: u32 };
-                ReturnIfNezCov {};
-                BrTableCov { len: u32 };
-                CmpLog { kind: u8 };
-                CmpLogCall { func: u32 };
-                Break {};
-                V128Load8Lane { mem: u32, lane: u8, offset: u64 };
-                V128Load16Lane { mem: u32, lane: u8, offset: u64 };
-                V128Load32Lane { mem: u32, lane: u8, offset: u64 };
-                V128Load64Lane { mem: u32, lane: u8, offset: u64 };
-                V128Store8Lane { mem: u32, lane: u8, offset: u64 };
-                V128Store16Lane { mem: u32, lane: u8, offset: u64 };
-                V128Store32Lane { mem: u32, lane: u8, offset: u64 };
-                V128Store64Lane { mem: u32, lane: u8, offset: u64 };
+                LocalCopy2 { src: u16, dst: u16, src2: u16, dst2: u16 } [next() access[] wat[("local.get" (local src)) ("local.set" (local dst)) ("local.get" (local src2)) ("local.set" (local dst2))]];
+                SelectTo { dst: u32 } [next() access[] wat[("select") ("local.set" (local dst))]];
+                SelectTee { dst: u32 } [next() access[] wat[("select") ("local.tee" (local dst))]];
+                JumpIfLocalNez { index: u32, target: u32 } [branch(target) access[] wat[("local.get" (local index)) ("br_if" (target target))]];
+                JumpIfLocalEqz { index: u32, target: u32 } [branch(target) access[] wat[("local.get" (local index)) ("i32.eqz") ("br_if" (target target))]];
+                I32AddJumpIfNe { local: u16, step: i32, target: u32 } [branch(target) access[] wat[("local.get" (local local)) ("i32.const" (step)) ("i32.add") ("local.tee" (local local)) ("i32.ne") ("br_if" (target target))]];
+                I32AddJumpIfNeC { local: u16, step: i32, limit: u32, target: u32 } [branch(target) access[] wat[("local.get" (local local)) ("i32.const" (step)) ("i32.add") ("local.tee" (local local)) ("i32.const" (signed limit)) ("i32.ne") ("br_if" (target target))]];
+                I32AddJumpIfNeL { local: u16, step: i32, other: u32, target: u32 } [branch(target) access[] wat[("local.get" (local other)) ("local.get" (local local)) ("i32.const" (step)) ("i32.add") ("local.tee" (local local)) ("i32.ne") ("br_if" (target target))]];
+                I64ExtendI32UL { a: u32 } [next() access[] wat[("local.get" (local a)) ("i64.extend_i32_u")]];
+                F32AddLoadL { a: u32, offset: u32 } [next() access[read 0 4 (local a offset)] wat[("local.get" (local a)) ("f32.load" (memarg offset)) ("f32.add")]];
+                F32SubLoadL { a: u32, offset: u32 } [next() access[read 0 4 (local a offset)] wat[("local.get" (local a)) ("f32.load" (memarg offset)) ("f32.sub")]];
+                F32MulLoadL { a: u32, offset: u32 } [next() access[read 0 4 (local a offset)] wat[("local.get" (local a)) ("f32.load" (memarg offset)) ("f32.mul")]];
+                F64AddLoadL { a: u32, offset: u32 } [next() access[read 0 8 (local a offset)] wat[("local.get" (local a)) ("f64.load" (memarg offset)) ("f64.add")]];
+                F64SubLoadL { a: u32, offset: u32 } [next() access[read 0 8 (local a offset)] wat[("local.get" (local a)) ("f64.load" (memarg offset)) ("f64.sub")]];
+                F64MulLoadL { a: u32, offset: u32 } [next() access[read 0 8 (local a offset)] wat[("local.get" (local a)) ("f64.load" (memarg offset)) ("f64.mul")]];
+                GlobalGet { index: u32 } [next() access[] wat[("global.get" (index))]];
+                GlobalSet { index: u32 } [next() access[] wat[("global.set" (index))]];
+                GlobalGetV128 { index: u32 } [next() access[] wat[("global.get" (index))]];
+                GlobalSetV128 { index: u32 } [next() access[] wat[("global.set" (index))]];
+                Const32 { value: u32 } [next() access[] wat[("i32.const" (signed value))]];
+                Const64 { value: u64 } [next() access[] wat[("i64.const" (signed value))]];
+                ConstV128 { index: u32 } [next() access[] wat[("v128.const" (pool index))]];
+                MemorySize { mem: u32 } [next() access[] wat[("memory.size" (mem))]];
+                MemoryGrow { mem: u32 } [bulk() access[] wat[("memory.grow" (mem))]];
+                MemoryFill { mem: u32 } [bulk() access[write mem (stack 1) (stack 3)] wat[("memory.fill" (mem))]];
+                MemoryCopy { dst: u32, src: u32 } [bulk() access[read src (stack 1) (stack 2), write dst (stack 1) (stack 3)] wat[("memory.copy" (dst) (src))]];
+                MemoryInit { data: u32, mem: u32 } [bulk() access[write mem (stack32 1) (stack 3)] wat[("memory.init" (mem) (data))]];
+                DataDrop { data: u32 } [next() access[] wat[("data.drop" (data))]];
+                TableGet { table: u32 } [next() access[] wat[("table.get" (table))]];
+                TableSet { table: u32 } [next() access[] wat[("table.set" (table))]];
+                TableSize { table: u32 } [next() access[] wat[("table.size" (table))]];
+                TableGrow { table: u32 } [bulk() access[] wat[("table.grow" (table))]];
+                TableFill { table: u32 } [bulk() access[] wat[("table.fill" (table))]];
+                TableCopy { dst: u32, src: u32 } [bulk() access[] wat[("table.copy" (dst) (src))]];
+                TableInit { elem: u32, table: u32 } [bulk() access[] wat[("table.init" (table) (elem))]];
+                ElemDrop { elem: u32 } [next() access[] wat[("elem.drop" (elem))]];
+                RefNull {} [next() access[] wat[("ref.null" "func")]];
+                RefIsNull {} [next() access[] wat[("ref.is_null")]];
+                RefFunc { func: u32 } [next() access[] wat[("ref.func" (func))]];
+                I8x16Shuffle { index: u32 } [next() access[] wat[("i8x16.shuffle" (pool index))]];
+                Cov { edge: u32 } [next() access[] wat[]];
+                JumpIfNezCov { target: u32 } [branch(target) access[] wat[("br_if" (target target))]];
+                JumpIfEqzCov { target: u32 } [branch(target) access[] wat[("i32.eqz") ("br_if" (target target))]];
+                BrIfNezCov { target: u32, drop: u32, keep: u32 } [branch(target) access[] wat[("br_if" (target target))]];
+                ReturnIfNezCov {} [ret_if() access[] wat[("if") ("return") ("end")]];
+                BrTableCov { len: u32 } [table() access[] wat[("br_table")]];
+                CmpLog { kind: u8 } [next() access[] wat[]];
+                CmpLogCall { func: u32 } [next() access[] wat[]];
+                Break {} [next() access[] wat[]];
                 // The sanitizer's wrappers around the allocator (`crate::sanitizer`): a call of another body of the
                 // running module (the real allocator function), and the steps of a wrapper, `kind` an `AllocFn`.
-                CallBody { body: u32 };
-                SanEnter { kind: u8 };
-                SanSize { kind: u8 };
-                SanAllocated { kind: u8 };
-                SanRelease {};
-                SanExit {};
-                SanUsableSize {};
+                CallBody { body: u32 } [call() access[] wat[("call" "body" (body))]];
+                SanEnter { kind: u8 } [next() access[] wat[]];
+                SanSize { kind: u8 } [next() access[] wat[]];
+                SanAllocated { kind: u8 } [next() access[] wat[]];
+                SanRelease {} [next() access[] wat[]];
+                SanExit {} [next() access[] wat[]];
+                SanUsableSize {} [next() access[] wat[]];
                 // `global.set` of the shadow stack pointer, which the sanitizer watches.
-                StackPointerSet { index: u32 };
+                StackPointerSet { index: u32 } [next() access[] wat[("global.set" (index))]];
             }
             unary {
                 I32Eqz: (i32) -> i32 = |a| (a == 0) as i32;
@@ -617,6 +618,282 @@ macro_rules! for_each_op {
                 I64Store16 / I64Store16Tracked / I64Store16San [I64Store16V I64Store16LV I64Store16VTracked I64Store16LVTracked]: (i64) -> 2 = |v| (v as u16).to_le_bytes();
                 I64Store32 / I64Store32Tracked / I64Store32San [I64Store32V I64Store32LV I64Store32VTracked I64Store32LVTracked]: (i64) -> 4 = |v| (v as u32).to_le_bytes();
                 V128Store / V128StoreTracked / V128StoreSan: (u128) -> 16 = u128::to_le_bytes;
+            }
+            load_lane {
+                V128Load8Lane / V128Load8LaneSan: 1;
+                V128Load16Lane / V128Load16LaneSan: 2;
+                V128Load32Lane / V128Load32LaneSan: 4;
+                V128Load64Lane / V128Load64LaneSan: 8;
+            }
+            store_lane {
+                V128Store8Lane / V128Store8LaneTracked / V128Store8LaneSan: 1;
+                V128Store16Lane / V128Store16LaneTracked / V128Store16LaneSan: 2;
+                V128Store32Lane / V128Store32LaneTracked / V128Store32LaneSan: 4;
+                V128Store64Lane / V128Store64LaneTracked / V128Store64LaneSan: 8;
+            }
+        }
+    };
+}
+
+/// Calls `$m!` with the instruction list flattened: one entry per `Op` variant, in the uniform shape
+///
+/// ```text
+/// ops {
+///     Name { field: type, .. } group form family flow(kind target?) access[..] twins[tracked?][san?] wat[..] sem[..];
+///     ..
+/// }
+/// simple { Name operands; .. }   // the Wasm operators that translate one-to-one (`none`, `lane`, `memarg`, `memarg_lane`)
+/// rules { (first, second) => fused, .. }   // the generated fusion rules, as match arms
+/// ```
+///
+/// - `group` is the entry's group in `for_each_op!`, `form` its form in the group (`Plain` for a group's first
+///   form; `L`, `C`, `LL`, `LC`, `To`, ..., `J`... of a fused family; `San`, `Tracked`, `V`, `LV`... of a memory
+///   access) and `family` the Wasm operator the form stands for (the first name of its entry);
+/// - `flow` how control leaves the op, with the field holding its branch target if it has one (see `special`);
+/// - `access` the guest memory it touches: `read`/`write`, memory, length (bytes, or `(stack n)` for the cell `n`
+///   below the top), address (`(stack n offset?)`, `(local a offset)`, `(local_plus a c offset)`, `(locals a b
+///   offset)`, `(stack_plus c offset)`);
+/// - `twins` its dirty-page-tracking and sanitizer twins;
+/// - `wat` the Wasm instructions it stands for, one parenthesized instruction each (`(op Name)` is the Wasm
+///   operator `Name`, `(const T c)` a constant of type `T`, `(mem Name mem offset lane?)` a memory instruction);
+/// - `sem` the group's semantics (empty for `special`, whose semantics are written by hand).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_each_op_flat {
+    ($m:ident) => {
+        for_each_op! { op_list $m }
+    };
+}
+
+/// Flattens the grouped list (see `for_each_op_flat!`); the one place that reads the groups' shapes.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! op_list {
+    (
+        $cb:ident
+        special { $($sname:ident { $($sf:ident : $sty:ty),* } [$sflow:ident($($stgt:ident)?) access[$($sacc:tt)*] wat[$($swat:tt)*]];)* }
+        unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
+        binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
+        fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident $ftee:ident $fltee:ident $fctee:ident $flltee:ident $flctee:ident]
+            $(if [$j:ident $jl:ident $jc:ident $jll:ident $jlc:ident] else [$nj:ident $njl:ident $njc:ident $njll:ident $njlc:ident])?
+            : ($fa:ty, $fb:ty) -> $fr:ty = $ff:expr;)* }
+        ternary { $($tname:ident : ($ta:ty, $tb:ty, $tc:ty) -> $tr:ty = $tf:expr;)* }
+        unary_trap { $($utname:ident : ($uta:ty) -> $utr:ty = $utf:expr;)* }
+        binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
+        lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
+        lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
+        load { $($ldname:ident / $ldsname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
+        store { $($stname:ident / $sttname:ident / $stsname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
+        load_lane { $($llname:ident / $llsname:ident : $lln:literal;)* }
+        store_lane { $($slname:ident / $sltname:ident / $slsname:ident : $sln:literal;)* }
+    ) => {
+        $cb! {
+            ops {
+                $($sname { $($sf: $sty),* } special Plain $sname flow($sflow $($stgt)?) access[$($sacc)*] twins[][] wat[$($swat)*] sem[];)*
+                $($uname {} unary Plain $uname flow(next) access[] twins[][] wat[(op $uname)] sem[($ua) -> $ur = $uf];)*
+                $($bname {} binary Plain $bname flow(next) access[] twins[][] wat[(op $bname)] sem[($ba, $bb) -> $br = $bf];)*
+                $(
+                    $fname {} fused Plain $fname flow(next) access[] twins[][]
+                        wat[(op $fname)] sem[($fa, $fb) -> $fr = $ff];
+                    $fl { b: u32 } fused L $fname flow(next) access[] twins[][]
+                        wat[("local.get" (local b)) (op $fname)] sem[($fa, $fb) -> $fr = $ff];
+                    $fc { c: u32 } fused C $fname flow(next) access[] twins[][]
+                        wat[(const $fb, c) (op $fname)] sem[($fa, $fb) -> $fr = $ff];
+                    $fll { a: u32, b: u32 } fused LL $fname flow(next) access[] twins[][]
+                        wat[("local.get" (local a)) ("local.get" (local b)) (op $fname)] sem[($fa, $fb) -> $fr = $ff];
+                    $flc { a: u32, c: u32 } fused LC $fname flow(next) access[] twins[][]
+                        wat[("local.get" (local a)) (const $fb, c) (op $fname)] sem[($fa, $fb) -> $fr = $ff];
+                    $fto { dst: u32 } fused To $fname flow(next) access[] twins[][]
+                        wat[(op $fname) ("local.set" (local dst))] sem[($fa, $fb) -> $fr = $ff];
+                    $flto { b: u32, dst: u32 } fused LTo $fname flow(next) access[] twins[][]
+                        wat[("local.get" (local b)) (op $fname) ("local.set" (local dst))] sem[($fa, $fb) -> $fr = $ff];
+                    $fcto { c: u32, dst: u32 } fused CTo $fname flow(next) access[] twins[][]
+                        wat[(const $fb, c) (op $fname) ("local.set" (local dst))] sem[($fa, $fb) -> $fr = $ff];
+                    $fllto { a: u32, b: u32, dst: u32 } fused LLTo $fname flow(next) access[] twins[][]
+                        wat[("local.get" (local a)) ("local.get" (local b)) (op $fname) ("local.set" (local dst))]
+                        sem[($fa, $fb) -> $fr = $ff];
+                    $flcto { a: u32, c: u32, dst: u32 } fused LCTo $fname flow(next) access[] twins[][]
+                        wat[("local.get" (local a)) (const $fb, c) (op $fname) ("local.set" (local dst))]
+                        sem[($fa, $fb) -> $fr = $ff];
+                    $ftee { dst: u32 } fused Tee $fname flow(next) access[] twins[][]
+                        wat[(op $fname) ("local.tee" (local dst))] sem[($fa, $fb) -> $fr = $ff];
+                    $fltee { b: u32, dst: u32 } fused LTee $fname flow(next) access[] twins[][]
+                        wat[("local.get" (local b)) (op $fname) ("local.tee" (local dst))] sem[($fa, $fb) -> $fr = $ff];
+                    $fctee { c: u32, dst: u32 } fused CTee $fname flow(next) access[] twins[][]
+                        wat[(const $fb, c) (op $fname) ("local.tee" (local dst))] sem[($fa, $fb) -> $fr = $ff];
+                    $flltee { a: u32, b: u32, dst: u32 } fused LLTee $fname flow(next) access[] twins[][]
+                        wat[("local.get" (local a)) ("local.get" (local b)) (op $fname) ("local.tee" (local dst))]
+                        sem[($fa, $fb) -> $fr = $ff];
+                    $flctee { a: u32, c: u32, dst: u32 } fused LCTee $fname flow(next) access[] twins[][]
+                        wat[("local.get" (local a)) (const $fb, c) (op $fname) ("local.tee" (local dst))]
+                        sem[($fa, $fb) -> $fr = $ff];
+                    $(
+                        $j { target: u32 } fused J $fname flow(branch target) access[] twins[][]
+                            wat[(op $fname) ("br_if" (target target))] sem[($fa, $fb) -> $fr = $ff];
+                        $jl { b: u32, target: u32 } fused JL $fname flow(branch target) access[] twins[][]
+                            wat[("local.get" (local b)) (op $fname) ("br_if" (target target))] sem[($fa, $fb) -> $fr = $ff];
+                        $jc { c: u32, target: u32 } fused JC $fname flow(branch target) access[] twins[][]
+                            wat[(const $fb, c) (op $fname) ("br_if" (target target))] sem[($fa, $fb) -> $fr = $ff];
+                        $jll { a: u32, b: u32, target: u32 } fused JLL $fname flow(branch target) access[] twins[][]
+                            wat[("local.get" (local a)) ("local.get" (local b)) (op $fname) ("br_if" (target target))]
+                            sem[($fa, $fb) -> $fr = $ff];
+                        $jlc { a: u32, c: u32, target: u32 } fused JLC $fname flow(branch target) access[] twins[][]
+                            wat[("local.get" (local a)) (const $fb, c) (op $fname) ("br_if" (target target))]
+                            sem[($fa, $fb) -> $fr = $ff];
+                    )?
+                )*
+                $($tname {} ternary Plain $tname flow(next) access[] twins[][] wat[(op $tname)] sem[($ta, $tb, $tc) -> $tr = $tf];)*
+                $($utname {} unary_trap Plain $utname flow(next) access[] twins[][] wat[(op $utname)] sem[($uta) -> $utr = $utf];)*
+                $($btname {} binary_trap Plain $btname flow(next) access[] twins[][] wat[(op $btname)] sem[($bta, $btb) -> $btr = $btf];)*
+                $($lename { lane: u8 } lane_extract Plain $lename flow(next) access[] twins[][] wat[(op $lename lane)] sem[($lea) -> $ler = $lef];)*
+                $($lrname { lane: u8 } lane_replace Plain $lrname flow(next) access[] twins[][] wat[(op $lrname lane)] sem[($lra, $lrb) -> $lrr = $lrf];)*
+                $(
+                    $ldname { mem: u32, offset: u64 } load Plain $ldname flow(next)
+                        access[read mem $ldn (stack 1 offset)] twins[][$ldsname]
+                        wat[(mem $ldname mem offset)] sem[$ldn -> $ldr = $ldf];
+                    $ldsname { mem: u32, offset: u64 } load San $ldname flow(next)
+                        access[read mem $ldn (stack 1 offset)] twins[][]
+                        wat[(mem $ldname mem offset)] sem[$ldn -> $ldr = $ldf];
+                    $(
+                        $ldl { a: u32, offset: u32 } load L $ldname flow(next)
+                            access[read 0 $ldn (local a offset)] twins[][]
+                            wat[("local.get" (local a)) (mem $ldname 0u32 offset)] sem[$ldn -> $ldr = $ldf];
+                        $ldlc { a: u32, c: u32, offset: u32 } load LC $ldname flow(next)
+                            access[read 0 $ldn (local_plus a c offset)] twins[][]
+                            wat[("local.get" (local a)) (const i32, c) ("i32.add") (mem $ldname 0u32 offset)]
+                            sem[$ldn -> $ldr = $ldf];
+                        $ldll { a: u32, b: u32, offset: u32 } load LL $ldname flow(next)
+                            access[read 0 $ldn (locals a b offset)] twins[][]
+                            wat[("local.get" (local a)) ("local.get" (local b)) ("i32.add") (mem $ldname 0u32 offset)]
+                            sem[$ldn -> $ldr = $ldf];
+                        $ldc { c: u32, offset: u32 } load C $ldname flow(next)
+                            access[read 0 $ldn (stack_plus c offset)] twins[][]
+                            wat[(const i32, c) ("i32.add") (mem $ldname 0u32 offset)] sem[$ldn -> $ldr = $ldf];
+                    )?
+                )*
+                $(
+                    $stname { mem: u32, offset: u64 } store Plain $stname flow(next)
+                        access[write mem $stn (stack (1 + <$sta as StackValue>::CELLS) offset)] twins[$sttname][$stsname]
+                        wat[(mem $stname mem offset)] sem[($sta) -> $stn = $stf];
+                    $sttname { mem: u32, offset: u64 } store Tracked $stname flow(next)
+                        access[write mem $stn (stack (1 + <$sta as StackValue>::CELLS) offset)] twins[][$stsname]
+                        wat[(mem $stname mem offset)] sem[($sta) -> $stn = $stf];
+                    $stsname { mem: u32, offset: u64 } store San $stname flow(next)
+                        access[write mem $stn (stack (1 + <$sta as StackValue>::CELLS) offset)] twins[][]
+                        wat[(mem $stname mem offset)] sem[($sta) -> $stn = $stf];
+                    $(
+                        $stv { v: u32, offset: u32 } store V $stname flow(next)
+                            access[write 0 $stn (stack 1 offset)] twins[$sttv][]
+                            wat[("local.get" (local v)) (mem $stname 0u32 offset)] sem[($sta) -> $stn = $stf];
+                        $stlv { a: u32, v: u32, offset: u32 } store LV $stname flow(next)
+                            access[write 0 $stn (local a offset)] twins[$sttlv][]
+                            wat[("local.get" (local a)) ("local.get" (local v)) (mem $stname 0u32 offset)]
+                            sem[($sta) -> $stn = $stf];
+                        $sttv { v: u32, offset: u32 } store VTracked $stname flow(next)
+                            access[write 0 $stn (stack 1 offset)] twins[][]
+                            wat[("local.get" (local v)) (mem $stname 0u32 offset)] sem[($sta) -> $stn = $stf];
+                        $sttlv { a: u32, v: u32, offset: u32 } store LVTracked $stname flow(next)
+                            access[write 0 $stn (local a offset)] twins[][]
+                            wat[("local.get" (local a)) ("local.get" (local v)) (mem $stname 0u32 offset)]
+                            sem[($sta) -> $stn = $stf];
+                    )?
+                )*
+                $(
+                    $llname { mem: u32, lane: u8, offset: u64 } load_lane Plain $llname flow(next)
+                        access[read mem $lln (stack 3 offset)] twins[][$llsname]
+                        wat[(mem $llname mem offset lane)] sem[$lln];
+                    $llsname { mem: u32, lane: u8, offset: u64 } load_lane San $llname flow(next)
+                        access[read mem $lln (stack 3 offset)] twins[][]
+                        wat[(mem $llname mem offset lane)] sem[$lln];
+                )*
+                $(
+                    $slname { mem: u32, lane: u8, offset: u64 } store_lane Plain $slname flow(next)
+                        access[write mem $sln (stack 3 offset)] twins[$sltname][$slsname]
+                        wat[(mem $slname mem offset lane)] sem[$sln];
+                    $sltname { mem: u32, lane: u8, offset: u64 } store_lane Tracked $slname flow(next)
+                        access[write mem $sln (stack 3 offset)] twins[][$slsname]
+                        wat[(mem $slname mem offset lane)] sem[$sln];
+                    $slsname { mem: u32, lane: u8, offset: u64 } store_lane San $slname flow(next)
+                        access[write mem $sln (stack 3 offset)] twins[][]
+                        wat[(mem $slname mem offset lane)] sem[$sln];
+                )*
+            }
+            simple {
+                $($uname none;)*
+                $($bname none;)*
+                $($fname none;)*
+                $($tname none;)*
+                $($utname none;)*
+                $($btname none;)*
+                $($lename lane;)*
+                $($lrname lane;)*
+                $($ldname memarg;)*
+                $($stname memarg;)*
+                $($llname memarg_lane;)*
+                $($slname memarg_lane;)*
+            }
+            rules {
+                $(
+                    (Op::LocalGet { index }, Op::$fname {}) => Op::$fl { b: index },
+                    (Op::Const32 { value }, Op::$fname {}) => Op::$fc { c: <$fb as Imm>::imm(u64::from(value))? },
+                    (Op::Const64 { value }, Op::$fname {}) => Op::$fc { c: <$fb as Imm>::imm(value)? },
+                    (Op::LocalGet { index }, Op::$fl { b }) => Op::$fll { a: index, b },
+                    (Op::LocalGet { index }, Op::$fc { c }) => Op::$flc { a: index, c },
+                    (Op::$fname {}, Op::LocalSet { index }) => Op::$fto { dst: index },
+                    (Op::$fl { b }, Op::LocalSet { index }) => Op::$flto { b, dst: index },
+                    (Op::$fc { c }, Op::LocalSet { index }) => Op::$fcto { c, dst: index },
+                    (Op::$fll { a, b }, Op::LocalSet { index }) => Op::$fllto { a, b, dst: index },
+                    (Op::$flc { a, c }, Op::LocalSet { index }) => Op::$flcto { a, c, dst: index },
+                    (Op::$fname {}, Op::LocalTee { index }) => Op::$ftee { dst: index },
+                    (Op::$fl { b }, Op::LocalTee { index }) => Op::$fltee { b, dst: index },
+                    (Op::$fc { c }, Op::LocalTee { index }) => Op::$fctee { c, dst: index },
+                    (Op::$fll { a, b }, Op::LocalTee { index }) => Op::$flltee { a, b, dst: index },
+                    (Op::$flc { a, c }, Op::LocalTee { index }) => Op::$flctee { a, c, dst: index },
+                    $(
+                        (Op::$fname {}, Op::JumpIfNez { target }) => Op::$j { target },
+                        (Op::$fl { b }, Op::JumpIfNez { target }) => Op::$jl { b, target },
+                        (Op::$fc { c }, Op::JumpIfNez { target }) => Op::$jc { c, target },
+                        (Op::$fll { a, b }, Op::JumpIfNez { target }) => Op::$jll { a, b, target },
+                        (Op::$flc { a, c }, Op::JumpIfNez { target }) => Op::$jlc { a, c, target },
+                        (Op::$fname {}, Op::JumpIfEqz { target }) => Op::$nj { target },
+                        (Op::$fl { b }, Op::JumpIfEqz { target }) => Op::$njl { b, target },
+                        (Op::$fc { c }, Op::JumpIfEqz { target }) => Op::$njc { c, target },
+                        (Op::$fll { a, b }, Op::JumpIfEqz { target }) => Op::$njll { a, b, target },
+                        (Op::$flc { a, c }, Op::JumpIfEqz { target }) => Op::$njlc { a, c, target },
+                    )?
+                )*
+                $($(
+                    (Op::LocalGet { index }, Op::$ldname { mem: 0, offset }) => Op::$ldl {
+                        a: index,
+                        offset: u32::try_from(offset).ok()?,
+                    },
+                    (Op::I32AddLC { a, c }, Op::$ldname { mem: 0, offset }) => Op::$ldlc {
+                        a,
+                        c,
+                        offset: u32::try_from(offset).ok()?,
+                    },
+                    (Op::I32AddLL { a, b }, Op::$ldname { mem: 0, offset }) => Op::$ldll {
+                        a,
+                        b,
+                        offset: u32::try_from(offset).ok()?,
+                    },
+                    (Op::I32AddC { c }, Op::$ldname { mem: 0, offset }) => Op::$ldc {
+                        c,
+                        offset: u32::try_from(offset).ok()?,
+                    },
+                )?)*
+                $($(
+                    (Op::LocalGet { index }, Op::$stname { mem: 0, offset }) => Op::$stv {
+                        v: index,
+                        offset: u32::try_from(offset).ok()?,
+                    },
+                    (Op::LocalGet { index }, Op::$sttname { mem: 0, offset }) => Op::$sttv {
+                        v: index,
+                        offset: u32::try_from(offset).ok()?,
+                    },
+                    (Op::LocalGet { index }, Op::$stv { v, offset }) => Op::$stlv { a: index, v, offset },
+                    (Op::LocalGet { index }, Op::$sttv { v, offset }) => Op::$sttlv { a: index, v, offset },
+                )?)*
             }
         }
     };
