@@ -342,6 +342,20 @@ macro_rules! define_op_enum {
                 })
             }
 
+            /// The comparison-logging op (of `kind`) that reads the operands of `self`, an op of the `fused` group in one
+            /// of its forms that leave the result on the stack, where `self` reads them: placed right before `self`, it
+            /// logs what the unfused `CmpLog` before the comparison would.
+            pub(crate) fn cmp_log(&self, kind: u8) -> Option<Op> {
+                Some(match *self {
+                    $(Op::$fname {} => Op::CmpLog { kind },
+                      Op::$fl { b } => Op::CmpLogL { kind, b },
+                      Op::$fc { c } => Op::CmpLogC { kind, c },
+                      Op::$fll { a, b } => Op::CmpLogLL { kind, a, b },
+                      Op::$flc { a, c } => Op::CmpLogLC { kind, a, c },)*
+                    _ => return None,
+                })
+            }
+
             /// The branch target of a fused op that jumps.
             pub(crate) fn fused_target_mut(&mut self) -> Option<&mut u32> {
                 match self {
@@ -390,6 +404,7 @@ macro_rules! define_op_enum {
                             | Op::BrIfNezCov { .. }
                             | Op::ReturnIfNezCov {}
                             | Op::BrTableCov { .. }
+                            | Op::CovJump { .. }
                             // Bulk ops pay for the bytes they write when they run (`Config::bulk_fuel_unit`).
                             | Op::MemoryGrow { .. }
                             | Op::MemoryFill { .. }

@@ -109,6 +109,17 @@ macro_rules! for_each_op {
                 ReturnIfNezCov {};
                 BrTableCov { len: u32 };
                 CmpLog { kind: u8 };
+                // Comparison logging of a fused comparison (`kind` `CMP_I32` or `CMP_I64`), placed right before it and
+                // reading its operands where it reads them: `L` the second from a local `b` (the first from the
+                // stack), `C` the second from an immediate, `LL` both from locals, `LC` the first from a local and
+                // the second from an immediate (see `Op::cmp_log`).
+                CmpLogL { kind: u8, b: u32 };
+                CmpLogC { kind: u8, c: u32 };
+                CmpLogLL { kind: u8, a: u32, b: u32 };
+                CmpLogLC { kind: u8, a: u32, c: u32 };
+                // With coverage, the taken branch of a fused op that jumps goes through one of these, placed after
+                // the body's last op: it counts `edge` and jumps on to the branch's target.
+                CovJump { edge: u32, target: u32 };
                 CmpLogCall { func: u32 };
                 Break {};
                 V128Load8Lane { mem: u32, lane: u8, offset: u64 };
