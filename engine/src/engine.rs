@@ -91,6 +91,11 @@ pub struct Config {
     /// Check every access to memory 0 against the sanitizer's shadow and wrap the module's allocator (see
     /// [`crate::sanitizer`]). Chosen at translation time: code of an engine without it pays nothing.
     pub sanitize: bool,
+    /// Let the translator merge common sequences of Wasm instructions into single ops (see the `fused` group of
+    /// `for_each_op!`). Fused code records the same edges and comparison operands as unfused code, in the same
+    /// order; what differs is the fuel a run consumes (a fused op is one unit) and speed. The sanitizer translates
+    /// unfused whatever this says. On by default; off gives the reference that fused code is compared against.
+    pub fuse: bool,
 }
 
 /// Bytes (or table elements) a bulk operation processes per unit of fuel beyond its first, by default.
@@ -112,6 +117,7 @@ impl Default for Config {
             coverage: false,
             cmplog: false,
             sanitize: false,
+            fuse: true,
         }
     }
 }

@@ -737,6 +737,27 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             }
         };
     }
+    // Logs the operands of a fused comparison of `kind` (`CMP_I32` or `CMP_I64`), given as their stack cells.
+    macro_rules! log_cmp_cells {
+        ($kind:expr, $a:expr, $b:expr) => {{
+            let (a, b): (u64, u64) = ($a, $b);
+            log_cmp!(if $kind == CMP_I64 {
+                CmpValues::W64(a, b)
+            } else {
+                CmpValues::W32(a as u32, b as u32)
+            })
+        }};
+    }
+    // The stack cell of a fused comparison's immediate operand: what the constant it stands for pushed.
+    macro_rules! imm_cell {
+        ($kind:expr, $c:expr) => {
+            if $kind == CMP_I64 {
+                <i64 as Imm>::from_imm($c) as u64
+            } else {
+                u64::from($c)
+            }
+        };
+    }
 
     // The hand-written semantics of the `special` group.
     macro_rules! special {
@@ -862,6 +883,23 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 _ => log_cmp!(CmpValues::W32(get!(u64, sp.wrapping_sub(1)) as u32, 0)),
             }
         };
+        (CmpLogL $kind:ident $b:ident) => {
+            log_cmp_cells!($kind, get!(u64, sp.wrapping_sub(1)), get!(u64, fp.wrapping_add($b as usize)))
+        };
+        (CmpLogC $kind:ident $c:ident) => {
+            log_cmp_cells!($kind, get!(u64, sp.wrapping_sub(1)), imm_cell!($kind, $c))
+        };
+        (CmpLogLL $kind:ident $a:ident $b:ident) => {
+            log_cmp_cells!($kind, get!(u64, fp.wrapping_add($a as usize)), get!(u64, fp.wrapping_add($b as usize)))
+        };
+        (CmpLogLC $kind:ident $a:ident $c:ident) => {
+            log_cmp_cells!($kind, get!(u64, fp.wrapping_add($a as usize)), imm_cell!($kind, $c))
+        };
+        (CovJump $edge:ident $target:ident) => {{
+            hit!($edge);
+            goto!($target as usize);
+            charge!();
+        }};
         (CmpLogCall $func:ident) => {
             if let Some(kind) = inst.module.inner.cmp_funcs.get(&$func) {
                 let (a, b, n) = match kind {

@@ -49,8 +49,10 @@ struct Translator<'a> {
     max_height: u32,
     /// Operand stack height in cells before each emitted op.
     heights: Vec<u32>,
-    /// Fuse op sequences (off with coverage or comparison logging, whose ops and edges are per Wasm operator, and
-    /// with the sanitizer).
+    /// Fuse op sequences (`Config::fuse`; off with the sanitizer, which checks memory accesses through the twins of
+    /// the plain load and store ops). Fusion never swallows a `Cov` or `CmpLog` op (no rule of `Op::fuse` takes
+    /// one): a comparison's `CmpLog` is placed before the fused comparison, reading its operands where it does
+    /// (`log_operands`), and a fused op that jumps counts its taken edge through a `CovJump` (`route_taken_edges`).
     fuse: bool,
     /// First op that may be fused with ops after it: the last branch target.
     fuse_floor: usize,
@@ -118,10 +120,7 @@ pub(crate) fn translate_function(
         height: 0,
         max_height: 0,
         heights: Vec::new(),
-        // The sanitizer checks memory accesses through the twins of the plain load and store ops.
-        fuse: !module.engine.config().coverage
-            && !module.engine.config().cmplog
-            && !module.engine.config().sanitize,
+        fuse: module.engine.config().fuse && !module.engine.config().sanitize,
         fuse_floor: 0,
         coverage: module.engine.config().coverage,
         cmplog: module.engine.config().cmplog,
@@ -149,6 +148,9 @@ pub(crate) fn translate_function(
     if t.code.last().is_none_or(|op| op.flow().falls_through()) {
         // The interpreter fetches ops unchecked: execution must never run past the end of the body.
         t.emit(Op::Unreachable {});
+    }
+    if t.coverage {
+        t.route_taken_edges();
     }
     let mut rest = vec![0u32; t.code.len()];
     let mut run = 0u32;
@@ -259,25 +261,92 @@ impl Translator<'_> {
     }
 
     fn emit(&mut self, op: Op) -> usize {
-        if self.coverage {
-            self.edges.push(u32::MAX);
-        }
         let (mut op, mut offset, mut height) = (op, self.offset, self.height);
         // Peephole: merge the op with the ones before it while they form a fused op, never reaching back past a
         // label. The fused op stands where its first part stood: that part's Wasm offset and stack height.
         while self.fuse && self.code.len() > self.fuse_floor {
-            let Some(fused) = self.code.last().and_then(|&last| last.fuse(op)) else {
+            let Some(fused) = self.code.last().and_then(|&last| {
+                // A conditional jump that counts its taken edge fuses as the plain jump; the edge stays with the
+                // fused op (`emit_taken`) and is counted as `route_taken_edges` arranges.
+                last.fuse(op).or_else(|| {
+                    last.fuse(match op {
+                        Op::JumpIfNezCov { target } => Op::JumpIfNez { target },
+                        Op::JumpIfEqzCov { target } => Op::JumpIfEqz { target },
+                        _ => return None,
+                    })
+                })
+            }) else {
                 break;
             };
             self.code.pop();
             offset = self.offsets.pop().expect("one offset per op");
             height = self.heights.pop().expect("one height per op");
+            if self.coverage {
+                // Only an op's last part can be a branch, so the ones merged away count no edge.
+                let edge = self.edges.pop();
+                debug_assert_eq!(edge, Some(u32::MAX), "a fused op swallowed a branch's edge");
+            }
             op = fused;
         }
         self.code.push(op);
         self.offsets.push(offset);
         self.heights.push(height);
+        if self.coverage {
+            self.edges.push(u32::MAX);
+        }
         self.code.len() - 1
+    }
+
+    /// Comparison logging of the comparison just emitted at `at` (the last op), possibly fused with the ops that
+    /// pushed its operands: a `CmpLog` op of `kind` that reads them where the comparison does, put right before it
+    /// (same Wasm offset and stack height; a branch to the comparison's place runs it first). Ops the comparison
+    /// fuses with later (a `local.set`, a conditional jump) cannot reach back past it.
+    fn log_operands(&mut self, at: usize, kind: u8) {
+        debug_assert_eq!(at + 1, self.code.len(), "the comparison is the last op");
+        let log = match self.code[at] {
+            Op::I32Eqz {} | Op::I64Eqz {} => Op::CmpLog { kind },
+            fused => fused.cmp_log(kind).expect(
+                "a comparison fuses only into forms reading the stack, locals or an immediate",
+            ),
+        };
+        self.code.insert(at, log);
+        self.offsets.insert(at, self.offsets[at]);
+        self.heights.insert(at, self.heights[at]);
+        if self.coverage {
+            self.edges.insert(at, u32::MAX);
+        }
+    }
+
+    /// With coverage, once the body is complete: every conditional jump that has a taken edge counts it. A plain
+    /// jump (what a `*Cov` jump fused into, e.g. `i32.eqz; br_if`) becomes its `*Cov` form again; a fused op that
+    /// jumps sends its taken branch through a `CovJump` placed after the body's last op, which counts the edge and
+    /// jumps on (the fall-through edge is the `Cov` after the op, as unfused).
+    fn route_taken_edges(&mut self) {
+        for pc in 0..self.code.len() {
+            let edge = self.edges[pc];
+            if edge == u32::MAX {
+                continue;
+            }
+            let mut op = self.code[pc];
+            match op {
+                Op::JumpIfNez { target } => self.code[pc] = Op::JumpIfNezCov { target },
+                Op::JumpIfEqz { target } => self.code[pc] = Op::JumpIfEqzCov { target },
+                // A `*Cov` op: it counts the edge itself.
+                _ if !fused_jump(op) => continue,
+                _ => {
+                    let target = op.target_mut().expect("a jump has a target");
+                    let stub = self.code.len() as u32;
+                    let to = std::mem::replace(target, stub);
+                    self.code[pc] = op;
+                    self.edges[pc] = u32::MAX;
+                    self.code.push(Op::CovJump { edge, target: to });
+                    self.offsets.push(self.offsets[pc]);
+                    // The jump keeps the stack as it is at its target (it drops nothing).
+                    self.heights.push(self.heights[to as usize]);
+                    self.edges.push(u32::MAX);
+                }
+            }
+        }
     }
 
     /// Marks the current position as a branch target: ops emitted from here on are not fused with earlier ones.
@@ -563,8 +632,8 @@ impl Translator<'_> {
 
     /// Ops that need no knowledge of the operand stack.
     fn translate_plain(&mut self, op: &Operator<'_>) -> Result<(), Error> {
-        if self.cmplog {
-            let kind = match op {
+        let cmp_kind = if self.cmplog {
+            match op {
                 Operator::I32Eq
                 | Operator::I32Ne
                 | Operator::I32LtS
@@ -588,15 +657,14 @@ impl Translator<'_> {
                 Operator::I32Eqz => Some(CMP_I32_EQZ),
                 Operator::I64Eqz => Some(CMP_I64_EQZ),
                 _ => None,
-            };
-            if let Some(kind) = kind {
-                self.emit(Op::CmpLog { kind });
             }
-            if let Operator::Call { function_index } = op {
-                self.emit(Op::CmpLogCall {
-                    func: *function_index,
-                });
-            }
+        } else {
+            None
+        };
+        if let (true, Operator::Call { function_index }) = (self.cmplog, op) {
+            self.emit(Op::CmpLogCall {
+                func: *function_index,
+            });
         }
         if matches!(
             op,
@@ -606,11 +674,14 @@ impl Translator<'_> {
             self.emit_cov();
         }
         if let Some(simple) = Op::simple(op) {
-            self.emit(if self.module.engine.config().track_dirty_pages {
+            let at = self.emit(if self.module.engine.config().track_dirty_pages {
                 simple.tracked()
             } else {
                 simple
             });
+            if let Some(kind) = cmp_kind {
+                self.log_operands(at, kind);
+            }
             return Ok(());
         }
         let ir = match *op {
@@ -740,6 +811,21 @@ enum BranchKind {
     TableEntry,
 }
 
+/// Whether `op` is a conditional jump the translator makes only by fusing it with the ops before it: any but the
+/// conditional branches it emits for `br_if` and `if` (with coverage, their `*Cov` forms count their edges).
+fn fused_jump(op: Op) -> bool {
+    op.flow() == Flow::Branch
+        && !matches!(
+            op,
+            Op::JumpIfNez { .. }
+                | Op::JumpIfEqz { .. }
+                | Op::BrIfNez { .. }
+                | Op::JumpIfNezCov { .. }
+                | Op::JumpIfEqzCov { .. }
+                | Op::BrIfNezCov { .. }
+        )
+}
+
 /// Most ops [`edge_ops`] lists for one edge.
 const MAX_EDGE_OPS: usize = 1024;
 
@@ -763,7 +849,7 @@ pub(crate) fn edge_code(body: &FuncBody, blocks: &mut [EdgeCode]) {
     for (pc, op) in body.code.iter().enumerate() {
         let taken = body.edges.get(pc).copied().filter(|&e| e != u32::MAX);
         let edge = match (*op, taken) {
-            (Op::Cov { edge }, _) | (_, Some(edge)) => edge,
+            (Op::Cov { edge } | Op::CovJump { edge, .. }, _) | (_, Some(edge)) => edge,
             _ => continue,
         };
         if let Some(block) = blocks.get_mut(edge as usize) {
@@ -781,6 +867,7 @@ fn walk_edges(body: &FuncBody, limit: usize, mut visit: impl FnMut(u32, usize)) 
         let taken = body.edges.get(pc).copied().filter(|&e| e != u32::MAX);
         let (edge, start) = match (*op, taken) {
             (Op::Cov { edge }, _) => (edge, Some(pc + 1)),
+            (Op::CovJump { edge, target }, _) => (edge, Some(target as usize)),
             // The edge of a taken branch leads to its target.
             (op, Some(edge)) => (
                 edge,
@@ -794,7 +881,7 @@ fn walk_edges(body: &FuncBody, limit: usize, mut visit: impl FnMut(u32, usize)) 
         let mut at = start;
         while let Some(pc) = at {
             let Some(&op) = body.code.get(pc) else { break };
-            if visited >= limit || matches!(op, Op::Cov { .. }) {
+            if visited >= limit || matches!(op, Op::Cov { .. } | Op::CovJump { .. }) {
                 break;
             }
             if !matches!(op, Op::CmpLog { .. }) {

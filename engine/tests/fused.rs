@@ -1,6 +1,6 @@
 //! The translator's fused ops: each one does what the Wasm instructions it replaces do (results, traps, memory,
-//! dirty pages, watched writes and the accesses the debugger lists), checked against the same code translated
-//! without fusion (coverage turns fusion off).
+//! dirty pages, watched writes and the accesses the debugger lists, and with coverage and comparison logging the
+//! edges and comparisons they record), checked against the same code translated without fusion (`Config::fuse`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -8,7 +8,7 @@ use capicola_engine::timeline::{
     Host, HostAnswer, Stop, Timeline, TimelineConfig, WatchKind, Watchpoint,
 };
 use capicola_engine::{
-    Config, Engine, Extern, Func, HostCall, Linker, Memory, Module, Outcome, Store, Val,
+    CmpValues, Config, Engine, Extern, Func, HostCall, Linker, Memory, Module, Outcome, Store, Val,
 };
 
 /// Every function exercises a family of fused ops; the comments name the op each expression becomes.
@@ -119,6 +119,32 @@ const PROGRAM: &str = r#"
       (local.set $r (i32.add (local.get $r) (i32.const 20))))
     (if (local.get $q) (then (local.set $r (i32.add (local.get $r) (i32.const 3)))))
     (local.get $r))
+  ;; Integer comparisons that branch, in every operand form, as `br_if` (taken: the jump) and as `if` (taken: the
+  ;; else side); with comparison logging each is logged where it reads its operands.
+  (func (export "compares") (param $p i32) (param $q i32) (param $x i64) (result i32)
+    (local $r i32)
+    (block $a (br_if $a (i32.lt_s (local.get $p) (local.get $q))) (local.set $r (i32.const 1)))
+    (block $b (br_if $b (i32.eq (local.get $p) (i32.const 17)))
+      (local.set $r (i32.add (local.get $r) (i32.const 2))))
+    (block $c (br_if $c (i64.gt_u (local.get $x) (i64.const -5)))
+      (local.set $r (i32.add (local.get $r) (i32.const 4))))
+    (block $d (br_if $d (i32.ge_u (i32.mul (local.get $p) (i32.const 3)) (local.get $q)))
+      (local.set $r (i32.add (local.get $r) (i32.const 8))))
+    (block $e (br_if $e (i64.ne (i64.extend_i32_s (local.get $q)) (i64.const 40)))
+      (local.set $r (i32.add (local.get $r) (i32.const 16))))
+    (block $f (br_if $f (i32.le_s (i32.add (local.get $p) (i32.const 1)) (i32.sub (local.get $q) (i32.const 1))))
+      (local.set $r (i32.add (local.get $r) (i32.const 32))))
+    (if (i64.lt_s (local.get $x) (i64.extend_i32_s (local.get $p)))
+      (then (local.set $r (i32.add (local.get $r) (i32.const 64))))
+      (else (local.set $r (i32.add (local.get $r) (i32.const 128)))))
+    (if (i32.ne (local.get $p) (local.get $q)) (then (local.set $r (i32.add (local.get $r) (i32.const 256)))))
+    (if (i64.eqz (local.get $x)) (then (local.set $r (i32.add (local.get $r) (i32.const 512)))))
+    (local.set $p (i32.gt_s (local.get $q) (i32.const 9)))
+    (local.set $r (i32.add (local.get $r) (local.get $p)))
+    (loop $g
+      (local.set $q (i32.add (local.get $q) (i32.const 1)))
+      (br_if $g (i32.lt_u (local.get $q) (i32.const 20))))
+    (local.get $r))
   ;; Float arithmetic with the second operand loaded from the address in a local.
   (func (export "floats") (param $p i32) (param $f f32) (param $d f64) (result i64)
     (local $acc i64)
@@ -187,12 +213,48 @@ const TRACKED: &[&str] = &[
 
 fn engine(fuse: bool, track: bool) -> Engine {
     Engine::new(Config {
-        // Coverage instrumentation translates operator by operator: the unfused reference.
-        coverage: !fuse,
+        fuse,
         track_dirty_pages: track,
         ..Config::default()
     })
 }
+
+/// An engine with coverage and comparison logging.
+fn hooked(fuse: bool) -> Engine {
+    Engine::new(Config {
+        fuse,
+        coverage: true,
+        cmplog: true,
+        track_dirty_pages: true,
+        ..Config::default()
+    })
+}
+
+/// Ops the program must contain with coverage and comparison logging: fused comparisons that jump, counting their
+/// taken edge through a `CovJump` and logged by the `CmpLog` forms that read their operands.
+const FUSED_HOOKED: &[&str] = &[
+    "JumpIfI32LtSLL",
+    "JumpIfI32EqLC",
+    "JumpIfI64GtULC",
+    "JumpIfI32GeUL",
+    "JumpIfI64NeC",
+    "JumpIfI32LeS",
+    "JumpIfI64GeS",
+    "JumpIfI32EqLL",
+    "JumpIfI32LtULC",
+    "CmpLog",
+    "CmpLogL",
+    "CmpLogC",
+    "CmpLogLL",
+    "CmpLogLC",
+    "CovJump",
+    "I32GtSLCTo",
+    "I32AddJumpIfNeC",
+    "JumpIfLocalNez",
+    "JumpIfEqzCov",
+    "I32LoadLL",
+    "I64RotlLLTo",
+];
 
 fn instance(engine: &Engine) -> (Module, Store, Memory, Vec<(String, Func)>) {
     let module = Module::new(engine, &wat::parse_str(PROGRAM).unwrap()).unwrap();
@@ -255,6 +317,17 @@ fn inputs(name: &str) -> Vec<Vec<Val>> {
             .map(|&(n, s)| vec![Val::I32(n), Val::I32(s)])
             .collect(),
         "branches" => [0, 1, -5].iter().map(|&q| vec![Val::I32(q)]).collect(),
+        "compares" => [
+            (0, 0, 0_i64),
+            (17, 40, -5),
+            (-3, 5, -4),
+            (2, 17, 40),
+            (40, 2, i64::MIN),
+            (7, 7, 7),
+        ]
+        .iter()
+        .map(|&(p, q, x)| vec![Val::I32(p), Val::I32(q), Val::I64(x)])
+        .collect(),
         // One NaN operand at a time: which of two NaNs a commutative operation returns depends on how the compiler
         // ordered its operands, in the fused register forms as in these (Wasm allows either).
         "floats" => [
@@ -304,22 +377,83 @@ fn run(store: &mut Store, memory: Memory, f: Func, args: &[Val]) -> (String, Vec
 fn the_program_is_fused() {
     for (track, expected) in [(false, FUSED), (true, TRACKED)] {
         let (module, ..) = instance(&engine(true, track));
-        let code: String = (0..6).filter_map(|f| module.disassemble(f)).collect();
+        let code: String = (0..7).filter_map(|f| module.disassemble(f)).collect();
         for name in expected {
-            assert!(
-                code.lines().any(|l| l
-                    .split(";; ")
-                    .nth(1)
-                    .and_then(|op| op.split_whitespace().next())
-                    == Some(name)),
-                "no {name} in\n{code}"
-            );
+            assert!(has_op(&code, name), "no {name} in\n{code}");
         }
         if track {
             assert!(
                 !code.contains("StoreV ") && !code.contains("StoreLV "),
                 "{code}"
             );
+        }
+    }
+}
+
+/// Whether the disassembly lists an op named `name` (the op's name follows `;; ` on its line).
+fn has_op(code: &str, name: &str) -> bool {
+    code.lines().any(|l| {
+        l.split(";; ")
+            .nth(1)
+            .and_then(|op| op.split_whitespace().next())
+            == Some(name)
+    })
+}
+
+#[test]
+fn the_program_is_fused_with_hooks() {
+    let (module, ..) = instance(&hooked(true));
+    let code: String = (0..7).filter_map(|f| module.disassemble(f)).collect();
+    for name in FUSED_HOOKED {
+        assert!(has_op(&code, name), "no {name} in\n{code}");
+    }
+}
+
+/// Runs `f(args)` with all the fuel it needs, or one op at a time: its outcome, the exact hit count of every edge
+/// and the comparisons logged.
+fn run_hooked(
+    store: &mut Store,
+    f: Func,
+    args: &[Val],
+    step: bool,
+) -> (String, Vec<u64>, Vec<CmpValues>) {
+    store.clear_coverage();
+    store.clear_cmp_log();
+    store.invoke(f, args).unwrap();
+    let outcome = loop {
+        match store.run(if step { 1 } else { u64::MAX }) {
+            Outcome::OutOfFuel => {}
+            Outcome::Finished(v) => break format!("{v:?}"),
+            Outcome::Trapped(t) => break format!("trap {:?}", t.kind),
+            Outcome::HostCall(c) => panic!("host call {c:?}"),
+        }
+    };
+    (outcome, store.edge_hits(), store.cmp_log().to_vec())
+}
+
+#[test]
+fn fused_ops_record_the_edges_and_comparisons_unfused_code_does() {
+    let (_, mut reference, _, funcs) = instance(&hooked(false));
+    let (_, mut fused, _, fused_funcs) = instance(&hooked(true));
+    for ((name, f), (_, g)) in funcs.iter().zip(&fused_funcs) {
+        for args in inputs(name) {
+            let want = run_hooked(&mut reference, *f, &args, false);
+            assert!(
+                want.1.iter().any(|&n| n > 0),
+                "{name}{args:?} counts no edge"
+            );
+            for step in [false, true] {
+                let got = run_hooked(&mut fused, *g, &args, step);
+                assert_eq!(got.0, want.0, "{name}{args:?}");
+                assert_eq!(
+                    got.1, want.1,
+                    "{name}{args:?}: edge hits (one op at a time: {step})"
+                );
+                assert_eq!(
+                    got.2, want.2,
+                    "{name}{args:?}: comparisons (one op at a time: {step})"
+                );
+            }
         }
     }
 }

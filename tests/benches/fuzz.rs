@@ -9,23 +9,17 @@ mod fuzz_support;
 
 use std::time::Duration;
 
-use capicola_tests::c_programs::{build_harness, build_wasi_program, workspace_root};
+use capicola_tests::c_programs::{build_fuzz_target, workspace_root};
 use capicola_tests::capicola_bin;
 use fuzz_support::{Budget, Subject, measure, print};
 
 const TARGETS: &[&str] = &["sqlite", "zlib", "bzip2", "tlvconf", "kvconf", "crashdemo"];
 
 fn subject(name: &str) -> Subject {
-    let root = workspace_root();
-    let wasm = if name == "kvconf" {
-        build_wasi_program(&root.join("harnesses/kvconf/kvconf.c"))
-    } else {
-        build_harness(name)
-    };
     Subject {
         name: name.to_string(),
-        wasm,
-        seeds: root.join("corpora").join(name),
+        wasm: build_fuzz_target(name),
+        seeds: workspace_root().join("corpora").join(name),
     }
 }
 

@@ -81,6 +81,39 @@ pub fn build_harness(name: &str) -> PathBuf {
     build_with_script(name, out_dir().join(format!("{name}.wasm")))
 }
 
+/// The fuzz targets that have seeds: every `corpora/NAME/` whose harness `harnesses/NAME/` builds one module (a
+/// `build.sh` taking the output file, or a single WASI program `NAME.c`; not a set like `harnesses/sanitize/`),
+/// sorted by name.
+pub fn seeded_fuzz_targets() -> Vec<String> {
+    let root = workspace_root();
+    let corpora = root.join("corpora");
+    let mut names: Vec<String> = std::fs::read_dir(&corpora)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", corpora.display()))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| {
+            let harness = root.join("harnesses").join(name);
+            let script = harness.join("build.sh");
+            let builds_one = std::fs::read_to_string(&script)
+                .is_ok_and(|text| !text.contains("OUTDIR"))
+                || (!script.exists() && harness.join(format!("{name}.c")).exists());
+            builds_one && corpora.join(name).is_dir()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Builds the fuzz target `harnesses/NAME/` (see [`seeded_fuzz_targets`]): with its `build.sh`, or as a WASI
+/// program from `NAME.c`. Returns the module's path.
+pub fn build_fuzz_target(name: &str) -> PathBuf {
+    let harness = workspace_root().join("harnesses").join(name);
+    if harness.join("build.sh").exists() {
+        build_harness(name)
+    } else {
+        build_wasi_program(&harness.join(format!("{name}.c")))
+    }
+}
+
 /// Builds the set of fuzz targets `harnesses/<name>/` whose `build.sh` takes an output folder (the sanitizer's
 /// planted bugs: `NAME-O1.wasm`, `NAME-O2.wasm`) into `<target>/<profile>/wasi-programs/<name>/`, as
 /// [`build_harness`] does. Returns the folder.

@@ -143,6 +143,8 @@ fn the_fuzzing_benchmark_measures_a_target_on_a_tiny_budget() {
         report.hooks_off,
         report.coverage,
         report.coverage_cmplog,
+        report.coverage_unfused,
+        report.coverage_cmplog_unfused,
         sanitizer.rate,
     ] {
         assert!(rate.execs as usize >= report.inputs);

@@ -62,6 +62,36 @@ impl StackValue for u128 {
     }
 }
 
+/// The comparison-logging op reading the operands of a fused op of form `$form` with fields `$f` (see `Op::cmp_log`).
+macro_rules! cmp_log_form {
+    ($kind:ident; Plain) => {
+        Some(Op::CmpLog { kind: $kind })
+    };
+    ($kind:ident; L $b:ident) => {
+        Some(Op::CmpLogL { kind: $kind, b: $b })
+    };
+    ($kind:ident; C $c:ident) => {
+        Some(Op::CmpLogC { kind: $kind, c: $c })
+    };
+    ($kind:ident; LL $a:ident $b:ident) => {
+        Some(Op::CmpLogLL {
+            kind: $kind,
+            a: $a,
+            b: $b,
+        })
+    };
+    ($kind:ident; LC $a:ident $c:ident) => {
+        Some(Op::CmpLogLC {
+            kind: $kind,
+            a: $a,
+            c: $c,
+        })
+    };
+    ($kind:ident; $($other:tt)*) => {
+        None
+    };
+}
+
 macro_rules! define_op_enum {
     (
         ops {
@@ -255,6 +285,21 @@ macro_rules! define_op_enum {
                     $(Op::$name { $($f),* } => {
                         let _ = ($($f,)*);
                         $(wat_instr!(out, first, local; $wat);)*
+                    })*
+                }
+            }
+
+            /// The comparison-logging op (of `kind`) that reads the operands of `self`, an op of the `fused` group in one
+            /// of its forms that leave the result on the stack, where `self` reads them: placed right before `self`, it
+            /// logs what the unfused `CmpLog` before the comparison would.
+            pub(crate) fn cmp_log(&self, kind: u8) -> Option<Op> {
+                if self.group() != "fused" {
+                    return None;
+                }
+                match *self {
+                    $(Op::$name { $($f),* } => {
+                        let _ = ($($f,)*);
+                        cmp_log_form!(kind; $form $($f)*)
                     })*
                 }
             }

@@ -118,6 +118,17 @@ macro_rules! for_each_op {
                 ReturnIfNezCov {} [ret_if() access[] wat[("if") ("return") ("end")]];
                 BrTableCov { len: u32 } [table() access[] wat[("br_table")]];
                 CmpLog { kind: u8 } [next() access[] wat[]];
+                // Comparison logging of a fused comparison (`kind` `CMP_I32` or `CMP_I64`), placed right before it and
+                // reading its operands where it reads them: `L` the second from a local `b` (the first from the
+                // stack), `C` the second from an immediate, `LL` both from locals, `LC` the first from a local and
+                // the second from an immediate (see `Op::cmp_log`).
+                CmpLogL { kind: u8, b: u32 } [next() access[] wat[]];
+                CmpLogC { kind: u8, c: u32 } [next() access[] wat[]];
+                CmpLogLL { kind: u8, a: u32, b: u32 } [next() access[] wat[]];
+                CmpLogLC { kind: u8, a: u32, c: u32 } [next() access[] wat[]];
+                // With coverage, the taken branch of a fused op that jumps goes through one of these, placed after
+                // the body's last op: it counts `edge` and jumps on to the branch's target.
+                CovJump { edge: u32, target: u32 } [jump(target) access[] wat[("br" (target target))]];
                 CmpLogCall { func: u32 } [next() access[] wat[]];
                 Break {} [next() access[] wat[]];
                 // The sanitizer's wrappers around the allocator (`crate::sanitizer`): a call of another body of the

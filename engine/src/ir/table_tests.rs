@@ -10,6 +10,10 @@ use crate::{Config, Engine, Module};
 const NO_WAT: &[&str] = &[
     "Cov",
     "CmpLog",
+    "CmpLogL",
+    "CmpLogC",
+    "CmpLogLL",
+    "CmpLogLC",
     "CmpLogCall",
     "Break",
     "SanEnter",

@@ -133,7 +133,12 @@ pub struct TargetOptions {
     pub env: Vec<(String, String)>,
     /// Largest input in bytes; longer inputs are cut.
     pub max_len: usize,
-    /// Instructions one input may run before it is a timeout.
+    /// Fuel one input may use before it is a timeout: one unit per op of the engine's internal code that runs, as
+    /// translated for the campaign, fused (`Config::fuse`): a fused op, such as `local.get; i32.const; i32.lt_s;
+    /// br_if`, is one unit, and so is each op of the hooks (an edge count, a `CovJump` on a fused jump's taken
+    /// branch, a comparison log). A unit is thus at most a few Wasm instructions, and time per unit stays within a
+    /// small factor of an unfused op's, so the limit still bounds an input's running time; an input uses fewer
+    /// units than the same input took before coverage was fused, never more.
     pub fuel: u64,
     /// Instructions initialization may run.
     pub init_fuel: u64,

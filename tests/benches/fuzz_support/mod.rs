@@ -67,6 +67,10 @@ pub struct Report {
     pub hooks_off: Rate,
     pub coverage: Rate,
     pub coverage_cmplog: Rate,
+    /// The same with coverage, and with coverage + cmplog, translated without fusion (`Config::fuse` off): the
+    /// engine's hooks as they were before fusion covered them.
+    pub coverage_unfused: Rate,
+    pub coverage_cmplog_unfused: Rate,
     /// The same with coverage + the sanitizer, or what stopped the target from booting under it.
     pub sanitizer: Result<SanitizerCost, String>,
 }
@@ -130,6 +134,13 @@ fn options(subject: &Subject, fresh: bool) -> TargetOptions {
         fresh,
         ..TargetOptions::default()
     }
+}
+
+/// Snapshot-reset options whose engine does not fuse ops.
+fn unfused(subject: &Subject) -> TargetOptions {
+    let mut options = options(subject, false);
+    options.limits.fuse = false;
+    options
 }
 
 fn load(wasm: &[u8], options: &TargetOptions, instrumentation: Instrumentation) -> Target {
@@ -210,8 +221,8 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
         .count();
     let reset_rate = passes(&mut reset, same, budget.min_time);
 
-    // Hooks: the same engine built four ways, every input of the queue; one warm-up pass each, then timed passes
-    // taking turns, so that a change in the machine's load falls on all four alike.
+    // Hooks: the same engine built six ways, every input of the queue; one warm-up pass each, then timed passes
+    // taking turns, so that a change in the machine's load falls on all six alike.
     let start = Instant::now();
     let sanitizer = Target::load(
         &wasm,
@@ -230,30 +241,33 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
             subject.name
         );
     }
+    let cov_cmplog = Instrumentation {
+        cmplog: true,
+        ..COVERAGE
+    };
     let mut targets = Vec::new();
-    for instrumentation in [
-        Instrumentation {
-            coverage: false,
-            cmplog: false,
-            sanitize: false,
-            detect_leaks: false,
-        },
-        COVERAGE,
-        Instrumentation {
-            coverage: true,
-            cmplog: true,
-            sanitize: false,
-            detect_leaks: false,
-        },
+    for (options, instrumentation) in [
+        (
+            options(subject, false),
+            Instrumentation {
+                coverage: false,
+                ..COVERAGE
+            },
+        ),
+        (options(subject, false), COVERAGE),
+        (options(subject, false), cov_cmplog),
+        (unfused(subject), COVERAGE),
+        (unfused(subject), cov_cmplog),
     ] {
-        targets.push(load(&wasm, &options(subject, false), instrumentation));
+        targets.push(load(&wasm, &options, instrumentation));
     }
+    let sanitized = targets.len();
     let sanitizer = sanitizer.map(|target| targets.push(target));
     let mut warm_up: Vec<Vec<InputOutcome>> = Vec::new();
     for target in &mut targets {
         warm_up.push(inputs.iter().map(|input| target.run(input)).collect());
     }
-    let findings = warm_up.get(3).map_or(0, |sanitized| {
+    let findings = warm_up.get(sanitized).map_or(0, |sanitized| {
         warm_up[1]
             .iter()
             .zip(sanitized)
@@ -263,7 +277,7 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
     let mut rates = [Rate {
         execs: 0,
         time: Duration::ZERO,
-    }; 4];
+    }; 6];
     let start = Instant::now();
     while start.elapsed() < 3 * budget.min_time {
         for (target, rate) in targets.iter_mut().zip(&mut rates) {
@@ -285,9 +299,11 @@ pub fn measure(bin: &Path, subject: &Subject, budget: &Budget, work: &Path) -> R
         hooks_off: rates[0],
         coverage: rates[1],
         coverage_cmplog: rates[2],
+        coverage_unfused: rates[3],
+        coverage_cmplog_unfused: rates[4],
         sanitizer: sanitizer.map(|()| SanitizerCost {
             load: sanitizer_load,
-            rate: rates[3],
+            rate: rates[sanitized],
             findings,
         }),
     }
@@ -359,23 +375,43 @@ pub fn print(reports: &[Report]) {
     }
     println!();
     println!(
-        "engine hooks, snapshot reset, every input of the campaign's queue (execs/s; slowdown against no hooks)"
+        "engine hooks, snapshot reset, every input of the campaign's queue (execs/s; slower: against no hooks; \
+         unfused: the same hooks without fusion, as before fusion covered them; gain: fused against unfused)"
     );
     println!(
-        "{:<9} {:>6} | {:>9} | {:>9} {:>6} | {:>12} {:>6}",
-        "target", "inputs", "no hooks", "coverage", "slower", "cov+cmplog", "slower"
+        "{:<9} {:>6} | {:>9} | {:>9} {:>6} {:>9} {:>6} | {:>10} {:>6} {:>10} {:>6}",
+        "target",
+        "inputs",
+        "no hooks",
+        "coverage",
+        "slower",
+        "unfused",
+        "gain",
+        "cov+cmplog",
+        "slower",
+        "unfused",
+        "gain"
     );
     for r in reports {
         let off = r.hooks_off.per_sec();
+        let (cov, cov_cmplog) = (r.coverage.per_sec(), r.coverage_cmplog.per_sec());
+        let (cov_before, cov_cmplog_before) = (
+            r.coverage_unfused.per_sec(),
+            r.coverage_cmplog_unfused.per_sec(),
+        );
         println!(
-            "{:<9} {:>6} | {:>9} | {:>9} {:>6} | {:>12} {:>6}",
+            "{:<9} {:>6} | {:>9} | {:>9} {:>6} {:>9} {:>6} | {:>10} {:>6} {:>10} {:>6}",
             r.name,
             r.inputs,
             pretty(off),
-            pretty(r.coverage.per_sec()),
-            ratio(off, r.coverage.per_sec()),
-            pretty(r.coverage_cmplog.per_sec()),
-            ratio(off, r.coverage_cmplog.per_sec())
+            pretty(cov),
+            ratio(off, cov),
+            pretty(cov_before),
+            ratio(cov, cov_before),
+            pretty(cov_cmplog),
+            ratio(off, cov_cmplog),
+            pretty(cov_cmplog_before),
+            ratio(cov_cmplog, cov_cmplog_before)
         );
     }
     println!();
