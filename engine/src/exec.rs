@@ -198,8 +198,8 @@ unsafe fn write<T: StackValue>(at: *mut u64, v: T) {
 // `handler-dispatch` feature). A body reaches the interpreter's registers and state only through the macros
 // every dispatcher defines for itself: `get!`, `set!`, `pop!`, `push!`, `local!` (a local's cell), `top!` (the
 // cell `n` below the top), `shrink!` (drops cells), `copy_cells!`, `goto!`, `charge!`, `trap!`, `load0!`,
-// `store0!`, `mem!`, `mem_mut!`, `san_check!`, `watch_stop!` and, for the special ops it does not share,
-// `unshared_special!`.
+// `store0!`, `mem!`, `mem_mut!`, `san_check!`, `watch_stop!`, `op_after!`, `do_return!` and, for the special ops
+// it does not share, `unshared_special!`.
 macro_rules! semantics {
     ($sink:ident;
         special { $($sname:ident { $($sf:ident : $sty:ty),* };)* }
@@ -654,6 +654,26 @@ macro_rules! shared_special {
     (Const64 $value:ident) => {
         push!(u64, $value)
     };
+    (BrTable $len:ident) => {{
+        let i = pop!(u32).min($len) as usize;
+        let Op::BrTableEntry { target, drop, keep } = op_after!(i) else {
+            unreachable!("br_table is followed by its entries")
+        };
+        if target == RETURN_TARGET {
+            do_return!();
+        } else {
+            branch!(target, drop, keep);
+        }
+        charge!();
+    }};
+    (BrTableEntry $target:ident $drop:ident $keep:ident) => {{
+        if $target == RETURN_TARGET {
+            do_return!();
+        } else {
+            branch!($target, $drop, $keep);
+        }
+        charge!();
+    }};
     ($other:ident $($f:ident)*) => {
         unshared_special!($other $($f)*)
     };
@@ -835,6 +855,18 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         ($n:expr) => {
             sp = sp.wrapping_sub($n)
         };
+    }
+    // Op `i` after the next one: only `BrTable` reads past the next op, at most `len` ops on.
+    macro_rules! op_after {
+        ($i:expr) => {{
+            let i: usize = $i;
+            debug_assert!(
+                pc!() + i < code.len(),
+                "br_table entry past the end of the code"
+            );
+            // SAFETY: the translator emits `len + 1` entries right after a `BrTable { len }`.
+            *unsafe { &*ip.wrapping_add(i) }
+        }};
     }
     // The index of the next op in `code`.
     macro_rules! pc {
@@ -1259,32 +1291,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         (Unreachable) => {
             trap!(TrapKind::Unreachable)
         };
-        (BrTable $len:ident) => {{
-            let i = pop!(u32).min($len) as usize;
-            debug_assert!(
-                pc!() + i < code.len(),
-                "br_table entry past the end of the code"
-            );
-            // SAFETY: the translator emits `len + 1` entries right after a `BrTable { len }`.
-            let entry = *unsafe { &*ip.wrapping_add(i) };
-            let Op::BrTableEntry { target, drop, keep } = entry else {
-                unreachable!("br_table is followed by its entries")
-            };
-            if target == RETURN_TARGET {
-                do_return!();
-            } else {
-                branch!(target, drop, keep);
-            }
-            charge!();
-        }};
-        (BrTableEntry $target:ident $drop:ident $keep:ident) => {{
-            if $target == RETURN_TARGET {
-                do_return!();
-            } else {
-                branch!($target, $drop, $keep);
-            }
-            charge!();
-        }};
         (Return) => {{
             do_return!();
             charge!();
@@ -1925,6 +1931,7 @@ mod handlers {
     use crate::num;
     use crate::simd;
     use crate::store::MemoryInst;
+    use crate::translate::RETURN_TARGET;
 
     /// The registers a handler does not take as arguments, and where a chain leaves `ip` and `sp` when it stops.
     #[derive(Debug)]
@@ -2035,6 +2042,19 @@ mod handlers {
         }};
     }
     // As `run`'s region charging; when the fuel cannot pay, `run` goes on op by op from `ip`.
+    macro_rules! op_after {
+        ($i:expr) => {{
+            let i: usize = $i;
+            // SAFETY: as in `run`.
+            *unsafe { &*ip!().wrapping_add(i) }
+        }};
+    }
+    // Returns are the match loop's.
+    macro_rules! do_return {
+        () => {
+            bail!()
+        };
+    }
     macro_rules! charge {
         () => {{
             let pc = (ip!().addr() - regs!().code.addr()) / size_of::<Op>();
