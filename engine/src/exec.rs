@@ -193,6 +193,510 @@ unsafe fn write<T: StackValue>(at: *mut u64, v: T) {
     v.write(unsafe { std::slice::from_raw_parts_mut(at, T::CELLS) }, 0);
 }
 
+// The semantics of every op, generated from the flattened op list (`for_each_op_flat!`) and written once for both
+// dispatchers: `$sink!` receives each op as `Name { fields } => { body }` and makes it a match arm (`run`) or a
+// handler (`handlers`, with the `handler-dispatch` feature). The body comes from the op's group, form and the
+// group's semantics (`op_body!`) and reaches the interpreter's registers and state only through the macros every
+// dispatcher defines for itself: `get!`, `set!`, `pop!`, `push!`, `local!` (a local's cell), `top!` (the cell `n`
+// below the top), `shrink!` (drops cells), `copy_cells!`, `goto!`, `charge!`, `trap!`, `load0!`, `store0!`,
+// `mem!`, `mem_mut!`, `san_check!`, `watch_stop!`, `op_after!`, `do_return!` and, for the special ops it does not
+// share, `unshared_special!`.
+macro_rules! semantics {
+    ($sink:ident;
+        ops {
+            $($name:ident { $($f:ident : $t:ty),* } $group:ident $form:ident $family:ident
+                flow $flow:tt access $access:tt twins $tracked:tt $san:tt wat $wat:tt sem [$($sem:tt)*];)*
+        }
+        simple $simple:tt
+        rules $rules:tt
+    ) => {
+        $sink! {
+            $($name { $($f),* } => { op_body!($group $form $name [$($f)*] $($sem)*) })*
+        }
+    };
+}
+
+// The body of one op, from its group, form, name, fields and the group's semantics (see `for_each_op_flat!`).
+macro_rules! op_body {
+    (special Plain $name:ident [$($f:ident)*]) => {
+        shared_special!($name $($f)*)
+    };
+    (unary Plain $name:ident [] ($a:ty) -> $r:ty = $f:expr) => {{
+        let f: fn($a) -> $r = $f;
+        let a = pop!($a);
+        push!($r, f(a));
+    }};
+    (ternary Plain $name:ident [] ($a:ty, $b:ty, $c:ty) -> $r:ty = $f:expr) => {{
+        let f: fn($a, $b, $c) -> $r = $f;
+        let c = pop!($c);
+        let b = pop!($b);
+        let a = pop!($a);
+        push!($r, f(a, b, c));
+    }};
+    (unary_trap Plain $name:ident [] ($a:ty) -> $r:ty = $f:expr) => {{
+        let f: fn($a) -> Result<$r, TrapKind> = $f;
+        let a = pop!($a);
+        match f(a) {
+            Ok(r) => push!($r, r),
+            Err(kind) => trap!(kind),
+        }
+    }};
+    (binary_trap Plain $name:ident [] ($a:ty, $b:ty) -> $r:ty = $f:expr) => {{
+        let f: fn($a, $b) -> Result<$r, TrapKind> = $f;
+        let b = pop!($b);
+        let a = pop!($a);
+        match f(a, b) {
+            Ok(r) => push!($r, r),
+            Err(kind) => trap!(kind),
+        }
+    }};
+    (lane_extract Plain $name:ident [$lane:ident] ($a:ty) -> $r:ty = $f:expr) => {{
+        let f: fn($a, u8) -> $r = $f;
+        let a = pop!($a);
+        push!($r, f(a, $lane));
+    }};
+    (lane_replace Plain $name:ident [$lane:ident] ($a:ty, $b:ty) -> $r:ty = $f:expr) => {{
+        let f: fn($a, u8, $b) -> $r = $f;
+        let b = pop!($b);
+        let a = pop!($a);
+        push!($r, f(a, $lane, b));
+    }};
+    // Binary operations: where the operands come from and where the result goes, by form.
+    (binary Plain $name:ident [] $($s:tt)*) => { binary_op!([stack] [push] $($s)*) };
+    (fused Plain $name:ident [] $($s:tt)*) => { binary_op!([stack] [push] $($s)*) };
+    (fused L $name:ident [$b:ident] $($s:tt)*) => { binary_op!([stack, local $b] [push] $($s)*) };
+    (fused C $name:ident [$c:ident] $($s:tt)*) => { binary_op!([stack, imm $c] [push] $($s)*) };
+    (fused LL $name:ident [$a:ident $b:ident] $($s:tt)*) => { binary_op!([local $a, local $b] [push] $($s)*) };
+    (fused LC $name:ident [$a:ident $c:ident] $($s:tt)*) => { binary_op!([local $a, imm $c] [push] $($s)*) };
+    (fused To $name:ident [$dst:ident] $($s:tt)*) => { binary_op!([stack] [to $dst] $($s)*) };
+    (fused LTo $name:ident [$b:ident $dst:ident] $($s:tt)*) => { binary_op!([stack, local $b] [to $dst] $($s)*) };
+    (fused CTo $name:ident [$c:ident $dst:ident] $($s:tt)*) => { binary_op!([stack, imm $c] [to $dst] $($s)*) };
+    (fused LLTo $name:ident [$a:ident $b:ident $dst:ident] $($s:tt)*) => {
+        binary_op!([local $a, local $b] [to $dst] $($s)*)
+    };
+    (fused LCTo $name:ident [$a:ident $c:ident $dst:ident] $($s:tt)*) => {
+        binary_op!([local $a, imm $c] [to $dst] $($s)*)
+    };
+    (fused Tee $name:ident [$dst:ident] $($s:tt)*) => { binary_op!([stack] [tee $dst] $($s)*) };
+    (fused LTee $name:ident [$b:ident $dst:ident] $($s:tt)*) => { binary_op!([stack, local $b] [tee $dst] $($s)*) };
+    (fused CTee $name:ident [$c:ident $dst:ident] $($s:tt)*) => { binary_op!([stack, imm $c] [tee $dst] $($s)*) };
+    (fused LLTee $name:ident [$a:ident $b:ident $dst:ident] $($s:tt)*) => {
+        binary_op!([local $a, local $b] [tee $dst] $($s)*)
+    };
+    (fused LCTee $name:ident [$a:ident $c:ident $dst:ident] $($s:tt)*) => {
+        binary_op!([local $a, imm $c] [tee $dst] $($s)*)
+    };
+    (fused J $name:ident [$target:ident] $($s:tt)*) => { binary_op!([stack] [jump $target] $($s)*) };
+    (fused JL $name:ident [$b:ident $target:ident] $($s:tt)*) => {
+        binary_op!([stack, local $b] [jump $target] $($s)*)
+    };
+    (fused JC $name:ident [$c:ident $target:ident] $($s:tt)*) => {
+        binary_op!([stack, imm $c] [jump $target] $($s)*)
+    };
+    (fused JLL $name:ident [$a:ident $b:ident $target:ident] $($s:tt)*) => {
+        binary_op!([local $a, local $b] [jump $target] $($s)*)
+    };
+    (fused JLC $name:ident [$a:ident $c:ident $target:ident] $($s:tt)*) => {
+        binary_op!([local $a, imm $c] [jump $target] $($s)*)
+    };
+    (load $form:ident $name:ident [$($field:ident)*] $n:literal -> $r:ty = $f:expr) => {{
+        let f: fn([u8; $n]) -> $r = $f;
+        let bytes: [u8; $n] = load_bytes!($form [$($field)*] $n);
+        push!($r, f(bytes));
+    }};
+    (store $form:ident $name:ident [$($field:ident)*] ($t:ty) -> $n:literal = $f:expr) => {{
+        let f: fn($t) -> [u8; $n] = $f;
+        store_bytes!($form [$($field)*] $t, $n, f)
+    }};
+    // A lane op pops the vector above the address.
+    (load_lane $form:ident $name:ident [$mem:ident $lane:ident $offset:ident] $n:literal) => {{
+        let v = pop!(u128);
+        let bytes: [u8; $n] = load_bytes!($form [$mem $offset] $n);
+        let mut raw = [0u8; 8];
+        raw[..$n].copy_from_slice(&bytes);
+        push!(u128, simd::replace_lane_bits(v, $n * 8, $lane, u64::from_le_bytes(raw)));
+    }};
+    (store_lane $form:ident $name:ident [$mem:ident $lane:ident $offset:ident] $n:literal) => {{
+        let f = |v: u128| -> [u8; $n] {
+            let lane = simd::extract_lane_bits(v, $n * 8, $lane).to_le_bytes();
+            <[u8; $n]>::try_from(&lane[..$n]).expect("a lane has at most 8 bytes")
+        };
+        store_bytes!($form [$mem $offset] u128, $n, f)
+    }};
+}
+
+// A binary operation `($a, $b) -> $r = $f` with its operands taken as `[$($in)*]` says (`binary_operands!`) and
+// its result put where `[$($out)*]` says: pushed, written to a local (`to`), both (`tee`), or tested by a jump.
+macro_rules! binary_op {
+    ([$($in:tt)*] [$($out:tt)*] ($a:ty, $b:ty) -> $r:ty = $f:expr) => {{
+        let f: fn($a, $b) -> $r = $f;
+        let (a, b): ($a, $b) = binary_operands!($a, $b; $($in)*);
+        let r = f(a, b);
+        binary_result!($r, r; $($out)*)
+    }};
+}
+macro_rules! binary_operands {
+    ($a:ty, $b:ty; stack) => {{
+        let b = pop!($b);
+        let a = pop!($a);
+        (a, b)
+    }};
+    ($a:ty, $b:ty; stack, local $lb:ident) => {{
+        let a = pop!($a);
+        (a, get!($b, local!($lb)))
+    }};
+    ($a:ty, $b:ty; stack, imm $c:ident) => {{
+        let a = pop!($a);
+        (a, <$b as Imm>::from_imm($c))
+    }};
+    ($a:ty, $b:ty; local $la:ident, local $lb:ident) => {
+        (get!($a, local!($la)), get!($b, local!($lb)))
+    };
+    ($a:ty, $b:ty; local $la:ident, imm $c:ident) => {
+        (get!($a, local!($la)), <$b as Imm>::from_imm($c))
+    };
+}
+macro_rules! binary_result {
+    ($r:ty, $v:ident; push) => {
+        push!($r, $v)
+    };
+    ($r:ty, $v:ident; to $dst:ident) => {
+        set!($r, local!($dst), $v)
+    };
+    ($r:ty, $v:ident; tee $dst:ident) => {{
+        set!($r, local!($dst), $v);
+        push!($r, $v);
+    }};
+    ($r:ty, $v:ident; jump $target:ident) => {{
+        if $v != 0 {
+            goto!($target as usize);
+        }
+        charge!();
+    }};
+}
+
+// The `$n` bytes a load of form `$form` reads: at the address popped plus `offset` of memory `mem` (`Plain`; `San`
+// checked by the sanitizer), or of memory 0 at local `a` (`L`), the i32 sum of local `a` and `c` (`LC`), of locals
+// `a` and `b` (`LL`), of the popped address and `c` (`C`), plus `offset`. The sums wrap like `i32.add`, and only
+// then is the offset added.
+macro_rules! load_bytes {
+    (Plain [$mem:ident $offset:ident] $n:literal) => {{
+        let addr = pop!(u64);
+        if $mem == 0 {
+            load0!(addr, $offset, $n)
+        } else {
+            let m = mem!($mem);
+            let Some(ea) = effective(m, addr, $offset, $n) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            <[u8; $n]>::try_from(&m.data[ea..ea + $n]).expect("range has the array's length")
+        }
+    }};
+    (San [$mem:ident $offset:ident] $n:literal) => {{
+        let addr = pop!(u64);
+        let m = mem!($mem);
+        let Some(ea) = effective(m, addr, $offset, $n) else {
+            trap!(TrapKind::MemoryOutOfBounds)
+        };
+        san_check!($mem, ea, $n, false);
+        <[u8; $n]>::try_from(&m.data[ea..ea + $n]).expect("range has the array's length")
+    }};
+    (L [$a:ident $offset:ident] $n:literal) => {{
+        let addr = get!(u64, local!($a));
+        load0!(addr, u64::from($offset), $n)
+    }};
+    (LC [$a:ident $c:ident $offset:ident] $n:literal) => {{
+        let addr = u64::from(get!(u32, local!($a)).wrapping_add($c));
+        load0!(addr, u64::from($offset), $n)
+    }};
+    (LL [$a:ident $b:ident $offset:ident] $n:literal) => {{
+        let addr = u64::from(get!(u32, local!($a)).wrapping_add(get!(u32, local!($b))));
+        load0!(addr, u64::from($offset), $n)
+    }};
+    (C [$c:ident $offset:ident] $n:literal) => {{
+        let addr = u64::from(pop!(u32).wrapping_add($c));
+        load0!(addr, u64::from($offset), $n)
+    }};
+}
+
+// Stores `$f` of the value (of type `$t`) as a store of form `$form` does: the value popped above the address
+// (`Plain`, `Tracked` marking dirty pages, `San` checked by the sanitizer) or read from local `v` above the popped
+// address (`V`) or with the address in local `a` (`LV`), in memory 0 (`VTracked`, `LVTracked` marking pages).
+macro_rules! store_bytes {
+    (Plain [$mem:ident $offset:ident] $t:ty, $n:literal, $f:ident) => {{
+        let v = pop!($t);
+        let addr = pop!(u64);
+        store!($mem, addr, $offset, $n, $f(v), false);
+    }};
+    (Tracked [$mem:ident $offset:ident] $t:ty, $n:literal, $f:ident) => {{
+        let v = pop!($t);
+        let addr = pop!(u64);
+        store!($mem, addr, $offset, $n, $f(v), true);
+    }};
+    (San [$mem:ident $offset:ident] $t:ty, $n:literal, $f:ident) => {{
+        let v = pop!($t);
+        let addr = pop!(u64);
+        let m = mem_mut!($mem);
+        let Some(ea) = effective(m, addr, $offset, $n) else {
+            trap!(TrapKind::MemoryOutOfBounds)
+        };
+        san_check!($mem, ea, $n, true);
+        m.data[ea..ea + $n].copy_from_slice(&$f(v));
+        if m.mark_dirty(ea, $n) {
+            watch_stop!();
+        }
+    }};
+    (V [$v:ident $offset:ident] $t:ty, $n:literal, $f:ident) => {{
+        let v = get!($t, local!($v));
+        let addr = pop!(u64);
+        store!(0, addr, u64::from($offset), $n, $f(v), false);
+    }};
+    (LV [$a:ident $v:ident $offset:ident] $t:ty, $n:literal, $f:ident) => {{
+        let v = get!($t, local!($v));
+        let addr = get!(u64, local!($a));
+        store!(0, addr, u64::from($offset), $n, $f(v), false);
+    }};
+    (VTracked [$v:ident $offset:ident] $t:ty, $n:literal, $f:ident) => {{
+        let v = get!($t, local!($v));
+        let addr = pop!(u64);
+        store!(0, addr, u64::from($offset), $n, $f(v), true);
+    }};
+    (LVTracked [$a:ident $v:ident $offset:ident] $t:ty, $n:literal, $f:ident) => {{
+        let v = get!($t, local!($v));
+        let addr = get!(u64, local!($a));
+        store!(0, addr, u64::from($offset), $n, $f(v), true);
+    }};
+}
+
+// The `special` ops whose semantics both dispatchers share; the others are each dispatcher's own.
+macro_rules! shared_special {
+    (Jump $target:ident) => {{
+        goto!($target as usize);
+        charge!();
+    }};
+    (JumpIfNez $target:ident) => {{
+        if pop!(u32) != 0 {
+            goto!($target as usize);
+        }
+        charge!();
+    }};
+    (JumpIfEqz $target:ident) => {{
+        if pop!(u32) == 0 {
+            goto!($target as usize);
+        }
+        charge!();
+    }};
+    (Br $target:ident $drop:ident $keep:ident) => {{
+        branch!($target, $drop, $keep);
+        charge!();
+    }};
+    (BrIfNez $target:ident $drop:ident $keep:ident) => {{
+        if pop!(u32) != 0 {
+            branch!($target, $drop, $keep);
+        }
+        charge!();
+    }};
+    (Drop $cells:ident) => {
+        shrink!($cells as usize)
+    };
+    (Select) => {{
+        let c = pop!(u32);
+        let b = pop!(u64);
+        if c == 0 {
+            set!(u64, top!(1), b);
+        }
+    }};
+    (SelectV128) => {{
+        let c = pop!(u32);
+        let b = pop!(u128);
+        if c == 0 {
+            set!(u128, top!(2), b);
+        }
+    }};
+    (LocalGet $index:ident) => {
+        push!(u64, get!(u64, local!($index)))
+    };
+    (LocalSet $index:ident) => {{
+        let v = pop!(u64);
+        set!(u64, local!($index), v);
+    }};
+    (LocalTee $index:ident) => {
+        set!(u64, local!($index), get!(u64, top!(1)))
+    };
+    (LocalGetV128 $index:ident) => {
+        push!(u128, get!(u128, local!($index)))
+    };
+    (LocalSetV128 $index:ident) => {{
+        let v = pop!(u128);
+        set!(u128, local!($index), v);
+    }};
+    (LocalTeeV128 $index:ident) => {
+        set!(u128, local!($index), get!(u128, top!(2)))
+    };
+    (LocalCopy $src:ident $dst:ident) => {
+        set!(u64, local!($dst), get!(u64, local!($src)))
+    };
+    (LocalSetConst32 $dst:ident $value:ident) => {
+        set!(u32, local!($dst), $value)
+    };
+    (LocalSetConst64 $dst:ident $value:ident) => {
+        set!(u64, local!($dst), $value)
+    };
+    (LocalCopy2 $src:ident $dst:ident $src2:ident $dst2:ident) => {{
+        set!(u64, local!($dst), get!(u64, local!($src)));
+        set!(u64, local!($dst2), get!(u64, local!($src2)));
+    }};
+    (SelectTo $dst:ident) => {{
+        let c = pop!(u32);
+        let b = pop!(u64);
+        let a = pop!(u64);
+        set!(u64, local!($dst), if c != 0 { a } else { b });
+    }};
+    (SelectTee $dst:ident) => {{
+        let c = pop!(u32);
+        let b = pop!(u64);
+        let r = if c != 0 { get!(u64, top!(1)) } else { b };
+        set!(u64, top!(1), r);
+        set!(u64, local!($dst), r);
+    }};
+    (I64ExtendI32UL $a:ident) => {
+        push!(u64, u64::from(get!(u32, local!($a))))
+    };
+    (F32AddLoadL $a:ident $offset:ident) => {
+        load_operand!($a, $offset, f32, u32, 4, |a, b| a + b)
+    };
+    (F32SubLoadL $a:ident $offset:ident) => {
+        load_operand!($a, $offset, f32, u32, 4, |a, b| a - b)
+    };
+    (F32MulLoadL $a:ident $offset:ident) => {
+        load_operand!($a, $offset, f32, u32, 4, |a, b| a * b)
+    };
+    (F64AddLoadL $a:ident $offset:ident) => {
+        load_operand!($a, $offset, f64, u64, 8, |a, b| a + b)
+    };
+    (F64SubLoadL $a:ident $offset:ident) => {
+        load_operand!($a, $offset, f64, u64, 8, |a, b| a - b)
+    };
+    (F64MulLoadL $a:ident $offset:ident) => {
+        load_operand!($a, $offset, f64, u64, 8, |a, b| a * b)
+    };
+    (JumpIfLocalNez $index:ident $target:ident) => {{
+        if get!(u32, local!($index)) != 0 {
+            goto!($target as usize);
+        }
+        charge!();
+    }};
+    (JumpIfLocalEqz $index:ident $target:ident) => {{
+        if get!(u32, local!($index)) == 0 {
+            goto!($target as usize);
+        }
+        charge!();
+    }};
+    (I32AddJumpIfNe $local:ident $step:ident $target:ident) => {{
+        let other = pop!(u32);
+        let at = local!($local);
+        let v = get!(u32, at).wrapping_add($step as u32);
+        set!(u32, at, v);
+        if other != v {
+            goto!($target as usize);
+        }
+        charge!();
+    }};
+    (I32AddJumpIfNeC $local:ident $step:ident $limit:ident $target:ident) => {{
+        let at = local!($local);
+        let v = get!(u32, at).wrapping_add($step as u32);
+        set!(u32, at, v);
+        if v != $limit {
+            goto!($target as usize);
+        }
+        charge!();
+    }};
+    (I32AddJumpIfNeL $local:ident $step:ident $other:ident $target:ident) => {{
+        let at = local!($local);
+        let v = get!(u32, at).wrapping_add($step as u32);
+        set!(u32, at, v);
+        // `other` is not `local` (the translator checks): reading it after the write reads its old value.
+        if get!(u32, local!($other)) != v {
+            goto!($target as usize);
+        }
+        charge!();
+    }};
+    (Const32 $value:ident) => {
+        push!(u32, $value)
+    };
+    (Const64 $value:ident) => {
+        push!(u64, $value)
+    };
+    (BrTable $len:ident) => {{
+        let i = pop!(u32).min($len) as usize;
+        let Op::BrTableEntry { target, drop, keep } = op_after!(i) else {
+            unreachable!("br_table is followed by its entries")
+        };
+        if target == RETURN_TARGET {
+            do_return!();
+        } else {
+            branch!(target, drop, keep);
+        }
+        charge!();
+    }};
+    (BrTableEntry $target:ident $drop:ident $keep:ident) => {{
+        if $target == RETURN_TARGET {
+            do_return!();
+        } else {
+            branch!($target, $drop, $keep);
+        }
+        charge!();
+    }};
+    ($other:ident $($f:ident)*) => {
+        unshared_special!($other $($f)*)
+    };
+}
+
+// Continues at op `target`, dropping `drop` cells below the `keep` cells on top.
+macro_rules! branch {
+    ($target:expr, $drop:expr, $keep:expr) => {{
+        let (drop, keep) = ($drop as usize, $keep as usize);
+        if drop != 0 {
+            copy_cells!(top!(keep), top!(keep + drop), keep);
+            shrink!(drop);
+        }
+        goto!($target as usize);
+    }};
+}
+
+// Writes `bytes` (`$n` of them) at `addr + offset` of memory `mem`, trapping out of bounds; a tracking store
+// also marks the pages dirty and pauses after a watched write.
+macro_rules! store {
+    ($mem:expr, $addr:expr, $offset:expr, $n:expr, $bytes:expr, $tracked:expr) => {{
+        let (mem, addr, offset): (u32, u64, u64) = ($mem, $addr, $offset);
+        if !$tracked && mem == 0 {
+            store0!(addr, offset, $n, $bytes);
+        } else {
+            let m = mem_mut!(mem);
+            let Some(ea) = effective(m, addr, offset, $n) else {
+                trap!(TrapKind::MemoryOutOfBounds)
+            };
+            m.data[ea..ea + $n].copy_from_slice(&$bytes);
+            if $tracked && m.mark_dirty(ea, $n) {
+                watch_stop!();
+            }
+        }
+    }};
+}
+
+// A float operation whose second operand is loaded from memory 0 at the address in local `a` plus `offset`;
+// the first is on the stack.
+macro_rules! load_operand {
+    ($a:expr, $offset:expr, $t:ty, $bits:ty, $bytes:literal, $f:expr) => {{
+        let addr = get!(u64, local!($a));
+        let bytes: [u8; $bytes] = load0!(addr, u64::from($offset), $bytes);
+        let b = <$t>::from_bits(<$bits>::from_le_bytes(bytes));
+        let f: fn($t, $t) -> $t = $f;
+        let a = pop!($t);
+        push!($t, f(a, b));
+    }};
+}
+
 /// Runs the paused call until it finishes, traps, runs out of fuel or calls the host.
 ///
 /// Fuel is one unit per op, exact at every pause, but the interpreter does not count op by op. The code is cut
@@ -305,6 +809,36 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             // SAFETY: both ranges lie in the current frame (see `get!`): results and branch values move down
             // within the operand stack or to the frame base.
             unsafe { std::ptr::copy(src, dst, n) }
+        }};
+    }
+    // The cell of local `i`.
+    macro_rules! local {
+        ($i:expr) => {
+            fp.wrapping_add($i as usize)
+        };
+    }
+    // The cell `n` below the top of the stack.
+    macro_rules! top {
+        ($n:expr) => {
+            sp.wrapping_sub($n)
+        };
+    }
+    // Drops the `n` cells on top of the stack.
+    macro_rules! shrink {
+        ($n:expr) => {
+            sp = sp.wrapping_sub($n)
+        };
+    }
+    // Op `i` after the next one: only `BrTable` reads past the next op, at most `len` ops on.
+    macro_rules! op_after {
+        ($i:expr) => {{
+            let i: usize = $i;
+            debug_assert!(
+                pc!() + i < code.len(),
+                "br_table entry past the end of the code"
+            );
+            // SAFETY: the translator emits `len + 1` entries right after a `BrTable { len }`.
+            *unsafe { &*ip.wrapping_add(i) }
         }};
     }
     // The index of the next op in `code`.
@@ -430,16 +964,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 return Ok(Some(Exit::Finished));
             }
             load_frame!();
-        }};
-    }
-    macro_rules! branch {
-        ($target:expr, $drop:expr, $keep:expr) => {{
-            let (drop, keep) = ($drop as usize, $keep as usize);
-            if drop != 0 {
-                copy_cells!(sp.wrapping_sub(keep), sp.wrapping_sub(keep + drop), keep);
-                sp = sp.wrapping_sub(drop);
-            }
-            goto!($target as usize);
         }};
     }
     // Stack accesses go unchecked. SAFETY, for every `get!`, `set!`, `pop!` and `push!`: the cells an op reads
@@ -613,25 +1137,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             f
         }};
     }
-    // Writes `bytes` (`$n` of them) at `addr + offset` of memory `mem`, trapping out of bounds; a tracking store
-    // also marks the pages dirty and pauses after a watched write.
-    macro_rules! store {
-        ($mem:expr, $addr:expr, $offset:expr, $n:expr, $bytes:expr, $tracked:expr) => {{
-            let (mem, addr, offset): (u32, u64, u64) = ($mem, $addr, $offset);
-            if !$tracked && mem == 0 {
-                store0!(addr, offset, $n, $bytes);
-            } else {
-                let m = mem_mut!(mem);
-                let Some(ea) = effective(m, addr, offset, $n) else {
-                    trap!(TrapKind::MemoryOutOfBounds)
-                };
-                m.data[ea..ea + $n].copy_from_slice(&$bytes);
-                if $tracked && m.mark_dirty(ea, $n) {
-                    watch_stop!();
-                }
-            }
-        }};
-    }
     // Reads `$n` bytes at `addr + offset` of memory 0, trapping out of bounds.
     macro_rules! load0 {
         ($addr:expr, $offset:expr, $n:literal) => {{
@@ -654,24 +1159,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             };
             // SAFETY: as in `load0!`.
             unsafe { std::ptr::write_unaligned(mem0_ptr.add(ea).cast::<[u8; $n]>(), bytes) }
-        }};
-    }
-    // A float operation whose second operand is loaded from memory 0 at the address in local `a` plus `offset`;
-    // the first is on the stack.
-    macro_rules! load_operand {
-        ($a:expr, $offset:expr, $t:ty, $bits:ty, $bytes:literal, $f:expr) => {{
-            let addr = get!(u64, fp.wrapping_add($a as usize));
-            let m = mem!(0);
-            let Some(ea) = effective(m, addr, u64::from($offset), $bytes) else {
-                trap!(TrapKind::MemoryOutOfBounds)
-            };
-            let bytes: [u8; $bytes] = m.data[ea..ea + $bytes]
-                .try_into()
-                .expect("range has the array's length");
-            let b = <$t>::from_bits(<$bits>::from_le_bytes(bytes));
-            let f: fn($t, $t) -> $t = $f;
-            let a = pop!($t);
-            push!($t, f(a, b));
         }};
     }
     // The sanitizer's check of an access of `$n` bytes at `$ea` (in bounds) of instance memory `$mem`: traps with
@@ -737,6 +1224,7 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             }
         };
     }
+
     // Logs the operands of a fused comparison of `kind` (`CMP_I32` or `CMP_I64`), given as their stack cells.
     macro_rules! log_cmp_cells {
         ($kind:expr, $a:expr, $b:expr) => {{
@@ -759,63 +1247,11 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         };
     }
 
-    // The hand-written semantics of the `special` group.
-    macro_rules! special {
+    // The hand-written semantics of the `special` ops this dispatcher alone runs (see `shared_special!`).
+    macro_rules! unshared_special {
         (Unreachable) => {
             trap!(TrapKind::Unreachable)
         };
-        (Jump $target:ident) => {{
-            goto!($target as usize);
-            charge!();
-        }};
-        (JumpIfNez $target:ident) => {{
-            if pop!(u32) != 0 {
-                goto!($target as usize);
-            }
-            charge!();
-        }};
-        (JumpIfEqz $target:ident) => {{
-            if pop!(u32) == 0 {
-                goto!($target as usize);
-            }
-            charge!();
-        }};
-        (Br $target:ident $drop:ident $keep:ident) => {{
-            branch!($target, $drop, $keep);
-            charge!();
-        }};
-        (BrIfNez $target:ident $drop:ident $keep:ident) => {{
-            if pop!(u32) != 0 {
-                branch!($target, $drop, $keep);
-            }
-            charge!();
-        }};
-        (BrTable $len:ident) => {{
-            let i = pop!(u32).min($len) as usize;
-            debug_assert!(
-                pc!() + i < code.len(),
-                "br_table entry past the end of the code"
-            );
-            // SAFETY: the translator emits `len + 1` entries right after a `BrTable { len }`.
-            let entry = *unsafe { &*ip.wrapping_add(i) };
-            let Op::BrTableEntry { target, drop, keep } = entry else {
-                unreachable!("br_table is followed by its entries")
-            };
-            if target == RETURN_TARGET {
-                do_return!();
-            } else {
-                branch!(target, drop, keep);
-            }
-            charge!();
-        }};
-        (BrTableEntry $target:ident $drop:ident $keep:ident) => {{
-            if $target == RETURN_TARGET {
-                do_return!();
-            } else {
-                branch!($target, $drop, $keep);
-            }
-            charge!();
-        }};
         (Return) => {{
             do_return!();
             charge!();
@@ -876,24 +1312,30 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         }};
         (CmpLog $kind:ident) => {
             match $kind {
-                CMP_I32 => log_cmp!(CmpValues::W32(get!(u64, sp.wrapping_sub(2)) as u32, get!(u64, sp.wrapping_sub(1)) as u32)),
-                CMP_I64 => log_cmp!(CmpValues::W64(get!(u64, sp.wrapping_sub(2)), get!(u64, sp.wrapping_sub(1)))),
+                CMP_I32 => log_cmp!(CmpValues::W32(
+                    get!(u64, sp.wrapping_sub(2)) as u32,
+                    get!(u64, sp.wrapping_sub(1)) as u32
+                )),
+                CMP_I64 => log_cmp!(CmpValues::W64(
+                    get!(u64, sp.wrapping_sub(2)),
+                    get!(u64, sp.wrapping_sub(1))
+                )),
                 CMP_I32_EQZ => log_cmp!(CmpValues::W32(get!(u64, sp.wrapping_sub(1)) as u32, 0)),
                 CMP_I64_EQZ => log_cmp!(CmpValues::W64(get!(u64, sp.wrapping_sub(1)), 0)),
                 _ => log_cmp!(CmpValues::W32(get!(u64, sp.wrapping_sub(1)) as u32, 0)),
             }
         };
         (CmpLogL $kind:ident $b:ident) => {
-            log_cmp_cells!($kind, get!(u64, sp.wrapping_sub(1)), get!(u64, fp.wrapping_add($b as usize)))
+            log_cmp_cells!($kind, get!(u64, top!(1)), get!(u64, local!($b)))
         };
         (CmpLogC $kind:ident $c:ident) => {
-            log_cmp_cells!($kind, get!(u64, sp.wrapping_sub(1)), imm_cell!($kind, $c))
+            log_cmp_cells!($kind, get!(u64, top!(1)), imm_cell!($kind, $c))
         };
         (CmpLogLL $kind:ident $a:ident $b:ident) => {
-            log_cmp_cells!($kind, get!(u64, fp.wrapping_add($a as usize)), get!(u64, fp.wrapping_add($b as usize)))
+            log_cmp_cells!($kind, get!(u64, local!($a)), get!(u64, local!($b)))
         };
         (CmpLogLC $kind:ident $a:ident $c:ident) => {
-            log_cmp_cells!($kind, get!(u64, fp.wrapping_add($a as usize)), imm_cell!($kind, $c))
+            log_cmp_cells!($kind, get!(u64, local!($a)), imm_cell!($kind, $c))
         };
         (CovJump $edge:ident $target:ident) => {{
             hit!($edge);
@@ -903,8 +1345,16 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         (CmpLogCall $func:ident) => {
             if let Some(kind) = inst.module.inner.cmp_funcs.get(&$func) {
                 let (a, b, n) = match kind {
-                    CmpFunc::Str => (get!(u64, sp.wrapping_sub(2)), get!(u64, sp.wrapping_sub(1)), 32),
-                    _ => (get!(u64, sp.wrapping_sub(3)), get!(u64, sp.wrapping_sub(2)), get!(u64, sp.wrapping_sub(1)).min(32)),
+                    CmpFunc::Str => (
+                        get!(u64, sp.wrapping_sub(2)),
+                        get!(u64, sp.wrapping_sub(1)),
+                        32,
+                    ),
+                    _ => (
+                        get!(u64, sp.wrapping_sub(3)),
+                        get!(u64, sp.wrapping_sub(2)),
+                        get!(u64, sp.wrapping_sub(1)).min(32),
+                    ),
                 };
                 if let Some(&m) = inst.memories.first() {
                     let data = &memories[m as usize].data;
@@ -957,131 +1407,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             tail_call!(f);
             charge!();
         }};
-        (Drop $cells:ident) => {
-            sp = sp.wrapping_sub($cells as usize)
-        };
-        (Select) => {{
-            let c = pop!(u32);
-            let b = pop!(u64);
-            if c == 0 {
-                set!(u64, sp.wrapping_sub(1), b);
-            }
-        }};
-        (SelectV128) => {{
-            let c = pop!(u32);
-            let b = pop!(u128);
-            if c == 0 {
-                set!(u128, sp.wrapping_sub(2), b);
-            }
-        }};
-        (LocalGet $index:ident) => {
-            push!(u64, get!(u64, fp.wrapping_add($index as usize)))
-        };
-        (LocalSet $index:ident) => {{
-            let v = pop!(u64);
-            set!(u64, fp.wrapping_add($index as usize), v);
-        }};
-        (LocalTee $index:ident) => {
-            set!(u64, fp.wrapping_add($index as usize), get!(u64, sp.wrapping_sub(1)))
-        };
-        (LocalGetV128 $index:ident) => {
-            push!(u128, get!(u128, fp.wrapping_add($index as usize)))
-        };
-        (LocalSetV128 $index:ident) => {{
-            let v = pop!(u128);
-            set!(u128, fp.wrapping_add($index as usize), v);
-        }};
-        (LocalTeeV128 $index:ident) => {
-            set!(u128, fp.wrapping_add($index as usize), get!(u128, sp.wrapping_sub(2)))
-        };
-        (LocalCopy $src:ident $dst:ident) => {
-            set!(u64, fp.wrapping_add($dst as usize), get!(u64, fp.wrapping_add($src as usize)))
-        };
-        (LocalSetConst32 $dst:ident $value:ident) => {
-            set!(u32, fp.wrapping_add($dst as usize), $value)
-        };
-        (LocalSetConst64 $dst:ident $value:ident) => {
-            set!(u64, fp.wrapping_add($dst as usize), $value)
-        };
-        (LocalCopy2 $src:ident $dst:ident $src2:ident $dst2:ident) => {{
-            set!(u64, fp.wrapping_add($dst as usize), get!(u64, fp.wrapping_add($src as usize)));
-            set!(u64, fp.wrapping_add($dst2 as usize), get!(u64, fp.wrapping_add($src2 as usize)));
-        }};
-        (SelectTo $dst:ident) => {{
-            let c = pop!(u32);
-            let b = pop!(u64);
-            let a = pop!(u64);
-            set!(u64, fp.wrapping_add($dst as usize), if c != 0 { a } else { b });
-        }};
-        (SelectTee $dst:ident) => {{
-            let c = pop!(u32);
-            let b = pop!(u64);
-            let r = if c != 0 { get!(u64, sp.wrapping_sub(1)) } else { b };
-            set!(u64, sp.wrapping_sub(1), r);
-            set!(u64, fp.wrapping_add($dst as usize), r);
-        }};
-        (I64ExtendI32UL $a:ident) => {
-            push!(u64, u64::from(get!(u32, fp.wrapping_add($a as usize))))
-        };
-        (F32AddLoadL $a:ident $offset:ident) => {
-            load_operand!($a, $offset, f32, u32, 4, |a, b| a + b)
-        };
-        (F32SubLoadL $a:ident $offset:ident) => {
-            load_operand!($a, $offset, f32, u32, 4, |a, b| a - b)
-        };
-        (F32MulLoadL $a:ident $offset:ident) => {
-            load_operand!($a, $offset, f32, u32, 4, |a, b| a * b)
-        };
-        (F64AddLoadL $a:ident $offset:ident) => {
-            load_operand!($a, $offset, f64, u64, 8, |a, b| a + b)
-        };
-        (F64SubLoadL $a:ident $offset:ident) => {
-            load_operand!($a, $offset, f64, u64, 8, |a, b| a - b)
-        };
-        (F64MulLoadL $a:ident $offset:ident) => {
-            load_operand!($a, $offset, f64, u64, 8, |a, b| a * b)
-        };
-        (JumpIfLocalNez $index:ident $target:ident) => {{
-            if get!(u32, fp.wrapping_add($index as usize)) != 0 {
-                goto!($target as usize);
-            }
-            charge!();
-        }};
-        (JumpIfLocalEqz $index:ident $target:ident) => {{
-            if get!(u32, fp.wrapping_add($index as usize)) == 0 {
-                goto!($target as usize);
-            }
-            charge!();
-        }};
-        (I32AddJumpIfNe $local:ident $step:ident $target:ident) => {{
-            let other = pop!(u32);
-            let at = fp.wrapping_add($local as usize);
-            let v = get!(u32, at).wrapping_add($step as u32);
-            set!(u32, at, v);
-            if other != v {
-                goto!($target as usize);
-            }
-            charge!();
-        }};
-        (I32AddJumpIfNeC $local:ident $step:ident $limit:ident $target:ident) => {{
-            let at = fp.wrapping_add($local as usize);
-            let v = get!(u32, at).wrapping_add($step as u32);
-            set!(u32, at, v);
-            if v != $limit {
-                goto!($target as usize);
-            }
-            charge!();
-        }};
-        (I32AddJumpIfNeL $local:ident $step:ident $other:ident $target:ident) => {{
-            let at = fp.wrapping_add($local as usize);
-            let v = get!(u32, at).wrapping_add($step as u32);
-            set!(u32, at, v);
-            // `other` is not `local` (the translator checks): reading it after the write reads its old value.
-            if get!(u32, fp.wrapping_add($other as usize)) != v {
-                goto!($target as usize);
-            }
-            charge!();
-        }};
         (GlobalGet $index:ident) => {
             push!(
                 u64,
@@ -1096,12 +1421,6 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         };
         (GlobalSetV128 $index:ident) => {
             globals[inst.globals[$index as usize] as usize].value = pop!(u128)
-        };
-        (Const32 $value:ident) => {
-            push!(u32, $value)
-        };
-        (Const64 $value:ident) => {
-            push!(u64, $value)
         };
         (ConstV128 $index:ident) => {
             push!(u128, body.consts[$index as usize])
@@ -1378,7 +1697,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                 AllocFn::Malloc => push!(u32, request_size(arg(0), 16)),
                 AllocFn::Calloc => push!(
                     u32,
-                    arg(0).checked_mul(arg(1)).map_or(u32::MAX, |n| request_size(n, 16))
+                    arg(0)
+                        .checked_mul(arg(1))
+                        .map_or(u32::MAX, |n| request_size(n, 16))
                 ),
                 AllocFn::Realloc => push!(u32, request_size(arg(1), 16)),
                 AllocFn::AlignedAlloc | AllocFn::Memalign => {
@@ -1400,7 +1721,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
             let alloc = san_frames!();
             let resolve = |raw: &[RawFrame]| resolve_frames(instances, raw);
             let Some(san) = san_here!() else {
-                trap!(TrapKind::Host("sanitizer wrapper without a sanitizer".into()))
+                trap!(TrapKind::Host(
+                    "sanitizer wrapper without a sanitizer".into()
+                ))
             };
             let mem = &mut memories[san.memory as usize];
             let result = match kind {
@@ -1421,8 +1744,12 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
                     let old_size = san.block_size(old).unwrap_or(0);
                     let user = san.allocated(ret, size, 16, alloc.clone());
                     let n = old_size.min(size) as usize;
-                    if old != 0 && (old as usize + n) <= mem.data.len() && (user as usize + n) <= mem.data.len() {
-                        mem.data.copy_within(old as usize..old as usize + n, user as usize);
+                    if old != 0
+                        && (old as usize + n) <= mem.data.len()
+                        && (user as usize + n) <= mem.data.len()
+                    {
+                        mem.data
+                            .copy_within(old as usize..old as usize + n, user as usize);
                         mem.mark_dirty(user as usize, n);
                     }
                     if let Err(report) = san.free(old, alloc, &resolve) {
@@ -1479,388 +1806,333 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         }};
     }
 
-    // The dispatch loop, generated from the op list.
-    macro_rules! dispatch {
-        (
-            special { $($sname:ident { $($sf:ident : $sty:ty),* } [$($smeta:tt)*];)* }
-            unary { $($uname:ident : ($ua:ty) -> $ur:ty = $uf:expr;)* }
-            binary { $($bname:ident : ($ba:ty, $bb:ty) -> $br:ty = $bf:expr;)* }
-            fused { $($fname:ident [$fl:ident $fc:ident $fll:ident $flc:ident $fto:ident $flto:ident $fcto:ident $fllto:ident $flcto:ident $ftee:ident $fltee:ident $fctee:ident $flltee:ident $flctee:ident]
-                $(if [$j:ident $jl:ident $jc:ident $jll:ident $jlc:ident] else [$nj:ident $njl:ident $njc:ident $njll:ident $njlc:ident])?
-                : ($fa:ty, $fb:ty) -> $fr:ty = $ff:expr;)* }
-            ternary { $($tname:ident : ($ta:ty, $tb:ty, $tc:ty) -> $tr:ty = $tf:expr;)* }
-            unary_trap { $($utname:ident : ($uta:ty) -> $utr:ty = $utf:expr;)* }
-            binary_trap { $($btname:ident : ($bta:ty, $btb:ty) -> $btr:ty = $btf:expr;)* }
-            lane_extract { $($lename:ident : ($lea:ty) -> $ler:ty = $lef:expr;)* }
-            lane_replace { $($lrname:ident : ($lra:ty, $lrb:ty) -> $lrr:ty = $lrf:expr;)* }
-            load { $($ldname:ident / $ldsname:ident $([$ldl:ident $ldlc:ident $ldll:ident $ldc:ident])? : $ldn:literal -> $ldr:ty = $ldf:expr;)* }
-            store { $($stname:ident / $sttname:ident / $stsname:ident $([$stv:ident $stlv:ident $sttv:ident $sttlv:ident])? : ($sta:ty) -> $stn:literal = $stf:expr;)* }
-            load_lane { $($llname:ident / $llsname:ident : $lln:literal;)* }
-            store_lane { $($slname:ident / $sltname:ident / $slsname:ident : $sln:literal;)* }
-        ) => {
-            {
-            // Region by region, the region entered at the paused op is paid for first.
-            charge!();
-            loop {
-                if EXACT {
-                    // Strictly more: a run given a single unit of fuel never leaves this loop, so one-op steps count
-                    // every op one by one (the fuel tests compare region charging against them).
-                    if fuel_left > u64::from(rest_at!(pc!())) {
-                        save!(pc!());
-                        return Ok(None);
-                    }
-                    if fuel_left == 0 {
-                        save!(pc!());
-                        return Ok(Some(Exit::OutOfFuel));
-                    }
-                    fuel_left -= 1;
-                }
-                let pc = pc!();
-                debug_assert_eq!(
-                    sp,
-                    fp.wrapping_add(body.local_cells as usize + body.heights[pc] as usize),
-                    "stack height disagrees with the translator before op {pc} {:?}",
-                    code[pc]
-                );
-                debug_assert!(pc < code.len(), "pc {pc} past the end of the code");
-                // SAFETY: `pc` is in bounds: the translator ends every body with an op that never falls through
-                // and resolves every branch target inside the body; calls resume after their call op, which is
-                // never last; snapshot restore checks a paused frame's `pc` against the code's length.
-                // (`ip` points at op `pc` of `code`.)
-                let op = *unsafe { &*ip };
-                ip = ip.wrapping_add(1);
+    // Region by region, the region entered at the paused op is paid for first.
+    charge!();
+    loop {
+        if EXACT {
+            // Strictly more: a run given a single unit of fuel never leaves this loop, so one-op steps count
+            // every op one by one (the fuel tests compare region charging against them).
+            if fuel_left > u64::from(rest_at!(pc!())) {
+                save!(pc!());
+                return Ok(None);
+            }
+            if fuel_left == 0 {
+                save!(pc!());
+                return Ok(Some(Exit::OutOfFuel));
+            }
+            fuel_left -= 1;
+        }
+        // Region by region, handlers run the ops they can (and stop before any other).
+        #[cfg(feature = "handler-dispatch")]
+        if !EXACT {
+            let mut regs = handlers::Registers {
+                code: code.as_ptr(),
+                rest: rest.as_ptr(),
+                fuel: fuel_left,
+                ip,
+                sp,
+            };
+            let stop = handlers::run(&mut regs, fp, mem0_ptr, mem0_len);
+            (ip, sp, fuel_left) = (regs.ip, regs.sp, regs.fuel);
+            if stop == handlers::Stop::Fuel {
+                save!(pc!());
+                return Ok(None);
+            }
+        }
+        let pc = pc!();
+        debug_assert_eq!(
+            sp,
+            fp.wrapping_add(body.local_cells as usize + body.heights[pc] as usize),
+            "stack height disagrees with the translator before op {pc} {:?}",
+            code[pc]
+        );
+        debug_assert!(pc < code.len(), "pc {pc} past the end of the code");
+        // SAFETY: `pc` is in bounds: the translator ends every body with an op that never falls through
+        // and resolves every branch target inside the body; calls resume after their call op, which is
+        // never last; snapshot restore checks a paused frame's `pc` against the code's length.
+        // (`ip` points at op `pc` of `code`.)
+        let op = *unsafe { &*ip };
+        ip = ip.wrapping_add(1);
+        // The match arms, one per op, from the op list.
+        macro_rules! match_sink {
+            ($($name:ident { $($f:ident),* } => $body:tt)*) => {
                 match op {
-                    $(Op::$sname { $($sf),* } => special!($sname $($sf)*),)*
-                    $(Op::$uname {} => {
-                        let f: fn($ua) -> $ur = $uf;
-                        let a = pop!($ua);
-                        push!($ur, f(a));
-                    })*
-                    $(Op::$bname {} => {
-                        let f: fn($ba, $bb) -> $br = $bf;
-                        let b = pop!($bb);
-                        let a = pop!($ba);
-                        push!($br, f(a, b));
-                    })*
-                    $(
-                        Op::$fname {} => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let b = pop!($fb);
-                            let a = pop!($fa);
-                            push!($fr, f(a, b));
-                        }
-                        Op::$fl { b } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let a = pop!($fa);
-                            push!($fr, f(a, get!($fb, fp.wrapping_add(b as usize))));
-                        }
-                        Op::$fc { c } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let a = pop!($fa);
-                            push!($fr, f(a, <$fb as Imm>::from_imm(c)));
-                        }
-                        Op::$fll { a, b } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            push!($fr, f(get!($fa, fp.wrapping_add(a as usize)), get!($fb, fp.wrapping_add(b as usize))));
-                        }
-                        Op::$flc { a, c } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            push!($fr, f(get!($fa, fp.wrapping_add(a as usize)), <$fb as Imm>::from_imm(c)));
-                        }
-                        Op::$fto { dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let b = pop!($fb);
-                            let a = pop!($fa);
-                            set!($fr, fp.wrapping_add(dst as usize), f(a, b));
-                        }
-                        Op::$flto { b, dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let a = pop!($fa);
-                            set!($fr, fp.wrapping_add(dst as usize), f(a, get!($fb, fp.wrapping_add(b as usize))));
-                        }
-                        Op::$fcto { c, dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let a = pop!($fa);
-                            set!($fr, fp.wrapping_add(dst as usize), f(a, <$fb as Imm>::from_imm(c)));
-                        }
-                        Op::$fllto { a, b, dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            set!($fr, fp.wrapping_add(dst as usize), f(get!($fa, fp.wrapping_add(a as usize)), get!($fb, fp.wrapping_add(b as usize))));
-                        }
-                        Op::$flcto { a, c, dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            set!($fr, fp.wrapping_add(dst as usize), f(get!($fa, fp.wrapping_add(a as usize)), <$fb as Imm>::from_imm(c)));
-                        }
-                        Op::$ftee { dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let b = pop!($fb);
-                            let a = pop!($fa);
-                            let r = f(a, b);
-                            set!($fr, fp.wrapping_add(dst as usize), r);
-                            push!($fr, r);
-                        }
-                        Op::$fltee { b, dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let a = pop!($fa);
-                            let r = f(a, get!($fb, fp.wrapping_add(b as usize)));
-                            set!($fr, fp.wrapping_add(dst as usize), r);
-                            push!($fr, r);
-                        }
-                        Op::$fctee { c, dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let a = pop!($fa);
-                            let r = f(a, <$fb as Imm>::from_imm(c));
-                            set!($fr, fp.wrapping_add(dst as usize), r);
-                            push!($fr, r);
-                        }
-                        Op::$flltee { a, b, dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let r = f(get!($fa, fp.wrapping_add(a as usize)), get!($fb, fp.wrapping_add(b as usize)));
-                            set!($fr, fp.wrapping_add(dst as usize), r);
-                            push!($fr, r);
-                        }
-                        Op::$flctee { a, c, dst } => {
-                            let f: fn($fa, $fb) -> $fr = $ff;
-                            let r = f(get!($fa, fp.wrapping_add(a as usize)), <$fb as Imm>::from_imm(c));
-                            set!($fr, fp.wrapping_add(dst as usize), r);
-                            push!($fr, r);
-                        }
-                        $(
-                            Op::$j { target } => {
-                                let f: fn($fa, $fb) -> $fr = $ff;
-                                let b = pop!($fb);
-                                let a = pop!($fa);
-                                if f(a, b) != 0 {
-                                    goto!(target as usize);
-                                }
-                                charge!();
-                            }
-                            Op::$jl { b, target } => {
-                                let f: fn($fa, $fb) -> $fr = $ff;
-                                let a = pop!($fa);
-                                if f(a, get!($fb, fp.wrapping_add(b as usize))) != 0 {
-                                    goto!(target as usize);
-                                }
-                                charge!();
-                            }
-                            Op::$jc { c, target } => {
-                                let f: fn($fa, $fb) -> $fr = $ff;
-                                let a = pop!($fa);
-                                if f(a, <$fb as Imm>::from_imm(c)) != 0 {
-                                    goto!(target as usize);
-                                }
-                                charge!();
-                            }
-                            Op::$jll { a, b, target } => {
-                                let f: fn($fa, $fb) -> $fr = $ff;
-                                if f(get!($fa, fp.wrapping_add(a as usize)), get!($fb, fp.wrapping_add(b as usize))) != 0 {
-                                    goto!(target as usize);
-                                }
-                                charge!();
-                            }
-                            Op::$jlc { a, c, target } => {
-                                let f: fn($fa, $fb) -> $fr = $ff;
-                                if f(get!($fa, fp.wrapping_add(a as usize)), <$fb as Imm>::from_imm(c)) != 0 {
-                                    goto!(target as usize);
-                                }
-                                charge!();
-                            }
-                        )?
-                    )*
-                    $(Op::$tname {} => {
-                        let f: fn($ta, $tb, $tc) -> $tr = $tf;
-                        let c = pop!($tc);
-                        let b = pop!($tb);
-                        let a = pop!($ta);
-                        push!($tr, f(a, b, c));
-                    })*
-                    $(Op::$utname {} => {
-                        let f: fn($uta) -> Result<$utr, TrapKind> = $utf;
-                        let a = pop!($uta);
-                        match f(a) {
-                            Ok(r) => push!($utr, r),
-                            Err(kind) => trap!(kind),
-                        }
-                    })*
-                    $(Op::$btname {} => {
-                        let f: fn($bta, $btb) -> Result<$btr, TrapKind> = $btf;
-                        let b = pop!($btb);
-                        let a = pop!($bta);
-                        match f(a, b) {
-                            Ok(r) => push!($btr, r),
-                            Err(kind) => trap!(kind),
-                        }
-                    })*
-                    $(Op::$lename { lane } => {
-                        let f: fn($lea, u8) -> $ler = $lef;
-                        let a = pop!($lea);
-                        push!($ler, f(a, lane));
-                    })*
-                    $(Op::$lrname { lane } => {
-                        let f: fn($lra, u8, $lrb) -> $lrr = $lrf;
-                        let b = pop!($lrb);
-                        let a = pop!($lra);
-                        push!($lrr, f(a, lane, b));
-                    })*
-                    $(Op::$ldname { mem, offset } => {
-                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
-                        let addr = pop!(u64);
-                        let bytes: [u8; $ldn] = if mem == 0 {
-                            load0!(addr, offset, $ldn)
-                        } else {
-                            let m = mem!(mem);
-                            let Some(ea) = effective(m, addr, offset, $ldn) else {
-                                trap!(TrapKind::MemoryOutOfBounds)
-                            };
-                            m.data[ea..ea + $ldn].try_into().expect("range has the array's length")
-                        };
-                        push!($ldr, f(bytes));
-                    }
-                    $(Op::$ldl { a, offset } => {
-                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
-                        let addr = get!(u64, fp.wrapping_add(a as usize));
-                        let bytes: [u8; $ldn] = load0!(addr, u64::from(offset), $ldn);
-                        push!($ldr, f(bytes));
-                    }
-                    Op::$ldlc { a, c, offset } => {
-                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
-                        // The address is an i32 sum, wrapping like `i32.add`, and only then offset.
-                        let addr = u64::from(get!(u32, fp.wrapping_add(a as usize)).wrapping_add(c));
-                        let bytes: [u8; $ldn] = load0!(addr, u64::from(offset), $ldn);
-                        push!($ldr, f(bytes));
-                    }
-                    Op::$ldll { a, b, offset } => {
-                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
-                        // The address is an i32 sum, wrapping like `i32.add`, and only then offset.
-                        let addr = u64::from(get!(u32, fp.wrapping_add(a as usize)).wrapping_add(get!(u32, fp.wrapping_add(b as usize))));
-                        let bytes: [u8; $ldn] = load0!(addr, u64::from(offset), $ldn);
-                        push!($ldr, f(bytes));
-                    }
-                    Op::$ldc { c, offset } => {
-                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
-                        // As above, the stack operand being the first term.
-                        let addr = u64::from(pop!(u32).wrapping_add(c));
-                        let bytes: [u8; $ldn] = load0!(addr, u64::from(offset), $ldn);
-                        push!($ldr, f(bytes));
-                    })?)*
-                    $(Op::$ldsname { mem, offset } => {
-                        let f: fn([u8; $ldn]) -> $ldr = $ldf;
-                        let addr = pop!(u64);
-                        let m = mem!(mem);
-                        let Some(ea) = effective(m, addr, offset, $ldn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        san_check!(mem, ea, $ldn, false);
-                        let bytes: [u8; $ldn] = m.data[ea..ea + $ldn].try_into().expect("range has the array's length");
-                        push!($ldr, f(bytes));
-                    })*
-                    $(Op::$stsname { mem, offset } => {
-                        let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = pop!($sta);
-                        let addr = pop!(u64);
-                        let m = mem_mut!(mem);
-                        let Some(ea) = effective(m, addr, offset, $stn) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        san_check!(mem, ea, $stn, true);
-                        m.data[ea..ea + $stn].copy_from_slice(&f(v));
-                        if m.mark_dirty(ea, $stn) {
-                            watch_stop!();
-                        }
-                    })*
-                    $(Op::$stname { mem, offset } => {
-                        let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = pop!($sta);
-                        let addr = pop!(u64);
-                        store!(mem, addr, offset, $stn, f(v), false);
-                    })*
-                    $(Op::$sttname { mem, offset } => {
-                        let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = pop!($sta);
-                        let addr = pop!(u64);
-                        store!(mem, addr, offset, $stn, f(v), true);
-                    })*
-                    $($(Op::$stv { v, offset } => {
-                        let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = get!($sta, fp.wrapping_add(v as usize));
-                        let addr = pop!(u64);
-                        store!(0, addr, u64::from(offset), $stn, f(v), false);
-                    }
-                    Op::$stlv { a, v, offset } => {
-                        let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = get!($sta, fp.wrapping_add(v as usize));
-                        let addr = get!(u64, fp.wrapping_add(a as usize));
-                        store!(0, addr, u64::from(offset), $stn, f(v), false);
-                    }
-                    Op::$sttv { v, offset } => {
-                        let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = get!($sta, fp.wrapping_add(v as usize));
-                        let addr = pop!(u64);
-                        store!(0, addr, u64::from(offset), $stn, f(v), true);
-                    }
-                    Op::$sttlv { a, v, offset } => {
-                        let f: fn($sta) -> [u8; $stn] = $stf;
-                        let v = get!($sta, fp.wrapping_add(v as usize));
-                        let addr = get!(u64, fp.wrapping_add(a as usize));
-                        store!(0, addr, u64::from(offset), $stn, f(v), true);
-                    })?)*
-                    $(Op::$llname { mem, lane, offset } => {
-                        let v = pop!(u128);
-                        let addr = pop!(u64);
-                        let bytes: [u8; $lln] = if mem == 0 {
-                            load0!(addr, offset, $lln)
-                        } else {
-                            let m = mem!(mem);
-                            let Some(ea) = effective(m, addr, offset, $lln) else {
-                                trap!(TrapKind::MemoryOutOfBounds)
-                            };
-                            m.data[ea..ea + $lln].try_into().expect("range has the array's length")
-                        };
-                        let mut raw = [0u8; 8];
-                        raw[..$lln].copy_from_slice(&bytes);
-                        push!(u128, simd::replace_lane_bits(v, $lln * 8, lane, u64::from_le_bytes(raw)));
-                    }
-                    Op::$llsname { mem, lane, offset } => {
-                        let v = pop!(u128);
-                        let addr = pop!(u64);
-                        let m = mem!(mem);
-                        let Some(ea) = effective(m, addr, offset, $lln) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        san_check!(mem, ea, $lln, false);
-                        let bytes: [u8; $lln] = m.data[ea..ea + $lln].try_into().expect("range has the array's length");
-                        let mut raw = [0u8; 8];
-                        raw[..$lln].copy_from_slice(&bytes);
-                        push!(u128, simd::replace_lane_bits(v, $lln * 8, lane, u64::from_le_bytes(raw)));
-                    })*
-                    $(Op::$slname { mem, lane, offset } => {
-                        let v = pop!(u128);
-                        let addr = pop!(u64);
-                        store!(mem, addr, offset, $sln, <[u8; $sln]>::try_from(&simd::extract_lane_bits(v, $sln * 8, lane).to_le_bytes()[..$sln]).expect("a lane has at most 8 bytes"), false);
-                    }
-                    Op::$sltname { mem, lane, offset } => {
-                        let v = pop!(u128);
-                        let addr = pop!(u64);
-                        store!(mem, addr, offset, $sln, <[u8; $sln]>::try_from(&simd::extract_lane_bits(v, $sln * 8, lane).to_le_bytes()[..$sln]).expect("a lane has at most 8 bytes"), true);
-                    }
-                    Op::$slsname { mem, lane, offset } => {
-                        let v = pop!(u128);
-                        let addr = pop!(u64);
-                        let m = mem_mut!(mem);
-                        let Some(ea) = effective(m, addr, offset, $sln) else {
-                            trap!(TrapKind::MemoryOutOfBounds)
-                        };
-                        san_check!(mem, ea, $sln, true);
-                        m.data[ea..ea + $sln].copy_from_slice(&<[u8; $sln]>::try_from(&simd::extract_lane_bits(v, $sln * 8, lane).to_le_bytes()[..$sln]).expect("a lane has at most 8 bytes"));
-                        if m.mark_dirty(ea, $sln) {
-                            watch_stop!();
-                        }
-                    })*
+                    $(Op::$name { $($f),* } => $body)*
                 }
+            };
+        }
+        macro_rules! dispatch {
+            ($($table:tt)*) => {
+                semantics! { match_sink; $($table)* }
+            };
+        }
+        for_each_op_flat!(dispatch);
+    }
+}
+
+/// Handler-per-op dispatch: one function per op, generated from the op list with the semantics the match loop
+/// runs, taking the interpreter's registers as arguments and ending by calling the next op's handler in tail
+/// position, which LLVM compiles to a jump (a sibling call) in release builds. A chain of handlers runs while
+/// fuel is charged region by region; it stops at an op that only the match loop runs (calls, returns, tables,
+/// bulk memory, breakpoints, coverage, the sanitizer's ops, accesses to memories other than memory 0, dirty-page
+/// tracking) and at an op that traps, leaving the registers as they were before that op, and `run` runs it.
+/// Debug builds do not make sibling calls: there every handler returns to a trampoline.
+#[cfg(feature = "handler-dispatch")]
+mod handlers {
+    use super::{effective, effective_in, read, write};
+    use crate::error::TrapKind;
+    use crate::ir::{Imm, Op, StackValue};
+    use crate::num;
+    use crate::simd;
+    use crate::store::MemoryInst;
+    use crate::translate::RETURN_TARGET;
+
+    /// The registers a handler does not take as arguments, and where a chain leaves `ip` and `sp` when it stops.
+    #[derive(Debug)]
+    pub(super) struct Registers {
+        /// The running body's code and fuel regions (`FuncBody::rest`), one entry per op.
+        pub(super) code: *const Op,
+        pub(super) rest: *const u32,
+        pub(super) fuel: u64,
+        pub(super) ip: *const Op,
+        pub(super) sp: *mut u64,
+    }
+
+    /// Why a chain of handlers stopped.
+    #[derive(Debug, PartialEq, Eq)]
+    pub(super) enum Stop {
+        /// The op at `ip` is the match loop's to run; nothing of it has run.
+        Op,
+        /// Control entered the code at `ip` and the fuel left cannot pay for the rest of its region.
+        Fuel,
+        /// Debug builds only: one op ran and the trampoline calls the next handler.
+        Next,
+    }
+
+    type Handler = fn(&mut Registers, *const Op, *mut u64, *mut u64, *mut u8, usize) -> Stop;
+
+    /// Runs handlers from `regs.ip` until one stops; `fp` and memory 0 (`mem0_ptr`, `mem0_len`) are as in `run`.
+    pub(super) fn run(
+        regs: &mut Registers,
+        fp: *mut u64,
+        mem0_ptr: *mut u8,
+        mem0_len: usize,
+    ) -> Stop {
+        loop {
+            let (ip, sp) = (regs.ip, regs.sp);
+            // SAFETY: `ip` points at an op of the running body, as in `run`'s fetch.
+            let handler = handler_of(unsafe { &*ip });
+            match handler(regs, ip, sp, fp, mem0_ptr, mem0_len) {
+                Stop::Next => {}
+                stop => return stop,
             }
+        }
+    }
+
+    // The registers of the running handler, through the macros every handler defines for itself (`regs!`, `ip!`,
+    // `sp!`, `fp!`, `ip0!` and `sp0!`, the registers when it started, `mem0_ptr!`, `mem0_len!`). Stops before the
+    // op, which the match loop runs from the registers as they were.
+    macro_rules! bail {
+        () => {{
+            regs!().ip = ip0!();
+            regs!().sp = sp0!();
+            return Stop::Op;
+        }};
+    }
+    // SAFETY for every `get!`, `set!`, `pop!`, `push!` and `copy_cells!`: as in `run`.
+    macro_rules! get {
+        ($t:ty, $at:expr) => {{
+            let at: *mut u64 = $at;
+            // SAFETY: see above.
+            unsafe { read::<$t>(at) }
+        }};
+    }
+    macro_rules! set {
+        ($t:ty, $at:expr, $v:expr) => {{
+            let (at, v): (*mut u64, $t) = ($at, $v);
+            // SAFETY: see above.
+            unsafe { write::<$t>(at, v) }
+        }};
+    }
+    macro_rules! pop {
+        ($t:ty) => {{
+            sp!() = sp!().wrapping_sub(<$t as StackValue>::CELLS);
+            get!($t, sp!())
+        }};
+    }
+    macro_rules! push {
+        ($t:ty, $v:expr) => {{
+            let v: $t = $v;
+            set!($t, sp!(), v);
+            sp!() = sp!().wrapping_add(<$t as StackValue>::CELLS);
+        }};
+    }
+    macro_rules! local {
+        ($i:expr) => {
+            fp!().wrapping_add($i as usize)
+        };
+    }
+    macro_rules! top {
+        ($n:expr) => {
+            sp!().wrapping_sub($n)
+        };
+    }
+    macro_rules! shrink {
+        ($n:expr) => {
+            sp!() = sp!().wrapping_sub($n)
+        };
+    }
+    macro_rules! copy_cells {
+        ($src:expr, $dst:expr, $n:expr) => {{
+            let (src, dst, n): (*mut u64, *mut u64, usize) = ($src, $dst, $n);
+            // SAFETY: see above.
+            unsafe { std::ptr::copy(src, dst, n) }
+        }};
+    }
+    macro_rules! goto {
+        ($target:expr) => {{
+            let target: usize = $target;
+            ip!() = regs!().code.wrapping_add(target);
+        }};
+    }
+    // As `run`'s region charging; when the fuel cannot pay, `run` goes on op by op from `ip`.
+    macro_rules! op_after {
+        ($i:expr) => {{
+            let i: usize = $i;
+            // SAFETY: as in `run`.
+            *unsafe { &*ip!().wrapping_add(i) }
+        }};
+    }
+    // Returns are the match loop's.
+    macro_rules! do_return {
+        () => {
+            bail!()
+        };
+    }
+    macro_rules! charge {
+        () => {{
+            let pc = (ip!().addr() - regs!().code.addr()) / size_of::<Op>();
+            // SAFETY: `rest` has one entry per op and `ip` points at an op, as in `run`.
+            let n = u64::from(unsafe { *regs!().rest.add(pc) });
+            if regs!().fuel < n {
+                regs!().ip = ip!();
+                regs!().sp = sp!();
+                return Stop::Fuel;
             }
+            regs!().fuel -= n;
+        }};
+    }
+    // The match loop runs the op again and traps, with the trap's bookkeeping.
+    macro_rules! trap {
+        ($kind:expr) => {
+            bail!()
+        };
+    }
+    macro_rules! load0 {
+        ($addr:expr, $offset:expr, $n:literal) => {{
+            let (addr, offset): (u64, u64) = ($addr, $offset);
+            let Some(ea) = effective_in(mem0_len!(), addr, offset, $n) else {
+                bail!()
+            };
+            // SAFETY: `mem0_ptr` addresses the `mem0_len` bytes of memory 0 of the running instance, as in `run`,
+            // and the access lies inside them.
+            unsafe { std::ptr::read_unaligned(mem0_ptr!().add(ea).cast::<[u8; $n]>()) }
+        }};
+    }
+    macro_rules! store0 {
+        ($addr:expr, $offset:expr, $n:expr, $bytes:expr) => {{
+            let (addr, offset, bytes): (u64, u64, [u8; $n]) = ($addr, $offset, $bytes);
+            let Some(ea) = effective_in(mem0_len!(), addr, offset, $n) else {
+                bail!()
+            };
+            // SAFETY: as in `load0!`.
+            unsafe { std::ptr::write_unaligned(mem0_ptr!().add(ea).cast::<[u8; $n]>(), bytes) }
+        }};
+    }
+    // Other memories, the sanitizer's checks, dirty-page tracking and the special ops not shared are the match
+    // loop's.
+    macro_rules! mem {
+        ($idx:expr) => {{
+            let m: &MemoryInst = bail!();
+            m
+        }};
+    }
+    macro_rules! mem_mut {
+        ($idx:expr) => {{
+            let m: &mut MemoryInst = bail!();
+            m
+        }};
+    }
+    macro_rules! san_check {
+        ($($t:tt)*) => {
+            bail!()
+        };
+    }
+    macro_rules! watch_stop {
+        () => {
+            bail!()
+        };
+    }
+    macro_rules! unshared_special {
+        ($($t:tt)*) => {
+            bail!()
         };
     }
 
-    for_each_op!(dispatch)
+    // One handler per op, and `handler_of`, which finds an op's handler.
+    macro_rules! handler_sink {
+        ($($name:ident { $($f:ident),* } => $body:tt)*) => {
+            #[inline(always)]
+            fn handler_of(op: &Op) -> Handler {
+                match op {
+                    $(Op::$name { .. } => $name as Handler,)*
+                }
+            }
+            $(
+                #[allow(non_snake_case, unreachable_code, unused_assignments, unused_macros, unused_mut, unused_variables, clippy::let_unit_value)]
+                fn $name(
+                    regs: &mut Registers,
+                    ip0: *const Op,
+                    sp0: *mut u64,
+                    fp: *mut u64,
+                    mem0_ptr: *mut u8,
+                    mem0_len: usize,
+                ) -> Stop {
+                    let mut ip = ip0.wrapping_add(1);
+                    let mut sp = sp0;
+                    macro_rules! regs { () => { regs }; }
+                    macro_rules! ip { () => { ip }; }
+                    macro_rules! sp { () => { sp }; }
+                    macro_rules! fp { () => { fp }; }
+                    macro_rules! ip0 { () => { ip0 }; }
+                    macro_rules! sp0 { () => { sp0 }; }
+                    macro_rules! mem0_ptr { () => { mem0_ptr }; }
+                    macro_rules! mem0_len { () => { mem0_len }; }
+                    let Op::$name { $($f),* } = (
+                        // SAFETY: `ip0` points at an op of the running body, as in `run`.
+                        unsafe { *ip0 }
+                    ) else {
+                        // SAFETY: `handler_of` chose this handler for this op's variant.
+                        unsafe { std::hint::unreachable_unchecked() }
+                    };
+                    $body
+                    if cfg!(debug_assertions) {
+                        regs.ip = ip;
+                        regs.sp = sp;
+                        return Stop::Next;
+                    }
+                    // SAFETY: `ip` points at an op of the running body, as in `run`'s fetch.
+                    let next = handler_of(unsafe { &*ip });
+                    next(regs, ip, sp, fp, mem0_ptr, mem0_len)
+                }
+            )*
+        };
+    }
+
+    macro_rules! handlers_from_table {
+        ($($table:tt)*) => {
+            semantics! { handler_sink; $($table)* }
+        };
+    }
+    for_each_op_flat!(handlers_from_table);
 }
