@@ -1825,12 +1825,18 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
         // Region by region, handlers run the ops they can (and stop before any other).
         #[cfg(feature = "handler-dispatch")]
         if !EXACT {
+            // The running instance's edge counters, which `Cov` and `CovJump` handlers count in.
+            let counters: &mut [u8] = coverage
+                .get_mut(inst.cov_base as usize..)
+                .unwrap_or_default();
             let mut regs = handlers::Registers {
                 code: code.as_ptr(),
                 rest: rest.as_ptr(),
                 fuel: fuel_left,
                 ip,
                 sp,
+                counters: counters.as_mut_ptr(),
+                counters_len: counters.len(),
             };
             let stop = handlers::run(&mut regs, fp, mem0_ptr, mem0_len);
             (ip, sp, fuel_left) = (regs.ip, regs.sp, regs.fuel);
@@ -1874,8 +1880,9 @@ fn run<const EXACT: bool>(store: &mut Store, fuel: &mut u64) -> Result<Option<Ex
 /// runs, taking the interpreter's registers as arguments and ending by calling the next op's handler in tail
 /// position, which LLVM compiles to a jump (a sibling call) in release builds. A chain of handlers runs while
 /// fuel is charged region by region; it stops at an op that only the match loop runs (calls, returns, tables,
-/// bulk memory, breakpoints, coverage, the sanitizer's ops, accesses to memories other than memory 0, dirty-page
-/// tracking) and at an op that traps, leaving the registers as they were before that op, and `run` runs it.
+/// bulk memory, breakpoints, coverage's branch ops and comparison logging — edges counted by `Cov` and `CovJump`
+/// are counted here —, the sanitizer's ops, accesses to memories other than memory 0, dirty-page tracking) and at
+/// an op that traps, leaving the registers as they were before that op, and `run` runs it.
 /// Debug builds do not make sibling calls: there every handler returns to a trampoline.
 #[cfg(feature = "handler-dispatch")]
 mod handlers {
@@ -1896,6 +1903,10 @@ mod handlers {
         pub(super) fuel: u64,
         pub(super) ip: *const Op,
         pub(super) sp: *mut u64,
+        /// The running instance's edge counters (`counters_len` of them), borrowed from the store's coverage
+        /// map for the chain's run.
+        pub(super) counters: *mut u8,
+        pub(super) counters_len: usize,
     }
 
     /// Why a chain of handlers stopped.
@@ -2073,7 +2084,33 @@ mod handlers {
             bail!()
         };
     }
+    // Counts edge `$edge` of the running instance; a counter about to overflow (which the match loop carries into
+    // the store's overflow counters) and an edge outside the map stop the chain before the op.
+    macro_rules! count_edge {
+        ($edge:expr) => {{
+            let i = $edge as usize;
+            if i >= regs!().counters_len {
+                bail!()
+            }
+            // SAFETY: `counters` points at `counters_len` counters of the store's coverage map, which nothing else
+            // reaches while the chain runs, and `i` is below that.
+            let counter = unsafe { &mut *regs!().counters.add(i) };
+            if *counter == u8::MAX {
+                bail!()
+            }
+            *counter += 1;
+        }};
+    }
+    // Edge counting runs here; the other special ops not shared are the match loop's.
     macro_rules! unshared_special {
+        (Cov $edge:ident) => {
+            count_edge!($edge)
+        };
+        (CovJump $edge:ident $target:ident) => {{
+            count_edge!($edge);
+            goto!($target as usize);
+            charge!();
+        }};
         ($($t:tt)*) => {
             bail!()
         };

@@ -7,6 +7,28 @@ use support::{
     BenchEngine, Wasmi, code_section_size, engines, generated_module, public_workloads, workloads,
 };
 
+/// Runs `run(n)` twice on one instance of `wasm` in `engine` and reads its first `reports` values of
+/// `report(k)`. The benchmark calls `run` repeatedly on one instance: the two calls must agree.
+fn smoke_run(
+    engine: &dyn BenchEngine,
+    wasm: &[u8],
+    n: u32,
+    reports: u32,
+) -> Result<(u32, Vec<u32>), String> {
+    let mut instance = engine.compile(wasm)?.instantiate()?;
+    let first = instance.run(n)?;
+    let second = instance.run(n)?;
+    if first != second {
+        return Err(format!(
+            "a second call returned {second:#x}, the first {first:#x}"
+        ));
+    }
+    let reports = (0..reports)
+        .map(|k| instance.call("report", k))
+        .collect::<Result<Vec<u32>, String>>()?;
+    Ok((first, reports))
+}
+
 #[test]
 fn every_workload_agrees_across_engines() {
     let workloads = workloads();
@@ -26,21 +48,7 @@ fn every_workload_agrees_across_engines() {
         );
         let mut results = Vec::new();
         for engine in engines() {
-            let outcome = engine
-                .compile(&w.wasm)
-                .and_then(|module| module.instantiate())
-                .and_then(|mut instance| {
-                    // The benchmark calls `run` repeatedly on one instance: it must not depend on earlier calls.
-                    let first = instance.run(w.smoke_n)?;
-                    let second = instance.run(w.smoke_n)?;
-                    if first == second {
-                        Ok(first)
-                    } else {
-                        Err(format!(
-                            "a second call returned {second:#x}, the first {first:#x}"
-                        ))
-                    }
-                });
+            let outcome = smoke_run(engine.as_ref(), &w.wasm, w.smoke_n, 0).map(|(sum, _)| sum);
             results.push((engine.name(), outcome));
         }
         // Engines the workload declares unsupported may fail; every engine that returns must agree.
@@ -93,25 +101,15 @@ fn every_public_program_agrees_across_engines() {
     for w in &programs {
         let mut results = Vec::new();
         for engine in engines() {
-            let outcome = engine
-                .compile(&w.wasm)
-                .and_then(|module| module.instantiate())
-                .and_then(|mut instance| {
-                    let first = instance.run(w.smoke_n)?;
-                    let second = instance.run(w.smoke_n)?;
-                    let reports = (0..w.reports)
-                        .map(|k| instance.call("report", k))
-                        .collect::<Result<Vec<u32>, String>>()?;
-                    if first != second {
-                        Err(format!(
-                            "a second call returned {second:#x}, the first {first:#x}"
-                        ))
-                    } else if w.failed(first) {
-                        Err(format!("the program reports a failure: {first:#x}"))
+            let outcome = smoke_run(engine.as_ref(), &w.wasm, w.smoke_n, w.reports).and_then(
+                |(sum, reports)| {
+                    if w.failed(sum) {
+                        Err(format!("the program reports a failure: {sum:#x}"))
                     } else {
-                        Ok((first, reports))
+                        Ok((sum, reports))
                     }
-                });
+                },
+            );
             results.push((engine.name(), outcome));
         }
         // Public programs run in every engine: none may fail, and all agree.
