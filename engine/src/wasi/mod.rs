@@ -85,6 +85,19 @@ pub enum WasiError {
          (or `--trust-snapshot-dirs` to write back to the host paths the snapshot records)"
     )]
     Unbound { mounts: String },
+    /// A host file or directory that a restored state read is no longer what it was.
+    #[error("the host file or directory {path} changed since the snapshot read it: {why}")]
+    HostChanged {
+        path: std::path::PathBuf,
+        why: String,
+    },
+    /// Host-backed preopens restored from saved state still have files to read but no host directory to read
+    /// them from.
+    #[error(
+        "the directories {mounts} still have host files to read, but no host directory was given for them: give \
+         `--dir HOST::GUEST` for each (or `--trust-snapshot-dirs` to read from the host paths the snapshot records)"
+    )]
+    UnboundRead { mounts: String },
     /// A guest path given by the embedder does not lie in any preopened directory, or cannot be used.
     #[error("guest path {path}: {reason}")]
     GuestPath { path: String, reason: String },
