@@ -994,8 +994,8 @@ impl HostIdent {
     }
 }
 
-/// A host directory a preopen reads from lazily.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A host directory a preopen reads from lazily. Equal to another with the same state wherever each is bound.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 pub(crate) struct HostSource {
     /// The host directory as resolved when the context was built (absolute); never read by itself after a
     /// restore (see [`Vfs::bind_source`]).
@@ -1009,6 +1009,15 @@ pub(crate) struct HostSource {
     /// Where it is read from now: the builder's directory, or bound after a restore; never in encoded state.
     #[serde(skip)]
     pub(crate) bound: Option<PathBuf>,
+}
+
+impl PartialEq for HostSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.recorded == other.recorded
+            && self.fixed_time == other.fixed_time
+            && self.imported == other.imported
+            && self.seen == other.seen
+    }
 }
 
 /// A host file or directory that is not what a restored state read.
