@@ -78,19 +78,19 @@ fn main() {
     println!(
         "capicola run --dir DIR::/d cow.wasm -- sum {FILE}: median of {RUNS} runs each, taking turns"
     );
+    println!("/usr holds {} entries", count_entries(usr));
+    let row = |label: &str, time: Duration, rss: i64| {
+        println!(
+            "{label:<34} {:8.2} ms  {:7.1} MiB peak RSS",
+            time.as_secs_f64() * 1e3,
+            rss as f64 / 1024.0
+        );
+    };
+    row("--dir /usr:", usr_time, usr_rss);
+    row("--dir <empty temporary directory>:", empty_time, empty_rss);
     println!(
-        "--dir /usr ({} entries under it):    {:8.2} ms  {:7.1} MiB peak RSS",
-        count_entries(usr),
-        usr_time.as_secs_f64() * 1e3,
-        usr_rss as f64 / 1024.0
-    );
-    println!(
-        "--dir <empty temporary directory>: {:8.2} ms  {:7.1} MiB peak RSS",
-        empty_time.as_secs_f64() * 1e3,
-        empty_rss as f64 / 1024.0
-    );
-    println!(
-        "ratio /usr / empty:                 {:8.2}x    {:7.2}x",
+        "{:<34} {:8.2}x    {:7.2}x",
+        "ratio /usr / empty:",
         usr_time.as_secs_f64() / empty_time.as_secs_f64(),
         usr_rss as f64 / empty_rss as f64
     );

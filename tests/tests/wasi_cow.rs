@@ -324,3 +324,29 @@ fn copy_tree(from: &Path, to: &Path) {
             .expect("settable");
     }
 }
+
+#[test]
+fn a_host_symlink_planted_after_the_listing_is_not_followed_out_of_the_tree() {
+    let outside = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(outside.path().join("secret"), "secret\n").expect("writable");
+    let host = tempfile::tempdir().expect("a temporary directory");
+    std::fs::create_dir(host.path().join("sub")).expect("writable");
+    std::fs::write(host.path().join("sub/secret"), "inside\n").expect("writable");
+    std::fs::write(host.path().join("file"), "inside\n").expect("writable");
+    let mut ctx = WasiCtx::builder()
+        .args(["cow", "cat", "sub/secret", "cat", "file"])
+        .preopen_dir(host.path(), "/d", DirMode::ReadOnly)
+        .deterministic(1)
+        .build()
+        .expect("the top is listed");
+    // After the listing, `sub` and `file` become symlinks leading out of the tree.
+    std::fs::remove_dir_all(host.path().join("sub")).expect("removable");
+    std::os::unix::fs::symlink(outside.path(), host.path().join("sub")).expect("writable");
+    std::fs::remove_file(host.path().join("file")).expect("removable");
+    std::os::unix::fs::symlink(outside.path().join("secret"), host.path().join("file"))
+        .expect("writable");
+    let (code, out) = run_in_process(&mut ctx);
+    assert_eq!(code, 0);
+    // EIO (29) for both: neither is read through the symlink.
+    assert_eq!(out, "sub/secret: errno 29\nfile: errno 29\n");
+}

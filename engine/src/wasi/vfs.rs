@@ -668,7 +668,8 @@ impl Vfs {
             return Err(Errno::NOSPC);
         }
         let source = self.sources.get(unread.src as usize).ok_or(Errno::IO)?;
-        let path = source.bound.as_ref().ok_or(Errno::IO)?.join(&rel);
+        let base = source.bound.as_ref().ok_or(Errno::IO)?;
+        let path = inside(base, &rel).map_err(|_| Errno::IO)?;
         let (ident, data) = read_host_file(&path).map_err(|_| Errno::IO)?;
         let expected_stat = matches!(ident, HostIdent::File { size, mtime, .. }
             if size == unread.size && mtime == unread.mtime);
@@ -753,10 +754,10 @@ impl Vfs {
             } else {
                 host.join(rel)
             };
-            let found = match recorded {
+            let found = inside(host, rel).and_then(|path| match recorded {
                 HostIdent::File { .. } => read_host_file(&path).map(|(ident, _)| ident),
                 HostIdent::Dir { .. } => read_listing(&path).map(|(ident, _)| ident),
-            };
+            });
             let why = match found {
                 Ok(ident) if ident == *recorded => continue,
                 Ok(ident) => recorded.difference(&ident),
@@ -874,11 +875,7 @@ impl Vfs {
                 source.recorded.display()
             ))
         })?;
-        let host = if rel.is_empty() {
-            base.clone()
-        } else {
-            base.join(&rel)
-        };
+        let host = inside(base, &rel)?;
         let fixed = source.fixed_time;
         let (ident, listing) = read_listing(&host)?;
         if source.seen.get(&rel).is_some_and(|seen| *seen != ident) {
@@ -1053,6 +1050,33 @@ enum HostKind {
     Symlink(String),
 }
 
+/// The host path of `rel` (a relative path as the tree records it, which may come from a crafted snapshot) under
+/// the host directory `base` (absolute, resolved): an error unless every component of `rel` is a plain name and
+/// the directory holding it resolves, on the host, to `base` joined with its path — no `..`, and no host symlink
+/// (one planted since the listing, say) leads the read out of the tree. The last component is never followed:
+/// the callers read it without following it.
+fn inside(base: &Path, rel: &str) -> std::io::Result<PathBuf> {
+    if rel.is_empty() {
+        return Ok(base.to_path_buf());
+    }
+    let plain = |c: &str| !c.is_empty() && c != "." && c != ".." && !c.contains('\0');
+    if !rel.split('/').all(plain) {
+        return Err(std::io::Error::other(format!(
+            "{rel:?} is not a plain relative path"
+        )));
+    }
+    let path = base.join(rel);
+    let parent = path.parent().unwrap_or(base);
+    if std::fs::canonicalize(parent)? != parent {
+        return Err(std::io::Error::other(format!(
+            "{} leads out of {}",
+            parent.display(),
+            base.display()
+        )));
+    }
+    Ok(path)
+}
+
 /// Nanoseconds since the Unix epoch of a host timestamp (0 when the host has none).
 fn system_ns(t: std::io::Result<std::time::SystemTime>) -> u64 {
     t.ok()
@@ -1072,6 +1096,10 @@ fn hash64(bytes: &[u8]) -> u64 {
 /// Lists a host directory without following anything: its entries with UTF-8 names, in name order (devices,
 /// sockets, FIFOs and names that are not UTF-8 are left out, as WASI cannot name them), and its identity.
 fn read_listing(host: &Path) -> std::io::Result<(HostIdent, Vec<HostEntry>)> {
+    // A directory itself, not a symlink to one (which may lead anywhere).
+    if !std::fs::symlink_metadata(host)?.is_dir() {
+        return Err(std::io::Error::other("not a directory"));
+    }
     let mut names: Vec<String> = std::fs::read_dir(host)?
         .filter_map(|e| match e {
             Ok(e) => e.file_name().into_string().ok().map(Ok),
