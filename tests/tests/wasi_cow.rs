@@ -350,3 +350,44 @@ fn a_host_symlink_planted_after_the_listing_is_not_followed_out_of_the_tree() {
     // EIO (29) for both: neither is read through the symlink.
     assert_eq!(out, "sub/secret: errno 29\nfile: errno 29\n");
 }
+
+#[test]
+fn a_reset_to_a_baseline_forgets_what_was_read_after_it_and_reads_it_again_the_same() {
+    // As a fuzz target resets: the context is cloned at the baseline and restored from the clone after each run.
+    let host = tempfile::tempdir().expect("a temporary directory");
+    std::fs::create_dir(host.path().join("sub")).expect("writable");
+    std::fs::write(host.path().join("sub/f.txt"), "contents\n").expect("writable");
+    std::fs::write(host.path().join("top.txt"), "top\n").expect("writable");
+    let base = WasiCtx::builder()
+        .args(["cow", "cat", "sub/f.txt", "ls", "sub", "cat", "top.txt"])
+        .preopen_dir(host.path(), "/d", DirMode::Sandboxed)
+        .deterministic(1)
+        .build()
+        .expect("the top is listed");
+    let mut ctx = base.clone();
+    let first = run_in_process(&mut ctx);
+    assert_eq!(first, (0, "contents\nf.txt\ntop\n".to_string()));
+    assert_eq!((ctx.host_reads().0, ctx.host_reads().1), (2, 2));
+    ctx.clone_from(&base);
+    assert_eq!(
+        (ctx.host_reads().0, ctx.host_reads().1),
+        (0, 1),
+        "the reset forgot the reads"
+    );
+    assert_eq!(run_in_process(&mut ctx), first);
+    assert_eq!(ctx.to_bytes().ok(), {
+        let mut again = base.clone();
+        run_in_process(&mut again);
+        again.to_bytes().ok()
+    });
+    // Changed on the host since the baseline: a file in a directory the baseline had not listed is listed and read
+    // anew; one the baseline listed (top.txt, at the top) no longer has the size it listed: EIO (29), not other
+    // contents.
+    std::fs::write(host.path().join("sub/f.txt"), "new contents\n").expect("writable");
+    std::fs::write(host.path().join("top.txt"), "top, changed\n").expect("writable");
+    ctx.clone_from(&base);
+    assert_eq!(
+        run_in_process(&mut ctx),
+        (0, "new contents\nf.txt\ntop.txt: errno 29\n".into())
+    );
+}
