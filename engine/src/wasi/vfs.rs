@@ -1236,6 +1236,32 @@ mod tests {
     }
 
     #[test]
+    fn recorded_host_paths_must_be_plain_names() {
+        let base = Path::new("/nonexistent-capicola-base");
+        for bad in ["..", "../x", "a/../b", "a//b", "./a", "a/", "/a", "a\0b"] {
+            let error = inside(base, bad).expect_err(bad);
+            assert!(error.to_string().contains("plain"), "{bad}: {error}");
+        }
+        assert_eq!(inside(base, "").ok(), Some(base.to_path_buf()));
+    }
+
+    #[test]
+    fn an_unlisted_directory_stops_a_walk_and_is_not_found_without_listing() {
+        let (mut vfs, root) = tree();
+        let sub = vfs.lookup_listed(root, "sub", false).expect("sub exists");
+        if let NodeKind::Dir { unlisted, .. } = &mut vfs.node_mut(sub).kind {
+            *unlisted = Some(Unlisted {
+                src: 0,
+                rel: "sub".into(),
+            });
+        }
+        assert_eq!(vfs.resolve_listed(root, "sub/f", false), Err(Errno::NOENT));
+        // With no host directory to list it from, listing is EIO.
+        assert_eq!(vfs.resolve(root, "sub/f", false), Err(Errno::IO));
+        assert!(vfs.lookup_listed(root, "sub", false).is_ok());
+    }
+
+    #[test]
     fn inodes_are_freed_and_reused() {
         let (mut vfs, root) = tree();
         let sub = vfs.lookup_listed(root, "sub", false).expect("sub exists");
