@@ -308,6 +308,27 @@ impl Run {
         }
     }
 
+    /// The options that give `resume` the run's host directories again (`--dir HOST::GUEST`, `--dir-rw` for
+    /// read-write ones), as the run recorded them.
+    pub fn host_dir_options(&self) -> Vec<(&'static str, String)> {
+        let Run::Wasi(program) = self else {
+            return Vec::new();
+        };
+        program
+            .mounts()
+            .into_iter()
+            .filter_map(|m| {
+                let host = m.recorded_host?;
+                let flag = if m.mode == capicola_engine::wasi::DirMode::ReadWrite {
+                    "--dir-rw"
+                } else {
+                    "--dir"
+                };
+                Some((flag, format!("{}::{}", host.display(), m.guest)))
+            })
+            .collect()
+    }
+
     /// Whether the program is a WASI program.
     pub fn is_wasi(&self) -> bool {
         matches!(self, Run::Wasi(_))
