@@ -86,7 +86,7 @@ impl Fd {
 pub(crate) struct Preopen {
     /// The name the guest sees (`fd_prestat_dir_name`).
     pub(crate) guest: String,
-    /// The host directory it was copied from, if any: absolute, as resolved when the context was built.
+    /// The host directory it reads from, if any: absolute, as resolved when the context was built.
     pub(crate) host: Option<PathBuf>,
     pub(crate) mode: DirMode,
     pub(crate) root: u64,
@@ -105,7 +105,7 @@ pub struct Mount {
     /// The path the guest sees.
     pub guest: String,
     pub mode: DirMode,
-    /// The host directory it was copied from, as recorded when the context was built (absolute).
+    /// The host directory it reads from, as recorded when the context was built (absolute).
     pub recorded_host: Option<PathBuf>,
     /// Where write-back goes, once known.
     pub write_back_to: Option<PathBuf>,
@@ -346,7 +346,8 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// Copies the host directory `host` into the sandbox, preopened as `guest` (`--dir HOST::GUEST`).
+    /// Preopens the host directory `host` as `guest` (`--dir HOST::GUEST`): read lazily into the sandbox, a
+    /// directory when the guest first looks into it, a file when it first opens it (see `engine/src/wasi/README.md`).
     pub fn preopen_dir(
         mut self,
         host: impl Into<PathBuf>,
@@ -420,14 +421,15 @@ impl WasiCtxBuilder {
     }
 
     /// Largest size of all files of the virtual filesystem together, in bytes (default [`DEFAULT_MAX_FS_BYTES`]):
-    /// writes beyond fail with `ENOSPC`, and copying in a host directory holding more is an error of `build`.
+    /// writes beyond fail with `ENOSPC`, and so does opening a host file that would take the total past it.
     pub fn max_fs_bytes(mut self, bytes: u64) -> Self {
         self.max_fs_bytes = Some(bytes);
         self
     }
 
-    /// Builds the context, copying the preopened host directories in. Host directories are resolved to absolute
-    /// paths first (a read-write one is written back there, whatever the working directory is later).
+    /// Builds the context, listing the top of each preopened host directory (the rest is read lazily). Host
+    /// directories are resolved to absolute paths first (a read-write one is written back there, whatever the
+    /// working directory is later).
     pub fn build(self) -> Result<WasiCtx, WasiError> {
         let deterministic = self.seed.is_some();
         let default_out = if deterministic {

@@ -65,7 +65,7 @@ pub fn define(linker: &mut Linker, store: &mut Store) -> Result<(), Error> {
 /// What can go wrong setting up or driving a WASI program (guest misbehaviour is an errno or a trap, not this).
 #[derive(Debug, thiserror::Error)]
 pub enum WasiError {
-    /// A host directory could not be copied in or written back.
+    /// A host directory could not be opened, read or written back.
     #[error("{action} {path}")]
     Io {
         action: &'static str,

@@ -21,9 +21,9 @@ pub(crate) enum NodeKind {
     File {
         #[serde(with = "serde_bytes::shared")]
         data: Arc<Vec<u8>>,
-        /// Written since it was copied in from the host (write-back only writes these).
+        /// Written since it was listed from the host (write-back only writes these).
         modified: bool,
-        /// The path, relative to its preopen, this file was copied in from (`None` for a file the guest
+        /// The path, relative to its preopen, this file was listed from (`None` for a file the guest
         /// created): write-back writes a file whose path is no longer this one, modified or not.
         #[serde(default)]
         origin: Option<String>,
@@ -1182,7 +1182,7 @@ fn read_at_most(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
     file.take(size.saturating_add(1)).read_to_end(&mut data)?;
     if data.len() as u64 > size {
         return Err(std::io::Error::other(format!(
-            "{} grew while it was copied in",
+            "{} grew while it was read",
             path.display()
         )));
     }
