@@ -1,6 +1,8 @@
 //! Snapshots: the whole state of a store — paused run included — as plain data, restorable into a fresh store, and its versioned on-disk format.
 //!
-//! File layout, format version 3 (all integers little-endian):
+//! File layout, format version 5 (all integers little-endian; version 4 added the sanitizer's state to the body,
+//! version 5 changed the WASI context carried as host state: host directories read lazily, with the identity of
+//! every host file and directory read):
 //! `magic "CAPISNAP"` | `format version: u32` | `header length: u32` (bytes from the magic to the header checksum,
 //! both included) | `engine version: u16 length + UTF-8` | `module count: u32` | `module SHA-256 hashes: 32 bytes
 //! each` | `raw body length: u64` | `compressed body length: u64` | `body checksum: u32` (CRC32C of the body) |
@@ -26,7 +28,7 @@ use crate::types::{FuncType, GlobalType, MemoryType, TableType, ValType};
 /// First bytes of every snapshot file.
 pub const MAGIC: [u8; 8] = *b"CAPISNAP";
 /// Version of the snapshot format this engine reads and writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// Granularity at which memory is stored (and, later, tracked for reset).
 pub const SNAPSHOT_PAGE: usize = 4096;
 

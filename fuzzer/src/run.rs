@@ -196,6 +196,44 @@ impl Run {
         }
     }
 
+    /// Chooses where a restored run reads its host directories from: each `(host, guest)` of `dirs` binds the
+    /// directory with that guest path (of any mode) to `host`, once every file and directory the snapshot read
+    /// from it is checked to be unchanged there (size, modification time, contents or listing): a change is an
+    /// error naming the file.
+    pub fn bind_dirs(&mut self, dirs: &[(std::path::PathBuf, String)]) -> Result<(), RunError> {
+        let Run::Wasi(program) = self else {
+            return match dirs.first() {
+                Some((_, guest)) => Err(RunError::UnknownDir {
+                    guest: guest.clone(),
+                    available: "none".into(),
+                }),
+                None => Ok(()),
+            };
+        };
+        for (host, guest) in dirs {
+            program.bind_dir(guest, host)?;
+        }
+        Ok(())
+    }
+
+    /// After [`Run::bind_dirs`] and [`Run::bind_write_back_dirs`]: an error naming the directories that still have
+    /// host files to read but no host directory to read them from.
+    pub fn check_read_dirs(&self) -> Result<(), RunError> {
+        let Run::Wasi(program) = self else {
+            return Ok(());
+        };
+        let unbound = program.unbound_read_dirs();
+        if unbound.is_empty() {
+            return Ok(());
+        }
+        Err(RunError::Program(
+            capicola_engine::wasi::WasiError::UnboundRead {
+                mounts: unbound.join(", "),
+            }
+            .into(),
+        ))
+    }
+
     /// Chooses where a restored run writes its `--dir-rw` directories back: each `(host, guest)` of `dirs` binds
     /// the read-write directory with that guest path to `host`; with `trust`, the others go to the host paths
     /// the snapshot recorded. Any read-write directory left without a host directory is an error naming it, so
@@ -268,6 +306,27 @@ impl Run {
                 .iter()
                 .any(|m| m.mode == capicola_engine::wasi::DirMode::ReadWrite),
         }
+    }
+
+    /// The options that give `resume` the run's host directories again (`--dir HOST::GUEST`, `--dir-rw` for
+    /// read-write ones), as the run recorded them.
+    pub fn host_dir_options(&self) -> Vec<(&'static str, String)> {
+        let Run::Wasi(program) = self else {
+            return Vec::new();
+        };
+        program
+            .mounts()
+            .into_iter()
+            .filter_map(|m| {
+                let host = m.recorded_host?;
+                let flag = if m.mode == capicola_engine::wasi::DirMode::ReadWrite {
+                    "--dir-rw"
+                } else {
+                    "--dir"
+                };
+                Some((flag, format!("{}::{}", host.display(), m.guest)))
+            })
+            .collect()
     }
 
     /// Whether the program is a WASI program.

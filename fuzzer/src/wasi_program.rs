@@ -229,6 +229,17 @@ impl WasiProgram {
         Ok(self.ctx.bind_write_back_dir(guest, host)?)
     }
 
+    /// Chooses the host directory the preopen the guest sees as `guest` reads what it has not read yet from
+    /// (after a restore), once what it read before is checked to be unchanged there.
+    pub fn bind_dir(&mut self, guest: &str, host: &Path) -> Result<(), ProgramError> {
+        Ok(self.ctx.bind_dir(guest, host)?)
+    }
+
+    /// The guest paths of directories that still have host files to read and no host directory to read from.
+    pub fn unbound_read_dirs(&self) -> Vec<String> {
+        self.ctx.unbound_read_dirs()
+    }
+
     /// Writes the `--dir-rw` directories not bound otherwise back to the host paths recorded in the snapshot.
     pub fn trust_recorded_dirs(&mut self) -> Result<(), ProgramError> {
         Ok(self.ctx.trust_recorded_dirs()?)

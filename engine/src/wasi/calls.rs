@@ -230,7 +230,7 @@ impl WasiCtx {
                         };
                         let follow = args.u32(1) & lookupflags::SYMLINK_FOLLOW != 0;
                         peek_str(mem, args.u32(2), args.u32(3))
-                            .and_then(|p| self.vfs.lookup(*ino, p, follow).ok())
+                            .and_then(|p| self.vfs.lookup_listed(*ino, p, follow).ok())
                             == Some(target)
                     }
                     _ => false,
@@ -242,7 +242,7 @@ impl WasiCtx {
     /// The inode of the input file, if it exists.
     fn input_inode(&self, path: &str) -> Option<u64> {
         let (root, rel) = self.locate(path).ok()?;
-        self.vfs.lookup(root, &rel, true).ok()
+        self.vfs.lookup_listed(root, &rel, true).ok()
     }
 
     fn dispatch(
@@ -420,6 +420,8 @@ impl WasiCtx {
                     rights::PATH_FILESTAT_GET,
                 )?;
                 let ino = look.node.ok_or(Errno::NOENT)?;
+                // A directory's size is its number of entries: a host directory is listed first.
+                self.vfs.list_dir(ino)?;
                 self.stat(ino).write(m, a.u32(4), a.abi)
             }
             F::PathFilestatSetTimes => {
@@ -475,6 +477,7 @@ impl WasiCtx {
                     return Err(Errno::NOTEMPTY);
                 }
                 let ino = look.node.ok_or(Errno::NOENT)?;
+                self.vfs.list_dir(ino)?;
                 if !self.vfs.entries(ino)?.is_empty() {
                     return Err(Errno::NOTEMPTY);
                 }
@@ -593,7 +596,7 @@ impl WasiCtx {
 
     /// Reads a path argument and resolves it relative to a directory descriptor holding `right`.
     fn path_at(
-        &self,
+        &mut self,
         m: &GuestMem<'_>,
         fd: u32,
         ptr: u32,
@@ -671,9 +674,13 @@ impl WasiCtx {
         m.write(ptr, &b)
     }
 
-    fn fd_filestat_get(&self, m: &mut GuestMem<'_>, fd: u32, ptr: u32, abi: Abi) -> WasiResult {
+    fn fd_filestat_get(&mut self, m: &mut GuestMem<'_>, fd: u32, ptr: u32, abi: Abi) -> WasiResult {
         let f = self.fds.get(&fd).ok_or(Errno::BADF)?;
         need(f, rights::FD_FILESTAT_GET)?;
+        if let FdKind::Dir { ino, .. } = f.kind {
+            self.vfs.list_dir(ino)?;
+        }
+        let f = self.fds.get(&fd).ok_or(Errno::BADF)?;
         let stat = match &f.kind {
             FdKind::File { ino, .. } | FdKind::Dir { ino, .. } => self.stat(*ino),
             kind => Filestat {
@@ -910,7 +917,7 @@ impl WasiCtx {
     }
 
     fn fd_readdir(
-        &self,
+        &mut self,
         m: &mut GuestMem<'_>,
         fd: u32,
         buf: u32,
@@ -925,6 +932,7 @@ impl WasiCtx {
             return Err(Errno::BADF);
         };
         need(f, rights::FD_READDIR)?;
+        self.vfs.list_dir(ino)?;
         let entries = self.vfs.entries(ino)?;
         let parent = self.vfs.parent_of(ino);
         let dots = [
@@ -1057,6 +1065,8 @@ impl WasiCtx {
                         if trunc && self.vfs.node(ino).size() > 0 {
                             self.vfs.set_file_data(ino, Vec::new(), now)?;
                         }
+                        // A host file is read when it is first opened (not when truncated: nothing to read).
+                        self.vfs.load_file(ino, self.size_limits())?;
                     }
                 }
                 ino
@@ -1117,6 +1127,7 @@ impl WasiCtx {
                 if !self.vfs.node(target).is_dir() {
                     return Err(Errno::NOTDIR);
                 }
+                self.vfs.list_dir(target)?;
                 if !self.vfs.entries(target)?.is_empty() {
                     return Err(Errno::NOTEMPTY);
                 }

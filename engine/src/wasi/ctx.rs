@@ -86,12 +86,12 @@ impl Fd {
 pub(crate) struct Preopen {
     /// The name the guest sees (`fd_prestat_dir_name`).
     pub(crate) guest: String,
-    /// The host directory it was copied from, if any: absolute, as resolved when the context was built.
+    /// The host directory it reads from, if any: absolute, as resolved when the context was built.
     pub(crate) host: Option<PathBuf>,
     pub(crate) mode: DirMode,
     pub(crate) root: u64,
-    /// Relative paths copied in from the host (write-back removes those the guest deleted).
-    pub(crate) imported: BTreeSet<String>,
+    /// The host directory it reads from lazily ([`Vfs`]'s source number), if it has one.
+    pub(crate) source: Option<u32>,
     /// Where [`WasiCtx::write_back`] writes a read-write preopen: set by the builder from the host directory it
     /// was given, never carried in encoded state (a restored context gets it from
     /// [`WasiCtx::bind_write_back_dir`] or [`WasiCtx::trust_recorded_dirs`]).
@@ -105,7 +105,7 @@ pub struct Mount {
     /// The path the guest sees.
     pub guest: String,
     pub mode: DirMode,
-    /// The host directory it was copied from, as recorded when the context was built (absolute).
+    /// The host directory it reads from, as recorded when the context was built (absolute).
     pub recorded_host: Option<PathBuf>,
     /// Where write-back goes, once known.
     pub write_back_to: Option<PathBuf>,
@@ -346,7 +346,8 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// Copies the host directory `host` into the sandbox, preopened as `guest` (`--dir HOST::GUEST`).
+    /// Preopens the host directory `host` as `guest` (`--dir HOST::GUEST`): read lazily into the sandbox, a
+    /// directory when the guest first looks into it, a file when it first opens it (see `engine/src/wasi/README.md`).
     pub fn preopen_dir(
         mut self,
         host: impl Into<PathBuf>,
@@ -420,14 +421,15 @@ impl WasiCtxBuilder {
     }
 
     /// Largest size of all files of the virtual filesystem together, in bytes (default [`DEFAULT_MAX_FS_BYTES`]):
-    /// writes beyond fail with `ENOSPC`, and copying in a host directory holding more is an error of `build`.
+    /// writes beyond fail with `ENOSPC`, and so does opening a host file that would take the total past it.
     pub fn max_fs_bytes(mut self, bytes: u64) -> Self {
         self.max_fs_bytes = Some(bytes);
         self
     }
 
-    /// Builds the context, copying the preopened host directories in. Host directories are resolved to absolute
-    /// paths first (a read-write one is written back there, whatever the working directory is later).
+    /// Builds the context, listing the top of each preopened host directory (the rest is read lazily). Host
+    /// directories are resolved to absolute paths first (a read-write one is written back there, whatever the
+    /// working directory is later).
     pub fn build(self) -> Result<WasiCtx, WasiError> {
         let deterministic = self.seed.is_some();
         let default_out = if deterministic {
@@ -489,17 +491,13 @@ impl WasiCtxBuilder {
             .map_err(|_| WasiError::State("no descriptor number is free".into()))?;
         }
         let now = ctx.realtime_at(0);
-        let limits = SizeLimits {
-            file: ctx.max_file_size,
-            total: ctx.max_fs_bytes,
-        };
         for (host, guest, mode) in self.dirs {
             let readonly = mode == DirMode::ReadOnly;
             let host = match host {
                 Some(path) => {
                     Some(
                         std::fs::canonicalize(&path).map_err(|source| WasiError::Io {
-                            action: "cannot copy in",
+                            action: "cannot open",
                             path: path.clone(),
                             source,
                         })?,
@@ -507,17 +505,19 @@ impl WasiCtxBuilder {
                 }
                 None => None,
             };
-            let (root, imported) = match &host {
+            let (source, root) = match &host {
                 Some(path) => {
-                    ctx.vfs
-                        .import(path, readonly, fixed_time, limits)
-                        .map_err(|source| WasiError::Io {
-                            action: "cannot copy in",
-                            path: path.clone(),
-                            source,
-                        })?
+                    let (src, root) =
+                        ctx.vfs
+                            .add_source(path, readonly, fixed_time)
+                            .map_err(|source| WasiError::Io {
+                                action: "cannot open",
+                                path: path.clone(),
+                                source,
+                            })?;
+                    (Some(src), root)
                 }
-                None => (ctx.vfs.new_root(now, readonly), BTreeSet::new()),
+                None => (None, ctx.vfs.new_root(now, readonly)),
             };
             ctx.alloc_fd(Fd {
                 kind: FdKind::Dir {
@@ -535,7 +535,7 @@ impl WasiCtxBuilder {
                 host,
                 mode,
                 root,
-                imported,
+                source,
                 write_back_to,
             });
         }
@@ -544,6 +544,15 @@ impl WasiCtxBuilder {
         }
         Ok(ctx)
     }
+}
+
+/// Binds source `src` of `vfs` to `host` (see [`WasiCtx::bind_dir`]).
+fn bind_source(vfs: &mut Vfs, src: u32, host: &Path) -> Result<(), WasiError> {
+    vfs.bind_source(src, host)
+        .map_err(|change| WasiError::HostChanged {
+            path: change.path,
+            why: change.why,
+        })
 }
 
 /// Process-wide start of the host monotonic clock.
@@ -676,14 +685,15 @@ impl WasiCtx {
             .map_err(|e| bad(format!("not a regular file (errno {})", e.0)))
     }
 
-    /// The contents of the file at a guest path.
+    /// The contents of the file at a guest path. A host file the guest has not opened (or a path through a host
+    /// directory it has not listed) has not been read from the host: that is an error too.
     pub fn file_contents(&self, path: &str) -> Result<&[u8], WasiError> {
         let (root, rel) = self.locate(path)?;
         let bad = |e: Errno| WasiError::GuestPath {
             path: path.to_owned(),
             reason: format!("errno {}", e.0),
         };
-        let ino = self.vfs.lookup(root, &rel, true).map_err(bad)?;
+        let ino = self.vfs.lookup_listed(root, &rel, true).map_err(bad)?;
         Ok(self.vfs.file_data(ino).map_err(bad)?.as_slice())
     }
 
@@ -717,13 +727,80 @@ impl WasiCtx {
             path: host.to_path_buf(),
             source,
         })?;
-        preopen.write_back_to = Some(resolved);
+        preopen.write_back_to = Some(resolved.clone());
+        if let Some(src) = preopen.source {
+            bind_source(&mut self.vfs, src, &resolved)?;
+        }
         Ok(())
     }
 
-    /// Writes every read-write preopen back to the host directory recorded when the context was built (for a
-    /// restored context whose recorded paths the user accepts).
+    /// Makes the host directory `host` the one the host-backed preopen the guest sees as `guest` (of any mode)
+    /// reads what it has not read yet from, after checking that every file and directory read from it so far
+    /// (size, modification time, contents or listing) is still what it was: an error names the first that is
+    /// not. A freshly built context reads from the directories its builder was given; a context decoded from
+    /// bytes reads from none until this (or [`WasiCtx::trust_recorded_dirs`]).
+    pub fn bind_dir(&mut self, guest: &str, host: &Path) -> Result<(), WasiError> {
+        let wanted = guest_components(guest);
+        let preopen = self
+            .preopens
+            .iter()
+            .find(|p| p.source.is_some() && guest_components(&p.guest) == wanted)
+            .ok_or_else(|| WasiError::GuestPath {
+                path: guest.to_owned(),
+                reason: "no preopen from a host directory has this guest path".into(),
+            })?;
+        let src = preopen.source.unwrap_or_default();
+        let resolved = std::fs::canonicalize(host).map_err(|source| WasiError::Io {
+            action: "cannot resolve",
+            path: host.to_path_buf(),
+            source,
+        })?;
+        bind_source(&mut self.vfs, src, &resolved)
+    }
+
+    /// The guest paths of host-backed preopens that still have files or directories to read from the host but
+    /// no host directory to read them from (a restored context before [`WasiCtx::bind_dir`]).
+    pub fn unbound_read_dirs(&self) -> Vec<String> {
+        self.preopens
+            .iter()
+            .filter(|p| {
+                p.source.is_some_and(|src| {
+                    self.vfs.sources()[src as usize].bound.is_none() && self.vfs.has_unread(src)
+                })
+            })
+            .map(|p| p.guest.clone())
+            .collect()
+    }
+
+    /// Host files read and host directories listed so far (not what the guest created), and the inodes the
+    /// filesystem holds: what a lazily read `--dir` cost.
+    #[doc(hidden)]
+    pub fn host_reads(&self) -> (usize, usize, usize) {
+        let (files, dirs) = self.vfs.host_reads();
+        (files, dirs, self.vfs.live_nodes())
+    }
+
+    /// Writes every read-write preopen back to, and reads every host-backed preopen not bound yet from, the host
+    /// directory recorded when the context was built (for a restored context whose recorded paths the user
+    /// accepts); what was read from them is checked first, as [`WasiCtx::bind_dir`] does.
     pub fn trust_recorded_dirs(&mut self) -> Result<(), WasiError> {
+        for p in &self.preopens {
+            let Some(src) = p.source else { continue };
+            let source = &self.vfs.sources()[src as usize];
+            if source.bound.is_none() {
+                let recorded = source.recorded.clone();
+                if !recorded.is_absolute() {
+                    return Err(WasiError::GuestPath {
+                        path: p.guest.clone(),
+                        reason: format!(
+                            "its recorded host path {} is not absolute",
+                            recorded.display()
+                        ),
+                    });
+                }
+                bind_source(&mut self.vfs, src, &recorded)?;
+            }
+        }
         for p in &mut self.preopens {
             if p.mode != DirMode::ReadWrite || p.write_back_to.is_some() {
                 continue;
@@ -766,6 +843,22 @@ impl WasiCtx {
                 mounts: unbound.join(", "),
             });
         }
+        // What write-back needs and the guest never read (a host directory it moved, say) is read now, into a
+        // copy: the state itself stays as the run left it.
+        let mut vfs = self.vfs.clone();
+        for p in self
+            .preopens
+            .iter()
+            .filter(|p| p.mode == DirMode::ReadWrite)
+        {
+            vfs.load_for_write_back(p.root)
+                .map_err(|source| WasiError::Io {
+                    action: "cannot read for the write-back",
+                    path: p.host.clone().unwrap_or_default(),
+                    source,
+                })?;
+        }
+        let none = BTreeSet::new();
         let targets: Vec<_> = self
             .preopens
             .iter()
@@ -776,11 +869,21 @@ impl WasiCtx {
                     .map(|host| super::writeback::Target {
                         root: p.root,
                         host,
-                        imported: &p.imported,
+                        imported: p
+                            .source
+                            .map_or(&none, |src| &vfs.sources()[src as usize].imported),
                     })
             })
             .collect();
-        super::writeback::write_back(&self.vfs, &targets)
+        super::writeback::write_back(&vfs, &targets)
+    }
+
+    /// The largest file and the largest filesystem the context allows.
+    pub(crate) fn size_limits(&self) -> SizeLimits {
+        SizeLimits {
+            file: self.max_file_size,
+            total: self.max_fs_bytes,
+        }
     }
 
     /// Bytes of file contents the virtual filesystem holds.
@@ -841,10 +944,12 @@ impl WasiCtx {
     fn check(&self) -> Result<(), WasiError> {
         let live = |ino: u64| self.vfs.is_live(ino);
         let fds_ok = self.fds.values().all(|fd| fd.ino().is_none_or(live));
-        let preopens_ok = self
-            .preopens
-            .iter()
-            .all(|p| live(p.root) && self.vfs.node(p.root).is_dir());
+        let preopens_ok = self.preopens.iter().all(|p| {
+            live(p.root)
+                && self.vfs.node(p.root).is_dir()
+                && p.source
+                    .is_none_or(|src| (src as usize) < self.vfs.sources().len())
+        });
         if !fds_ok || !preopens_ok || !self.vfs.entries_are_live() {
             return Err(WasiError::State("dangling inode number".into()));
         }

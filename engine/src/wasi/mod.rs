@@ -65,7 +65,7 @@ pub fn define(linker: &mut Linker, store: &mut Store) -> Result<(), Error> {
 /// What can go wrong setting up or driving a WASI program (guest misbehaviour is an errno or a trap, not this).
 #[derive(Debug, thiserror::Error)]
 pub enum WasiError {
-    /// A host directory could not be copied in or written back.
+    /// A host directory could not be opened, read or written back.
     #[error("{action} {path}")]
     Io {
         action: &'static str,
@@ -85,6 +85,19 @@ pub enum WasiError {
          (or `--trust-snapshot-dirs` to write back to the host paths the snapshot records)"
     )]
     Unbound { mounts: String },
+    /// A host file or directory that a restored state read is no longer what it was.
+    #[error("the host file or directory {path} changed since the snapshot read it: {why}")]
+    HostChanged {
+        path: std::path::PathBuf,
+        why: String,
+    },
+    /// Host-backed preopens restored from saved state still have files to read but no host directory to read
+    /// them from.
+    #[error(
+        "the directories {mounts} still have host files to read, but no host directory was given for them: give \
+         `--dir HOST::GUEST` for each (or `--trust-snapshot-dirs` to read from the host paths the snapshot records)"
+    )]
+    UnboundRead { mounts: String },
     /// A guest path given by the embedder does not lie in any preopened directory, or cannot be used.
     #[error("guest path {path}: {reason}")]
     GuestPath { path: String, reason: String },

@@ -274,15 +274,24 @@ fn collect<'a>(vfs: &'a Vfs, root: u64, host: &Path) -> Result<BTreeMap<String, 
                     data,
                     modified,
                     origin,
-                } => Want::File {
-                    ino,
-                    data: data.as_slice(),
+                    unread,
+                } => {
                     // Every name of a hard-linked file is written, so that the host's names are linked too.
-                    current: !modified
+                    let current = !modified
                         && vfs.node(ino).nlink <= 1
                         && origin.as_deref() == Some(child.as_str())
-                        && existing.as_ref().is_some_and(std::fs::Metadata::is_file),
-                },
+                        && existing.as_ref().is_some_and(std::fs::Metadata::is_file);
+                    if !current && unread.is_some() {
+                        return Err(format!(
+                            "{child} was never read from the host and is no longer there as a file"
+                        ));
+                    }
+                    Want::File {
+                        ino,
+                        data: data.as_slice(),
+                        current,
+                    }
+                }
                 NodeKind::Symlink { target } => {
                     let current = existing
                         .as_ref()

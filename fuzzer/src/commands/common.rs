@@ -600,9 +600,16 @@ pub fn conclude(
             write_atomically(save, &bytes)
                 .with_context(|| format!("cannot write the snapshot {}", save.display()))?;
             let executed = run.fuel_consumed();
+            // Host directories are read lazily: what the run has not read yet is read on resume, from the
+            // directories given again.
+            let dirs: String = run
+                .host_dir_options()
+                .into_iter()
+                .map(|(flag, value)| format!(" {flag} {}", shell_word(value)))
+                .collect();
             errln!(
                 "paused{place} after {} instructions ({executed} in all); snapshot saved to {} \
-                 (continue with `capicola resume {} --module {}`)",
+                 (continue with `capicola resume {} --module {}{dirs}`)",
                 executed - before,
                 save.display(),
                 shell_word(save),

@@ -28,6 +28,15 @@ use super::common::{LimitArgs, LimitDefaults, conclude, parse_dir};
 /// (`capicola snapshot info` shows them). Without either, a snapshot with --dir-rw directories
 /// is not resumed.
 ///
+/// Host directories are read lazily: a file when the program first opens it, a directory when it
+/// first looks into it, and the snapshot records what each was (size, modification time, a hash
+/// of the contents or of the listing). What the run has not read yet is read from the directory
+/// this command line names: --dir HOST::GUEST for each (--dir-rw HOST::GUEST also reads from
+/// HOST), or --trust-snapshot-dirs for the recorded paths; every file and directory the snapshot
+/// read from it must be unchanged there, or the run is not resumed (the error names the file). A
+/// directory with nothing left to read needs neither; one with something left to read and no
+/// host directory is not resumed.
+///
 /// With --fuel N it may pause again after N more instructions, and --save-snapshot S2 saves it
 /// again (S2 may be SNAPSHOT itself: the file is replaced atomically).
 ///
@@ -46,10 +55,15 @@ pub struct ResumeCommand {
     /// When the fuel runs out, save the paused run to this file (written atomically) and exit with 200.
     #[arg(long, value_name = "S2", requires = "fuel")]
     save_snapshot: Option<PathBuf>,
-    /// Write the run's --dir-rw directory GUEST back to the host directory HOST.
+    /// Read what the run's directory GUEST (of --dir, --dir-ro or --dir-rw) has not read yet from the host
+    /// directory HOST, once what the snapshot read from it is checked to be unchanged there.
+    #[arg(long, value_name = "HOST::GUEST", value_parser = parse_dir)]
+    dir: Vec<(PathBuf, String)>,
+    /// Write the run's --dir-rw directory GUEST back to the host directory HOST (and read from it).
     #[arg(long, value_name = "HOST::GUEST", value_parser = parse_dir)]
     dir_rw: Vec<(PathBuf, String)>,
-    /// Write the --dir-rw directories not given with --dir-rw back to the host paths the snapshot records.
+    /// Write the --dir-rw directories not given with --dir-rw back to, and read the directories not given with
+    /// --dir or --dir-rw from, the host paths the snapshot records.
     #[arg(long)]
     trust_snapshot_dirs: bool,
     #[command(flatten)]
@@ -68,7 +82,9 @@ impl ResumeCommand {
         let saved = read_file(&self.snapshot).with_context(|| format!("cannot read {snapshot}"))?;
         let mut run = Run::restore(&engine, compiled, &saved)
             .with_context(|| format!("cannot resume {snapshot} with the module {module}"))?;
-        run.bind_write_back_dirs(&self.dir_rw, self.trust_snapshot_dirs)
+        run.bind_dirs(&self.dir)
+            .and_then(|()| run.bind_write_back_dirs(&self.dir_rw, self.trust_snapshot_dirs))
+            .and_then(|()| run.check_read_dirs())
             .with_context(|| format!("cannot resume {snapshot}"))?;
         let fuel = self.fuel.unwrap_or(u64::MAX);
         let before = run.fuel_consumed();

@@ -21,7 +21,8 @@ use super::common::{LimitArgs, LimitDefaults, conclude, parse_dir};
 /// (`_initialize`, then the function --invoke names, with ARGS as that function's arguments).
 /// It reads this process's stdin and writes to its stdout and stderr; it sees only the
 /// environment variables given with --env and the directories given with --dir, --dir-rw and
-/// --dir-ro, which are copied into an in-memory sandbox (descriptors 3, 4, ... in the order
+/// --dir-ro, read lazily into an in-memory, copy-on-write sandbox: a directory when the program
+/// first looks into it, a file when it first opens it (descriptors 3, 4, ... in the order
 /// --dir, --dir-rw, --dir-ro). Clocks and randomness are the host's, or with --deterministic a
 /// virtual clock that advances with the instructions executed and random bytes from --seed.
 /// Put `--` before arguments that start with `-`.
