@@ -196,19 +196,29 @@ impl Run {
         }
     }
 
+    /// The WASI program whose directories `dirs` name, or `None` when `dirs` is empty and the run is no WASI
+    /// program; a module without WASI has no directory to name, so any is an error.
+    fn program_with_dirs(
+        &mut self,
+        dirs: &[(std::path::PathBuf, String)],
+    ) -> Result<Option<&mut WasiProgram>, RunError> {
+        match (self, dirs.first()) {
+            (Run::Wasi(program), _) => Ok(Some(program)),
+            (Run::Spectest(_), Some((_, guest))) => Err(RunError::UnknownDir {
+                guest: guest.clone(),
+                available: "none".into(),
+            }),
+            (Run::Spectest(_), None) => Ok(None),
+        }
+    }
+
     /// Chooses where a restored run reads its host directories from: each `(host, guest)` of `dirs` binds the
     /// directory with that guest path (of any mode) to `host`, once every file and directory the snapshot read
     /// from it is checked to be unchanged there (size, modification time, contents or listing): a change is an
     /// error naming the file.
     pub fn bind_dirs(&mut self, dirs: &[(std::path::PathBuf, String)]) -> Result<(), RunError> {
-        let Run::Wasi(program) = self else {
-            return match dirs.first() {
-                Some((_, guest)) => Err(RunError::UnknownDir {
-                    guest: guest.clone(),
-                    available: "none".into(),
-                }),
-                None => Ok(()),
-            };
+        let Some(program) = self.program_with_dirs(dirs)? else {
+            return Ok(());
         };
         for (host, guest) in dirs {
             program.bind_dir(guest, host)?;
@@ -243,14 +253,8 @@ impl Run {
         dirs: &[(std::path::PathBuf, String)],
         trust: bool,
     ) -> Result<(), RunError> {
-        let Run::Wasi(program) = self else {
-            return match dirs.first() {
-                Some((_, guest)) => Err(RunError::UnknownDir {
-                    guest: guest.clone(),
-                    available: "none".into(),
-                }),
-                None => Ok(()),
-            };
+        let Some(program) = self.program_with_dirs(dirs)? else {
+            return Ok(());
         };
         let rw: Vec<_> = program
             .mounts()

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use capicola_tests::c_programs::{build_wasi_program, workspace_root};
 
+#[path = "child_usage/mod.rs"]
+mod child_usage;
+
 /// Runs of each kind (taking turns).
 const RUNS: usize = 9;
 /// The file the program reads, relative to the directory given.
@@ -30,21 +33,9 @@ fn run_once(capicola: &Path, wasm: &Path, dir: &Path) -> (Duration, i64) {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("capicola runs");
-    let pid = libc::pid_t::try_from(child.id()).expect("a process id fits pid_t");
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data that `wait4` fills in; a zeroed one is a valid value of it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is this process's own child, not yet waited for; `status` and `usage` are valid for writes.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = start.elapsed();
-    assert_eq!(waited, pid, "the child can be waited for");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "capicola run --dir {} exited with status {status}",
-        dir.display()
-    );
-    // `ru_maxrss` is in KiB on Linux.
-    (elapsed, usage.ru_maxrss)
+    let peak =
+        child_usage::wait_peak_rss_kib(&child, &format!("capicola run --dir {}", dir.display()));
+    (start.elapsed(), peak)
 }
 
 fn median<T: Ord + Copy>(mut values: Vec<T>) -> T {

@@ -10,6 +10,9 @@ use rand::{Rng, SeedableRng};
 #[path = "../../engine/fuzz/harness.rs"]
 mod harness;
 
+#[path = "../benches/child_usage/mod.rs"]
+mod child_usage;
+
 /// Recursion depth asked for: far beyond any call-depth limit the engine ships with.
 const DEPTH: i32 = 100_000;
 
@@ -579,17 +582,7 @@ fn resident_memory_stays_under_the_memory_limit_plus_the_overhead() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("capicola runs");
-    let pid = libc::pid_t::try_from(child.id()).expect("a process id fits pid_t");
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data that `wait4` fills in; a zeroed one is a valid value of it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is this test's own child, not yet waited for; `status` and `usage` are valid for writes.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "the child can be waited for");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "status {status}"
-    );
+    let peak_kib = child_usage::wait_peak_rss_kib(&child, "the run");
     let mut stdout = String::new();
     std::io::Read::read_to_string(&mut child.stdout.expect("piped"), &mut stdout)
         .expect("readable");
@@ -600,7 +593,7 @@ fn resident_memory_stays_under_the_memory_limit_plus_the_overhead() {
         "it held all the pages the limit allows"
     );
     // `ru_maxrss` is in KiB on Linux.
-    let peak = u64::try_from(usage.ru_maxrss).expect("a size") << 10;
+    let peak = u64::try_from(peak_kib).expect("a size") << 10;
     println!(
         "peak resident memory under --max-memory 64M: {} MiB",
         peak >> 20
