@@ -4,14 +4,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use super::WasiError;
 use super::abi::{Errno, rights};
 use super::serde_bytes;
-use super::vfs::{SizeLimits, Vfs};
+use super::vfs::{SizeLimits, Vfs, system_ns};
 
 /// Wall-clock time at which the deterministic clock starts: 2023-11-14T22:13:20Z, in nanoseconds.
 pub(crate) const VIRTUAL_EPOCH_NS: u64 = 1_700_000_000_000_000_000;
@@ -976,9 +976,7 @@ impl WasiCtx {
             Clock::Virtual { slept } => VIRTUAL_EPOCH_NS
                 .saturating_add(fuel.saturating_mul(NS_PER_FUEL))
                 .saturating_add(*slept),
-            Clock::Host { .. } => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+            Clock::Host { .. } => system_ns(Ok(SystemTime::now())),
         }
     }
 

@@ -1078,7 +1078,7 @@ fn inside(base: &Path, rel: &str) -> std::io::Result<PathBuf> {
 }
 
 /// Nanoseconds since the Unix epoch of a host timestamp (0 when the host has none).
-fn system_ns(t: std::io::Result<std::time::SystemTime>) -> u64 {
+pub(crate) fn system_ns(t: std::io::Result<std::time::SystemTime>) -> u64 {
     t.ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
